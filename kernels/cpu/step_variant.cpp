@@ -1,0 +1,64 @@
+// The CPU step for one instruction set. This file is compiled once per variant (scalar, avx2,
+// avx512) with BNB_CPU_VARIANT naming the namespace and the variant's -m flags; cpu_dispatch.cpp
+// picks one at run time. All variants compute bit-identical results (no FMA contraction, IEEE
+// sqrt and division everywhere).
+#include <array>
+#include <tuple>
+#include <utility>
+
+#include "bnb/kernels/cpu_variant.hpp"
+#include "tensor_step.hpp"
+
+#ifndef BNB_CPU_VARIANT
+#error "BNB_CPU_VARIANT must name the variant namespace"
+#endif
+
+namespace bnb::kernels::BNB_CPU_VARIANT {
+namespace {
+
+using StepFn = void (*)(const StepRequest&, StepReport&);
+using Algorithms = std::tuple<Adam, AdEMAMix, Momentum, RMSprop, Adagrad, Lion, Lamb, Lars>;
+
+template <class A, class T, StateFormat F>
+void step_one(const StepRequest& r, StepReport& report) {
+  cpu_detail::tensor_step<A, T, F>(r, report);
+}
+
+template <class A, class T>
+constexpr std::array<StepFn, 3> by_format() {
+  return {&step_one<A, T, StateFormat::fp32>, &step_one<A, T, StateFormat::blockwise8>,
+          &step_one<A, T, StateFormat::tensorwise8>};
+}
+
+template <class A>
+constexpr std::array<std::array<StepFn, 3>, 3> by_dtype() {
+  return {by_format<A, float>(), by_format<A, half_t>(), by_format<A, bf16_t>()};
+}
+
+template <std::size_t... I>
+constexpr auto make_table(std::index_sequence<I...>) {
+  return std::array<std::array<std::array<StepFn, 3>, 3>, sizeof...(I)>{
+      by_dtype<std::tuple_element_t<I, Algorithms>>()...};
+}
+
+// Indexed [Algorithm][DType][StateFormat]; the tuple order matches the Algorithm enum.
+constexpr auto kStepTable = make_table(std::make_index_sequence<kAlgorithmCount>{});
+static_assert(std::tuple_element_t<static_cast<int>(Algorithm::lars), Algorithms>::kId == Algorithm::lars);
+static_assert(std::tuple_element_t<static_cast<int>(Algorithm::lion), Algorithms>::kId == Algorithm::lion);
+
+}  // namespace
+
+void step(const StepRequest& r, StepReport& report) {
+  kStepTable[static_cast<int>(r.algorithm)][static_cast<int>(r.dtype)][static_cast<int>(r.state.format)](r, report);
+}
+
+double sum_squares(DType dtype, const void* data, std::size_t n, int threads) {
+  switch (dtype) {
+    case DType::f32: return cpu_detail::sum_squares<float>(data, n, threads);
+    case DType::f16: return cpu_detail::sum_squares<half_t>(data, n, threads);
+    case DType::bf16: return cpu_detail::sum_squares<bf16_t>(data, n, threads);
+  }
+  return 0;
+}
+
+}  // namespace bnb::kernels::BNB_CPU_VARIANT

@@ -1,0 +1,228 @@
+#pragma once
+// The generic CPU driver: one optimizer step of one tensor for any (algorithm, storage type,
+// state format). Included only by step_variant.cpp, which is compiled once per instruction set;
+// the loops are written so that GCC vectorizes them (no aliasing through the block buffers, no
+// calls, branches that if-convert).
+//
+// A step walks the tensor in state blocks. For each block: load the gradient (times
+// gnorm_scale) and the parameter into fp32 buffers, decode the states, apply the algorithm's
+// per-element update, store the parameter, encode the states. When the step needs a whole-tensor
+// quantity first (the update norm of LAMB/LARS/RMSprop, the new tensor-wise max), a pre-pass
+// computes it from the same functions without storing anything.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "bnb/kernels/algorithms/all.hpp"
+#include "bnb/kernels/block_codec.hpp"
+#include "bnb/kernels/dtype.hpp"
+#include "bnb/kernels/step_request.hpp"
+
+namespace bnb::kernels::cpu_detail {
+
+inline constexpr std::size_t kMaxBlock = 4096;
+inline constexpr float kFloatMax = 3.40282347e38f;
+
+BNB_HD bool is_finite(float x) { return std::fabs(x) <= kFloatMax; }
+
+/// Sum of squares of one reduction chunk in the fixed order of step_request.hpp.
+inline float chunk_sum(const float* x, std::size_t len) {
+  float lanes[kReductionLanes] = {};
+  std::size_t i = 0;
+  for (; i + kReductionLanes <= len; i += kReductionLanes) {
+    for (int l = 0; l < kReductionLanes; ++l) lanes[l] += x[i + l];
+  }
+  for (int l = 0; i < len; ++i, ++l) lanes[l] += x[i];
+  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
+
+template <class T>
+void load_values(const T* src, float* dst, std::size_t len, float scale) {
+  for (std::size_t i = 0; i < len; ++i) dst[i] = Storage<T>::load(src[i]) * scale;
+}
+
+template <class T>
+void load_values(const T* src, float* dst, std::size_t len) {
+  for (std::size_t i = 0; i < len; ++i) dst[i] = Storage<T>::load(src[i]);
+}
+
+template <class T>
+void store_values(const float* src, T* dst, std::size_t len) {
+  for (std::size_t i = 0; i < len; ++i) dst[i] = Storage<T>::store(src[i]);
+}
+
+/// Decodes elements [begin, begin+len) of one state row into fp32.
+template <StateFormat F>
+void decode_row(const StateView& s, int row, std::size_t begin, std::size_t len, float* out) {
+  if constexpr (F == StateFormat::fp32) {
+    const float* src = s.values[row] + begin;
+    for (std::size_t i = 0; i < len; ++i) out[i] = src[i];
+  } else {
+    const QuantTable& t = *s.table[row];
+    const std::uint8_t* codes = s.codes[row] + begin;
+    if constexpr (F == StateFormat::tensorwise8) {
+      const float scale = s.absmax[row][0];
+      for (std::size_t i = 0; i < len; ++i) out[i] = decode_value(t, codes[i], scale);
+    } else {
+      const std::size_t b = s.block_size;
+      for (std::size_t i = 0; i < len; ++i) {
+        out[i] = decode_value(t, codes[i], s.absmax[row][(begin + i) / b]);
+      }
+    }
+  }
+}
+
+/// What a pre-pass found: sums of squares (update norm, parameter norm) and new row maxima.
+struct PrePass {
+  double unorm_sq = 0;
+  double pnorm_sq = 0;
+  float new_max[kMaxStateRows] = {};
+};
+
+template <class A, class T, StateFormat F>
+PrePass pre_pass(const StepRequest& r, bool want_norms) {
+  constexpr bool kGuard = F != StateFormat::fp32;
+  const std::size_t n = r.n;
+  const std::size_t chunks = block_count(n, kReductionBlock);
+  std::vector<float> unorm_part(want_norms ? chunks : 0), pnorm_part(want_norms ? chunks : 0);
+  std::vector<float> max_part(F == StateFormat::tensorwise8 ? chunks * A::kRows : 0);
+  const T* grad = static_cast<const T*>(r.grad);
+  const T* param = static_cast<const T*>(r.param);
+  const StepConstants c = r.constants;
+
+#pragma omp parallel for schedule(static) num_threads(r.threads)
+  for (std::size_t ch = 0; ch < chunks; ++ch) {
+    const std::size_t begin = ch * kReductionBlock;
+    const std::size_t len = std::min(kReductionBlock, n - begin);
+    float g[kReductionBlock], p[kReductionBlock], st[A::kRows][kReductionBlock];
+    float uterm[kReductionBlock], pterm[kReductionBlock];
+    load_values(grad + begin, g, len, r.gnorm_scale);
+    load_values(param + begin, p, len);
+    for (int k = 0; k < A::kRows; ++k) decode_row<F>(r.state, k, begin, len, st[k]);
+    for (std::size_t i = 0; i < len; ++i) {
+      float s[A::kRows];
+      for (int k = 0; k < A::kRows; ++k) s[k] = st[k][i];
+      const bool ok = !kGuard || is_finite(g[i]);
+      uterm[i] = ok ? A::unorm_term(c, g[i], p[i], s) : 0.0f;
+      pterm[i] = p[i] * p[i];
+      if constexpr (F == StateFormat::tensorwise8) {
+        float pp = p[i];
+        if (ok) A::template update<Storage<T>>(c, g[i], pp, s, 1.0f);
+        for (int k = 0; k < A::kRows; ++k) st[k][i] = ok ? s[k] : 0.0f;
+      }
+    }
+    if (want_norms) {
+      unorm_part[ch] = chunk_sum(uterm, len);
+      pnorm_part[ch] = chunk_sum(pterm, len);
+    }
+    if constexpr (F == StateFormat::tensorwise8) {
+      for (int k = 0; k < A::kRows; ++k) max_part[ch * A::kRows + k] = abs_max(st[k], len);
+    }
+  }
+
+  PrePass out;
+  for (std::size_t ch = 0; ch < unorm_part.size(); ++ch) {
+    out.unorm_sq += static_cast<double>(unorm_part[ch]);
+    out.pnorm_sq += static_cast<double>(pnorm_part[ch]);
+  }
+  for (std::size_t i = 0; i < max_part.size(); ++i) {
+    float& m = out.new_max[i % A::kRows];
+    m = std::max(m, max_part[i]);
+  }
+  return out;
+}
+
+template <class A, class T, StateFormat F>
+void tensor_step(const StepRequest& r, StepReport& report) {
+  constexpr bool kGuard = F != StateFormat::fp32;  // SPEC.md §3: 8-bit paths skip non-finite g
+  const std::size_t n = r.n;
+  const bool clips = clips_update_norm(A::kId) && r.max_unorm > 0.0f;
+  float scale = 1.0f;
+  float new_max[kMaxStateRows] = {};
+  if (clips || F == StateFormat::tensorwise8) {
+    const PrePass pre = pre_pass<A, T, F>(r, clips);
+    if (clips) {
+      report.unorm = static_cast<float>(std::sqrt(pre.unorm_sq));
+      report.pnorm = static_cast<float>(std::sqrt(pre.pnorm_sq));
+      scale = clip_scale(A::kId, report.unorm, report.pnorm, r.max_unorm, r.constants.eps);
+    }
+    for (int k = 0; k < kMaxStateRows; ++k) new_max[k] = pre.new_max[k];
+  }
+  report.update_scale = scale;
+
+  const std::size_t block = F == StateFormat::blockwise8 ? r.state.block_size : kReductionBlock;
+  const std::size_t blocks = block_count(n, block);
+  T* param = static_cast<T*>(r.param);
+  const T* grad = static_cast<const T*>(r.grad);
+  const StepConstants c = r.constants;
+  std::uint64_t nonfinite = 0;
+
+#pragma omp parallel for schedule(static) num_threads(r.threads) reduction(+ : nonfinite)
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const std::size_t begin = b * block;
+    const std::size_t len = std::min(block, n - begin);
+    float g[kMaxBlock], p[kMaxBlock], st[A::kRows][kMaxBlock];
+    load_values(grad + begin, g, len, r.gnorm_scale);
+    load_values(param + begin, p, len);
+    for (int k = 0; k < A::kRows; ++k) decode_row<F>(r.state, k, begin, len, st[k]);
+    std::uint64_t bad = 0;
+    for (std::size_t i = 0; i < len; ++i) {
+      float s[A::kRows];
+      for (int k = 0; k < A::kRows; ++k) s[k] = st[k][i];
+      const bool ok = is_finite(g[i]);
+      bad += ok ? 0u : 1u;
+      if (!kGuard || ok) {
+        A::template update<Storage<T>>(c, g[i], p[i], s, scale);
+      } else {
+        for (int k = 0; k < A::kRows; ++k) s[k] = 0.0f;
+      }
+      for (int k = 0; k < A::kRows; ++k) st[k][i] = s[k];
+    }
+    nonfinite += bad;
+    store_values(p, param + begin, len);
+    for (int k = 0; k < A::kRows; ++k) {
+      if constexpr (F == StateFormat::fp32) {
+        float* dst = r.state.values[k] + begin;
+        for (std::size_t i = 0; i < len; ++i) dst[i] = st[k][i];
+      } else if constexpr (F == StateFormat::blockwise8) {
+        const float m = abs_max(st[k], len);
+        r.state.absmax[k][b] = m;
+        encode_block(*r.state.table[k], st[k], len, m, r.state.codes[k] + begin);
+      } else {
+        encode_block(*r.state.table[k], st[k], len, new_max[k], r.state.codes[k] + begin);
+      }
+    }
+  }
+  if constexpr (F == StateFormat::tensorwise8) {
+    for (int k = 0; k < A::kRows; ++k) r.state.absmax[k][0] = new_max[k];
+  }
+  report.nonfinite_grads = nonfinite;
+}
+
+/// Deterministic sum of squares of a stored tensor (percentile clipping's G, SPEC.md §6.1).
+template <class T>
+double sum_squares(const void* data, std::size_t n, int threads) {
+  const T* x = static_cast<const T*>(data);
+  const std::size_t chunks = block_count(n, kReductionBlock);
+  std::vector<float> part(chunks);
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::size_t ch = 0; ch < chunks; ++ch) {
+    const std::size_t begin = ch * kReductionBlock;
+    const std::size_t len = std::min(kReductionBlock, n - begin);
+    float sq[kReductionBlock];
+    for (std::size_t i = 0; i < len; ++i) {
+      const float v = Storage<T>::load(x[begin + i]);
+      sq[i] = v * v;
+    }
+    part[ch] = chunk_sum(sq, len);
+  }
+  double total = 0;
+  for (float v : part) total += static_cast<double>(v);
+  return total;
+}
+
+}  // namespace bnb::kernels::cpu_detail

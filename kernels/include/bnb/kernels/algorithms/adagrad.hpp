@@ -1,0 +1,26 @@
+#pragma once
+// adagrad (SPEC.md §4.5): L2 decay folded into the gradient, squared gradients accumulated; the
+// step is never scaled by the update-norm clip.
+#include "bnb/kernels/algorithm.hpp"
+
+namespace bnb::kernels {
+
+struct Adagrad {
+  static constexpr Algorithm kId = Algorithm::adagrad;
+  static constexpr int kRows = 1;
+  static constexpr bool kRowSigned[kRows] = {true};
+
+  static StepConstants prepare(const HyperParams& h, std::int64_t t) { return base_step_constants(h, t); }
+
+  template <class Store>
+  BNB_HD static void update(const StepConstants& c, float g, float& p, float* s, float /*scale*/) {
+    if (c.has_weight_decay) g = g + c.weight_decay * p;
+    if (c.skip_zeros && g == 0.0f) return;
+    s[0] = s[0] + g * g;
+    p = Store::round(p - c.lr * g / (sqrtf(s[0]) + c.eps));
+  }
+
+  BNB_HD static float unorm_term(const StepConstants&, float, float, const float*) { return 0.0f; }
+};
+
+}  // namespace bnb::kernels

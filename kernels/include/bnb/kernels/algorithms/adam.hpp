@@ -1,0 +1,39 @@
+#pragma once
+// adam (SPEC.md §4.1): Adam and AdamW, and the core of LAMB. Decoupled weight decay after the
+// step; eps enters as eps*c2 so that the step equals PyTorch's lr*m_hat/(sqrt(v_hat)+eps).
+#include "bnb/kernels/algorithm.hpp"
+
+namespace bnb::kernels {
+
+struct Adam {
+  static constexpr Algorithm kId = Algorithm::adam;
+  static constexpr int kRows = 2;
+  static constexpr bool kRowSigned[kRows] = {true, false};  // m, v
+
+  static StepConstants prepare(const HyperParams& h, std::int64_t t) { return base_step_constants(h, t); }
+
+  template <class Store>
+  BNB_HD static void update(const StepConstants& c, float g, float& p, float* s, float scale) {
+    if (c.skip_zeros && g == 0.0f) return;
+    s[0] = c.beta1 * s[0] + c.one_minus_beta1 * g;
+    s[1] = c.beta2 * s[1] + c.one_minus_beta2 * (g * g);
+    p = Store::round(p - scale * c.step_size * s[0] / (sqrtf(s[1]) + c.eps_scaled));
+    if (c.has_weight_decay) p = Store::round(p * c.decay);
+  }
+
+  /// (m_hat / (sqrt(v_hat) + eps))^2 with the new moments: LAMB's update norm (SPEC.md §4.7).
+  BNB_HD static float unorm_term(const StepConstants& c, float g, float /*p*/, const float* s) {
+    if (c.skip_zeros && g == 0.0f) return 0.0f;
+    const float m = c.beta1 * s[0] + c.one_minus_beta1 * g;
+    const float v = c.beta2 * s[1] + c.one_minus_beta2 * (g * g);
+    const float r = (m / c.c1) / (sqrtf(v / c.c2_squared) + c.eps);
+    return r * r;
+  }
+};
+
+/// lamb (SPEC.md §4.7): adam whose step is scaled by the update-norm clip.
+struct Lamb : Adam {
+  static constexpr Algorithm kId = Algorithm::lamb;
+};
+
+}  // namespace bnb::kernels

@@ -1,0 +1,51 @@
+#pragma once
+// ademamix (SPEC.md §4.2): a fast EMA m1 and a slow EMA m2 (both in state1, signed map) mixed
+// with weight alpha, second moment nu in state2. The alpha and beta3 schedulers run on the host.
+#include <algorithm>
+#include <cmath>
+
+#include "bnb/kernels/algorithm.hpp"
+
+namespace bnb::kernels {
+
+struct AdEMAMix {
+  static constexpr Algorithm kId = Algorithm::ademamix;
+  static constexpr int kRows = 3;
+  static constexpr bool kRowSigned[kRows] = {true, true, false};  // m1, m2, nu
+
+  static double scheduled_alpha(const HyperParams& h, std::int64_t t) {
+    if (h.t_alpha <= 0) return h.alpha;
+    return std::min(static_cast<double>(t) * h.alpha / h.t_alpha, h.alpha);
+  }
+
+  static double scheduled_beta3(const HyperParams& h, std::int64_t t) {
+    if (h.t_beta3 <= 0) return h.beta3;
+    const double frac = static_cast<double>(t) / h.t_beta3;
+    const double ln1 = std::log(h.beta1);
+    const double ln3 = std::log(h.beta3);
+    return std::min(std::exp(ln1 * ln3 / ((1.0 - frac) * ln3 + frac * ln1)), h.beta3);
+  }
+
+  static StepConstants prepare(const HyperParams& h, std::int64_t t) {
+    StepConstants c = base_step_constants(h, t);
+    const double beta3 = scheduled_beta3(h, t);
+    c.alpha = static_cast<float>(scheduled_alpha(h, t));
+    c.beta3 = static_cast<float>(beta3);
+    c.one_minus_beta3 = static_cast<float>(1.0 - beta3);
+    c.skip_zeros = false;  // SPEC.md §4.9: not honoured by ademamix
+    return c;
+  }
+
+  template <class Store>
+  BNB_HD static void update(const StepConstants& c, float g, float& p, float* s, float /*scale*/) {
+    s[0] = c.beta1 * s[0] + c.one_minus_beta1 * g;
+    s[1] = c.beta3 * s[1] + c.one_minus_beta3 * g;
+    s[2] = c.beta2 * s[2] + c.one_minus_beta2 * (g * g);
+    p = Store::round(p - c.lr * (s[0] / c.c1 + c.alpha * s[1]) / (sqrtf(s[2]) / c.c2 + c.eps));
+    if (c.has_weight_decay) p = Store::round(p * c.decay);
+  }
+
+  BNB_HD static float unorm_term(const StepConstants&, float, float, const float*) { return 0.0f; }
+};
+
+}  // namespace bnb::kernels

@@ -1,0 +1,28 @@
+#pragma once
+// lion (SPEC.md §4.6): decoupled decay first, then a sign step from the interpolation of momentum
+// and gradient (beta1), then the momentum EMA (beta2) — in that order.
+#include "bnb/kernels/algorithm.hpp"
+
+namespace bnb::kernels {
+
+struct Lion {
+  static constexpr Algorithm kId = Algorithm::lion;
+  static constexpr int kRows = 1;
+  static constexpr bool kRowSigned[kRows] = {true};
+
+  static StepConstants prepare(const HyperParams& h, std::int64_t t) { return base_step_constants(h, t); }
+
+  template <class Store>
+  BNB_HD static void update(const StepConstants& c, float g, float& p, float* s, float scale) {
+    if (c.skip_zeros && g == 0.0f) return;
+    if (c.has_weight_decay) p = Store::round(p * c.decay);
+    const float mix = c.beta1 * s[0] + c.one_minus_beta1 * g;
+    const float sign = static_cast<float>(mix > 0.0f) - static_cast<float>(mix < 0.0f);
+    p = Store::round(p - scale * c.lr * sign);
+    s[0] = c.beta2 * s[0] + c.one_minus_beta2 * g;
+  }
+
+  BNB_HD static float unorm_term(const StepConstants&, float, float, const float*) { return 0.0f; }
+};
+
+}  // namespace bnb::kernels

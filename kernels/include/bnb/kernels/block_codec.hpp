@@ -1,0 +1,33 @@
+#pragma once
+// Encoding and decoding of one block of values with one scale (SPEC.md §5.3 steps 4-6), shared
+// by the stand-alone quantizer and the fused optimizer step on the CPU.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include "bnb/kernels/quant_table.hpp"
+
+namespace bnb::kernels {
+
+/// max |x| over the block; NaN values do not take part (std::max keeps the left operand).
+inline float abs_max(const float* x, std::size_t len) {
+  float m = 0.0f;
+  for (std::size_t i = 0; i < len; ++i) m = std::max(m, std::fabs(x[i]));
+  return m;
+}
+
+/// Codes of x / scale; a zero scale stores the zero code everywhere.
+inline void encode_block(const QuantTable& t, const float* x, std::size_t len, float scale, std::uint8_t* out) {
+  if (scale == 0.0f) {
+    for (std::size_t i = 0; i < len; ++i) out[i] = t.zero_code;
+    return;
+  }
+  for (std::size_t i = 0; i < len; ++i) out[i] = encode_value(t, x[i] / scale);
+}
+
+inline void decode_block(const QuantTable& t, const std::uint8_t* codes, std::size_t len, float scale, float* out) {
+  for (std::size_t i = 0; i < len; ++i) out[i] = decode_value(t, codes[i], scale);
+}
+
+}  // namespace bnb::kernels

@@ -1,0 +1,44 @@
+#pragma once
+// The CPU kernels, compiled once per instruction set and chosen at run time.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bnb/kernels/step_request.hpp"
+
+namespace bnb::kernels {
+
+enum class CpuVariant { scalar, avx2, avx512 };
+
+std::string_view variant_name(CpuVariant v);
+std::optional<CpuVariant> parse_variant(std::string_view name);
+
+/// Variants this binary has and this CPU can run, scalar first.
+std::vector<CpuVariant> supported_variants();
+
+/// The variant used by cpu_step: the environment variable BNB_CPU_VARIANT if set (and
+/// supported), else the widest the CPU supports. Throws std::invalid_argument for an unknown or
+/// unsupported forced variant.
+CpuVariant active_variant();
+void force_variant(std::optional<CpuVariant> v);  // nullopt = automatic
+
+/// One step of one tensor on the CPU with the active (or the given) variant.
+void cpu_step(const StepRequest& r, StepReport& report);
+void cpu_step(CpuVariant v, const StepRequest& r, StepReport& report);
+
+/// Deterministic sum of squares (fixed reduction order, step_request.hpp).
+double cpu_sum_squares(DType dtype, const void* data, std::size_t n, int threads);
+
+#define BNB_DECLARE_VARIANT(ns)                                                      \
+  namespace ns {                                                                     \
+  void step(const StepRequest& r, StepReport& report);                               \
+  double sum_squares(DType dtype, const void* data, std::size_t n, int threads);     \
+  }
+BNB_DECLARE_VARIANT(scalar)
+BNB_DECLARE_VARIANT(avx2)
+BNB_DECLARE_VARIANT(avx512)
+#undef BNB_DECLARE_VARIANT
+
+}  // namespace bnb::kernels

@@ -1,0 +1,74 @@
+#pragma once
+// A 256-entry quantization map prepared for exact nearest-code search (SPEC.md §5.3).
+//
+// The code of y is the index of the nearest map value, ties to the lower index. With the map
+// sorted, that is the number of midpoints m_j = (v_j + v_{j+1}) / 2 that lie strictly below y.
+// The midpoints are exact in double; `upper[j]` is the smallest float strictly greater than m_j,
+// so for any float y:  y > m_j  <=>  y >= upper[j]. Searching the float thresholds therefore gives
+// the exact-arithmetic nearest code with no rounding question left open.
+#include <array>
+#include <cmath>
+#include <cstdint>
+
+#include "bnb/kernels/bits.hpp"
+#include "bnb/kernels/hd.hpp"
+
+namespace bnb::kernels {
+
+struct QuantTable {
+  float values[256];
+  float upper[256];  // 255 thresholds; upper[255] = +inf pads the table for branch-free search
+  bool is_signed;    // apply the sign correction of SPEC.md §5.3
+  std::uint8_t zero_code;
+};
+
+/// Builds a table from 256 ascending map values (host only). Precondition: sorted ascending and
+/// finite; the library validates maps loaded from checkpoints before calling this.
+inline QuantTable make_quant_table(const float (&values)[256], bool is_signed) {
+  QuantTable t{};
+  for (int i = 0; i < 256; ++i) t.values[i] = values[i];
+  for (int j = 0; j < 255; ++j) {
+    const double mid = (static_cast<double>(values[j]) + static_cast<double>(values[j + 1])) / 2.0;
+    float f = static_cast<float>(mid);
+    if (static_cast<double>(f) <= mid) f = std::nextafter(f, INFINITY);
+    t.upper[j] = f;
+  }
+  t.upper[255] = INFINITY;
+  t.is_signed = is_signed;
+  int zero = 0;
+  for (int i = 0; i < 256; ++i) {
+    if (values[i] == 0.0f) zero = i;
+  }
+  t.zero_code = static_cast<std::uint8_t>(zero);
+  return t;
+}
+
+inline QuantTable make_quant_table(const std::array<std::uint32_t, 256>& bits, bool is_signed) {
+  float values[256];
+  for (int i = 0; i < 256; ++i) values[i] = bits_float(bits[static_cast<std::size_t>(i)]);
+  return make_quant_table(values, is_signed);
+}
+
+/// Nearest code of a normalized value y (|y| <= 1 in normal use). Branch-free binary search over
+/// the 255 thresholds, then the signed map's sign correction: a negative y that rounded to the
+/// code of 0.0 (or above) moves one code down, a positive y that rounded below 0.0 one code up.
+/// Negative zero is zero and encodes as the zero code. NaN encodes as the zero code.
+BNB_HD std::uint8_t encode_value(const QuantTable& t, float y) {
+  if (y != y) return t.zero_code;
+  int code = 0;
+  for (int step = 128; step >= 1; step >>= 1) {
+    code += (y >= t.upper[code + step - 1]) ? step : 0;
+  }
+  if (t.is_signed) {
+    const float chosen = t.values[code];
+    if (y < 0.0f && chosen >= 0.0f) code -= 1;
+    if (y > 0.0f && chosen < 0.0f) code += 1;
+  }
+  return static_cast<std::uint8_t>(code);
+}
+
+BNB_HD float decode_value(const QuantTable& t, std::uint8_t code, float scale) {
+  return t.values[code] * scale;
+}
+
+}  // namespace bnb::kernels

@@ -1,0 +1,39 @@
+#pragma once
+// One optimizer step of one tensor, as handed to a backend driver (CPU or CUDA).
+#include <cstddef>
+#include <cstdint>
+
+#include "bnb/kernels/algorithm.hpp"
+#include "bnb/kernels/dtype.hpp"
+#include "bnb/kernels/state_view.hpp"
+
+namespace bnb {
+
+struct StepRequest {
+  Algorithm algorithm = Algorithm::adam;
+  DType dtype = DType::f32;       // parameter and gradient storage type
+  std::size_t n = 0;
+  void* param = nullptr;
+  const void* grad = nullptr;
+  StateView state;
+  StepConstants constants{};
+  float gnorm_scale = 1.0f;       // percentile clipping (SPEC.md §6.1), applied to every gradient
+  float max_unorm = 0.0f;         // update-norm clipping, for the algorithms that clip
+  int threads = 1;
+};
+
+struct StepReport {
+  float unorm = 0.0f;             // ||update|| when the step clips (SPEC.md §4.7/§4.8), else 0
+  float pnorm = 0.0f;             // ||p|| before the step when the step clips, else 0
+  float update_scale = 1.0f;      // s
+  std::uint64_t nonfinite_grads = 0;
+};
+
+/// The fixed reduction order every backend uses for sums of squares: per block of
+/// kReductionBlock elements, element i adds into lane i mod kReductionLanes (fp32), the lanes
+/// combine pairwise, and the block sums add up in block order in double. The result does not
+/// depend on the thread count or the SIMD width.
+inline constexpr std::size_t kReductionBlock = 256;
+inline constexpr int kReductionLanes = 8;
+
+}  // namespace bnb

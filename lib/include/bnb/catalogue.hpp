@@ -1,0 +1,82 @@
+#pragma once
+// The 41 public names of SPEC.md §1 with their arguments, defaults and validation (§2), and the
+// resolution of user arguments (plus per-parameter overrides, §8) into an effective
+// configuration the kernels run.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bnb/arguments.hpp"
+#include "bnb/kernels/algorithm.hpp"
+
+namespace bnb {
+
+enum class ArgKind {
+  number,           // double
+  integer,          // double holding a whole number (optim_bits, min_8bit_size)
+  boolean,          // bool
+  betas,            // list of 2 numbers (3 for AdEMAMix)
+  optional_number,  // none or a number (t_alpha, t_beta3)
+};
+
+struct ArgSpec {
+  std::string name;
+  ArgKind kind;
+  ArgValue default_value;    // monostate with required = true: no default (SGD/LARS lr)
+  bool required = false;
+  bool has_effect = true;    // false: accepted, a non-default value warns (SPEC.md §2)
+  std::string help;
+};
+
+enum class Paging { never, optional, always };  // optional: the is_paged argument decides
+
+struct OptimizerInfo {
+  std::string name;          // e.g. "PagedAdamW8bit"
+  std::string family;        // e.g. "AdamW"
+  Algorithm algorithm;
+  int fixed_bits = 0;        // 8 or 32 for *8bit / *32bit classes; 0 = optim_bits decides
+  Paging paging = Paging::never;
+  bool reference_form = false;  // PytorchLARS: the plain fp32 form of SPEC.md §4.8
+  std::vector<ArgSpec> args;
+};
+
+/// Every public optimizer name, in SPEC.md §1 order (GlobalOptimManager is not an optimizer).
+const std::vector<OptimizerInfo>& catalogue();
+
+/// nullptr when the name is unknown.
+const OptimizerInfo* find_optimizer(std::string_view name);
+
+/// The catalogue name nearest to `name` (edit distance), for "did you mean" messages.
+std::string nearest_optimizer_name(std::string_view name);
+
+/// The keys an override may set (SPEC.md §8).
+const std::vector<std::string>& overridable_keys();
+
+/// Everything a tensor's step needs, after defaults, validation and overrides.
+struct EffectiveConfig {
+  std::string optimizer;            // catalogue name
+  Algorithm algorithm = Algorithm::adam;
+  bool reference_form = false;      // PytorchLARS
+  int optim_bits = 32;              // 8 or 32 (state width, before the min_8bit_size rule)
+  bool paged = false;
+  bool block_wise = true;
+  std::size_t min_8bit_size = 4096;
+  double percentile_clipping = 100;
+  bool nesterov = false;            // PytorchLARS only
+  double dampening = 0;             // PytorchLARS only
+  HyperParams hyper;                // kernel hyper-parameters (betas mapped per SPEC.md §2)
+  ArgMap args;                      // every argument with its effective value
+  std::vector<std::string> ignored; // arguments set to a non-default value that have no effect
+};
+
+/// Validates `args` for the optimizer (unknown names, types, ranges, SPEC.md §2 rules) and fills
+/// the defaults. Throws ConfigError naming the optimizer, the argument and the accepted range.
+EffectiveConfig resolve_config(const OptimizerInfo& info, const ArgMap& args);
+
+/// The configuration of one parameter: `base` with the override values applied on top (only
+/// overridable keys), validated again. Throws ConfigError.
+EffectiveConfig apply_override(const OptimizerInfo& info, const EffectiveConfig& base, const ArgMap& values);
+
+}  // namespace bnb

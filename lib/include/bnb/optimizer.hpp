@@ -1,0 +1,106 @@
+#pragma once
+// An optimizer over a set of named parameter tensors: the catalogue entry and its arguments,
+// per-parameter overrides (GlobalOptimManager, SPEC.md §8), and the state manager that owns each
+// tensor's state, decides its format at the first step and accounts its memory.
+//
+// The caller owns the parameter and gradient tensors; step() updates one tensor in place.
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bnb/arguments.hpp"
+#include "bnb/catalogue.hpp"
+#include "bnb/kernels/dtype.hpp"
+#include "bnb/kernels/step_request.hpp"
+#include "bnb/param_state.hpp"
+
+namespace bnb {
+
+struct ParamSpec {
+  std::string name;
+  DType dtype = DType::f32;
+  std::size_t numel = 0;
+};
+
+/// Per-parameter override: parameters whose name matches `pattern` (exact name or glob with * ?
+/// and [..]) get `values` on top of the optimizer's arguments. Later overrides win.
+struct Override {
+  std::string pattern;
+  ArgMap values;
+};
+
+enum class Device { cpu, cuda };
+
+struct OptimizerOptions {
+  int threads = 1;
+  std::size_t block_size = kDefaultBlockSize;  // 8-bit block size (power of two, 64..4096)
+  Device device = Device::cpu;
+  std::size_t paged_min_numel = 100000;         // SPEC.md §7
+  std::size_t paged_budget_bytes = 0;           // resident budget for paged state; 0 = unlimited
+  std::string paged_dir;                        // directory for paged state files; "" = $TMPDIR
+};
+
+struct BufferBytes {
+  std::string name;    // "<param>/state1", "<param>/absmax1", ...
+  std::size_t bytes = 0;
+  bool paged = false;
+};
+
+struct MemoryReport {
+  std::size_t state_bytes = 0;       // everything that scales with the parameter count
+  std::size_t overhead_bytes = 0;    // maps, gnorm history, counters
+  std::size_t paged_bytes = 0;       // part of state_bytes in paged memory
+  std::size_t resident_paged_bytes = 0;  // of which currently resident (measured)
+  std::size_t params = 0;
+  std::vector<BufferBytes> buffers;
+  double state_bytes_per_param() const { return params ? static_cast<double>(state_bytes) / static_cast<double>(params) : 0.0; }
+};
+
+class PagedArena;
+
+class Optimizer {
+ public:
+  /// Throws ConfigError for an unknown name, invalid arguments, or an override matching no
+  /// parameter.
+  Optimizer(const std::string& name, const ArgMap& args, std::vector<ParamSpec> params,
+            const std::vector<Override>& overrides = {}, OptimizerOptions options = {});
+  ~Optimizer();
+  Optimizer(Optimizer&&) noexcept;
+  Optimizer& operator=(Optimizer&&) noexcept;
+
+  const OptimizerInfo& info() const { return *info_; }
+  const OptimizerOptions& options() const { return options_; }
+  std::size_t param_count() const { return params_.size(); }
+  const ParamSpec& param(std::size_t i) const { return params_.at(i); }
+  /// Index of the parameter called `name`; throws ConfigError when there is none.
+  std::size_t index_of(const std::string& name) const;
+  const EffectiveConfig& config(std::size_t i) const { return configs_.at(i); }
+  /// Warnings about accepted arguments that have no effect (SPEC.md §2).
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+  /// One step of tensor i: `param` and `grad` hold numel values of the parameter's dtype.
+  StepReport step(std::size_t i, void* param, const void* grad);
+
+  ParamState& state(std::size_t i) { return states_.at(i); }
+  const ParamState& state(std::size_t i) const { return states_.at(i); }
+  /// Decides and allocates tensor i's state now (as its first step would); idempotent.
+  void initialize_state(std::size_t i);
+
+  MemoryReport memory() const;
+  /// Minor and major page faults of this process (paged-state cost, SPEC.md §7).
+  PagedArena* paged_arena() { return arena_.get(); }
+
+ private:
+  const OptimizerInfo* info_ = nullptr;
+  OptimizerOptions options_;
+  std::vector<ParamSpec> params_;
+  std::vector<EffectiveConfig> configs_;
+  std::vector<ParamState> states_;
+  std::vector<std::string> warnings_;
+  std::unique_ptr<PagedArena> arena_;
+};
+
+}  // namespace bnb

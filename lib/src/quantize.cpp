@@ -1,0 +1,83 @@
+#include "bnb/quantize.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "bnb/kernels/block_codec.hpp"
+#include "bnb/kernels/qmap_bits.hpp"
+#include "bnb/kernels/state_view.hpp"
+
+namespace bnb {
+namespace {
+
+template <class T>
+void quantize_typed(const T* in, std::size_t n, const kernels::QuantTable& t, std::size_t block, std::uint8_t* codes,
+                    float* absmax, int threads) {
+  const std::size_t blocks = block_count(n, block);
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const std::size_t begin = b * block;
+    const std::size_t len = std::min(block, n - begin);
+    float x[4096];
+    bool has_nan = false, has_inf = false;
+    for (std::size_t i = 0; i < len; ++i) {
+      x[i] = kernels::Storage<T>::load(in[begin + i]);
+      has_nan |= std::isnan(x[i]);
+      has_inf |= std::isinf(x[i]);
+    }
+    if (has_nan || has_inf) {
+      absmax[b] = has_nan ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
+      std::fill(codes + begin, codes + begin + len, t.zero_code);
+      continue;
+    }
+    absmax[b] = kernels::abs_max(x, len);
+    kernels::encode_block(t, x, len, absmax[b], codes + begin);
+  }
+}
+
+}  // namespace
+
+const kernels::QuantTable& quant_table(QuantMap map) {
+  static const kernels::QuantTable signed_table = kernels::make_quant_table(kernels::kSignedMapBits, true);
+  static const kernels::QuantTable unsigned_table = kernels::make_quant_table(kernels::kUnsignedMapBits, false);
+  return map == QuantMap::signed_dynamic ? signed_table : unsigned_table;
+}
+
+void check_block_size(std::size_t block_size) {
+  const bool power_of_two = block_size != 0 && (block_size & (block_size - 1)) == 0;
+  if (!power_of_two || block_size < 64 || block_size > 4096) {
+    throw std::invalid_argument("block size " + std::to_string(block_size) +
+                                " is not supported: expected a power of two from 64 to 4096 (default 256)");
+  }
+}
+
+void quantize_blockwise(DType dtype, const void* input, std::size_t n, QuantMap map, std::size_t block_size,
+                        std::uint8_t* codes, float* absmax, int threads) {
+  check_block_size(block_size);
+  const kernels::QuantTable& t = quant_table(map);
+  switch (dtype) {
+    case DType::f32:
+      return quantize_typed(static_cast<const float*>(input), n, t, block_size, codes, absmax, threads);
+    case DType::f16:
+      return quantize_typed(static_cast<const half_t*>(input), n, t, block_size, codes, absmax, threads);
+    case DType::bf16:
+      return quantize_typed(static_cast<const bf16_t*>(input), n, t, block_size, codes, absmax, threads);
+  }
+}
+
+void dequantize_blockwise(const std::uint8_t* codes, const float* absmax, std::size_t n, QuantMap map,
+                          std::size_t block_size, float* output, int threads) {
+  check_block_size(block_size);
+  const kernels::QuantTable& t = quant_table(map);
+  const std::size_t blocks = block_count(n, block_size);
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const std::size_t begin = b * block_size;
+    kernels::decode_block(t, codes + begin, std::min(block_size, n - begin), absmax[b], output + begin);
+  }
+}
+
+}  // namespace bnb
