@@ -1,0 +1,62 @@
+#pragma once
+// Paged optimizer state on the CPU (SPEC.md §7, Decision: real paging). Each paged buffer is a
+// shared mapping of an unlinked temporary file. Before a tensor's step its buffers are prefetched;
+// after it, buffers are written back and dropped from memory (and from the page cache) whenever
+// the resident paged state exceeds the budget, least recently used first. The data survives in
+// the file, so results are identical to heap state; only residency and time differ.
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <string>
+
+namespace bnb {
+
+struct PageFaults {
+  std::int64_t minor = 0;
+  std::int64_t major = 0;
+};
+
+/// Page faults of this process so far (getrusage).
+PageFaults process_page_faults();
+
+class PagedArena {
+ public:
+  /// `directory`: where the backing files are created ("" = $TMPDIR or /tmp). `budget_bytes`:
+  /// resident paged state allowed between steps; 0 = unlimited (nothing is ever evicted).
+  PagedArena(std::string directory, std::size_t budget_bytes);
+  PagedArena(const PagedArena&) = delete;
+  PagedArena& operator=(const PagedArena&) = delete;
+  ~PagedArena();
+
+  /// Maps `bytes` of zeroed, file-backed memory. Throws IoError when the file cannot be made.
+  std::byte* allocate(std::size_t bytes);
+  void release(std::byte* data) noexcept;
+
+  /// Make resident (and mark most recently used) / write back and drop from memory.
+  void prefetch(const std::byte* data);
+  void evict(const std::byte* data);
+  /// Evicts least recently used buffers until the resident total is within the budget.
+  void enforce_budget();
+
+  std::size_t budget_bytes() const { return budget_; }
+  std::size_t total_bytes() const;
+  /// Bytes of paged buffers resident in memory now, measured with mincore().
+  std::size_t resident_bytes() const;
+
+ private:
+  struct Mapping {
+    std::byte* data;
+    std::size_t bytes;
+    std::size_t mapped;  // rounded up to the page size
+    int fd;
+    bool resident;       // not evicted since the last prefetch
+  };
+  Mapping* find(const std::byte* data);
+  void drop(Mapping& m);
+
+  std::string directory_;
+  std::size_t budget_;
+  std::list<Mapping> mappings_;  // most recently used at the back
+};
+
+}  // namespace bnb

@@ -1,0 +1,188 @@
+#include "bnb/optimizer.hpp"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
+#include "bnb/errors.hpp"
+#include "bnb/kernels/algorithms/all.hpp"
+#include "bnb/kernels/cpu_variant.hpp"
+#include "bnb/paged_arena.hpp"
+#include "bnb/percentile_clipping.hpp"
+#include "bnb/pytorch_lars.hpp"
+#include "bnb/quantize.hpp"
+
+namespace bnb {
+namespace {
+
+bool matches(const std::string& pattern, const std::string& name) {
+  return pattern == name || fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+}
+
+/// Which SPEC.md §9 state (1 or 2) a kernel row belongs to.
+int state_index(Algorithm a, int row) {
+  if (a == Algorithm::ademamix) return row < 2 ? 1 : 2;
+  return row + 1;
+}
+
+bool row_is_signed(Algorithm a, int row) {
+  return kernels::with_algorithm(a, [row]<class A>() { return A::kRowSigned[row]; });
+}
+
+StepConstants prepare_constants(Algorithm a, const HyperParams& h, std::int64_t t) {
+  return kernels::with_algorithm(a, [&]<class A>() { return A::prepare(h, t); });
+}
+
+}  // namespace
+
+Optimizer::Optimizer(const std::string& name, const ArgMap& args, std::vector<ParamSpec> params,
+                     const std::vector<Override>& overrides, OptimizerOptions options)
+    : options_(std::move(options)), params_(std::move(params)) {
+  info_ = find_optimizer(name);
+  if (!info_) {
+    throw ConfigError("unknown optimizer '" + name + "' (did you mean '" + nearest_optimizer_name(name) + "'?)");
+  }
+  check_block_size(options_.block_size);
+  if (options_.threads < 1) throw ConfigError("threads must be at least 1, got " + std::to_string(options_.threads));
+  if (options_.device != Device::cpu) {
+    throw ConfigError(name + ": the optimizer library steps CPU tensors; CUDA tensors go through the CUDA driver");
+  }
+  const EffectiveConfig base = resolve_config(*info_, args);
+  for (const std::string& w : base.ignored) warnings_.push_back(w);
+
+  std::vector<bool> used(overrides.size(), false);
+  configs_.reserve(params_.size());
+  for (const ParamSpec& p : params_) {
+    EffectiveConfig cfg = base;
+    for (std::size_t k = 0; k < overrides.size(); ++k) {
+      if (!matches(overrides[k].pattern, p.name)) continue;
+      used[k] = true;
+      cfg = apply_override(*info_, cfg, overrides[k].values);
+    }
+    if (cfg.reference_form && p.dtype != DType::f32) {
+      throw ConfigError(name + ": parameter '" + p.name + "' is not fp32; PytorchLARS is fp32 only");
+    }
+    configs_.push_back(std::move(cfg));
+  }
+  for (std::size_t k = 0; k < overrides.size(); ++k) {
+    if (!used[k]) {
+      throw ConfigError(name + ": override pattern '" + overrides[k].pattern + "' matches no parameter");
+    }
+  }
+  states_.resize(params_.size());
+  const bool any_paged = std::any_of(configs_.begin(), configs_.end(), [](const auto& c) { return c.paged; });
+  if (any_paged) arena_ = std::make_unique<PagedArena>(options_.paged_dir, options_.paged_budget_bytes);
+}
+
+Optimizer::~Optimizer() {
+  states_.clear();  // release paged buffers before their arena
+}
+Optimizer::Optimizer(Optimizer&&) noexcept = default;
+Optimizer& Optimizer::operator=(Optimizer&&) noexcept = default;
+
+std::size_t Optimizer::index_of(const std::string& name) const {
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    if (params_[i].name == name) return i;
+  }
+  throw ConfigError("no parameter named '" + name + "'");
+}
+
+void Optimizer::initialize_state(std::size_t i) {
+  ParamState& st = states_.at(i);
+  if (st.initialized) return;
+  const EffectiveConfig& cfg = configs_[i];
+  const std::size_t n = params_[i].numel;
+  st.numel = n;
+  st.rows = cfg.reference_form ? 1 : kernels::state_rows(cfg.algorithm);
+  st.block_size = options_.block_size;
+  const bool eight_bit = cfg.optim_bits == 8 && !cfg.reference_form && n >= cfg.min_8bit_size;
+  st.format = !eight_bit ? StateFormat::fp32 : cfg.block_wise ? StateFormat::blockwise8 : StateFormat::tensorwise8;
+  const bool paged = cfg.paged && arena_ && n >= options_.paged_min_numel;
+  const std::size_t row_bytes = st.format == StateFormat::fp32 ? n * sizeof(float) : n;
+  for (int r = 0; r < st.rows; ++r) {
+    st.row[r] = paged ? StateBuffer::paged(*arena_, row_bytes) : StateBuffer::heap(row_bytes);
+    if (st.format == StateFormat::fp32) continue;
+    const bool is_signed = row_is_signed(cfg.algorithm, r);
+    st.table[r] = quant_table(is_signed ? QuantMap::signed_dynamic : QuantMap::unsigned_dynamic);
+    std::fill_n(st.row[r].as<std::uint8_t>(), n, st.table[r]->zero_code);
+    st.absmax[r].assign(st.format == StateFormat::blockwise8 ? block_count(n, st.block_size) : 1, 0.0f);
+  }
+  if (cfg.percentile_clipping < 100) st.gnorm_vec.assign(kGnormHistory, 0.0f);
+  st.initialized = true;
+}
+
+StepReport Optimizer::step(std::size_t i, void* param, const void* grad) {
+  initialize_state(i);
+  ParamState& st = states_[i];
+  const EffectiveConfig& cfg = configs_[i];
+  const ParamSpec& spec = params_[i];
+  st.step += 1;
+  for (int r = 0; r < st.rows; ++r) st.row[r].prefetch();
+
+  StepReport report;
+  if (cfg.reference_form) {
+    report.update_scale = pytorch_lars_step(cfg, st.step, static_cast<float*>(param), static_cast<const float*>(grad),
+                                            st.row[0].as<float>(), spec.numel);
+  } else {
+    StepRequest r;
+    r.algorithm = cfg.algorithm;
+    r.dtype = spec.dtype;
+    r.n = spec.numel;
+    r.param = param;
+    r.grad = grad;
+    r.state = st.view();
+    r.constants = prepare_constants(cfg.algorithm, cfg.hyper, st.step);
+    r.max_unorm = static_cast<float>(cfg.hyper.max_unorm);
+    r.threads = options_.threads;
+    if (cfg.percentile_clipping < 100) {
+      const auto g2 = static_cast<float>(kernels::cpu_sum_squares(spec.dtype, grad, spec.numel, options_.threads));
+      r.gnorm_scale = percentile_gnorm_scale(st.gnorm_vec, g2, st.step, static_cast<int>(cfg.percentile_clipping));
+    }
+    kernels::cpu_step(r, report);
+    st.unorm = report.unorm;
+  }
+  if (arena_) arena_->enforce_budget();
+  return report;
+}
+
+MemoryReport Optimizer::memory() const {
+  MemoryReport m;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const ParamState& st = states_[i];
+    const std::string& name = params_[i].name;
+    m.params += params_[i].numel;
+    if (!st.initialized) continue;
+    const Algorithm a = configs_[i].reference_form ? Algorithm::lars : configs_[i].algorithm;
+    std::size_t state_bytes[3] = {}, absmax_bytes[3] = {};
+    bool paged = false;
+    for (int r = 0; r < st.rows; ++r) {
+      const int s = state_index(a, r);
+      state_bytes[s] += st.row[r].size();
+      absmax_bytes[s] += st.absmax[r].size() * sizeof(float);
+      paged = paged || st.row[r].is_paged();
+    }
+    for (int s = 1; s <= 2; ++s) {
+      if (state_bytes[s] == 0) continue;
+      m.buffers.push_back({name + "/state" + std::to_string(s), state_bytes[s], paged});
+      m.state_bytes += state_bytes[s];
+      if (paged) m.paged_bytes += state_bytes[s];
+      if (absmax_bytes[s] != 0) {
+        const bool blockwise = st.format == StateFormat::blockwise8;
+        m.buffers.push_back({name + (blockwise ? "/absmax" : "/max") + std::to_string(s), absmax_bytes[s], false});
+        m.state_bytes += absmax_bytes[s];
+        m.buffers.push_back({name + "/qmap" + std::to_string(s), 256 * sizeof(float), false});
+        m.overhead_bytes += 256 * sizeof(float);
+      }
+    }
+    if (!st.gnorm_vec.empty()) {
+      m.buffers.push_back({name + "/gnorm_vec", st.gnorm_vec.size() * sizeof(float), false});
+      m.overhead_bytes += st.gnorm_vec.size() * sizeof(float);
+    }
+  }
+  if (arena_) m.resident_paged_bytes = arena_->resident_bytes();
+  return m;
+}
+
+}  // namespace bnb

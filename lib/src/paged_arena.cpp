@@ -1,0 +1,143 @@
+#include "bnb/paged_arena.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "bnb/errors.hpp"
+
+namespace bnb {
+namespace {
+
+std::size_t page_size() { return static_cast<std::size_t>(sysconf(_SC_PAGESIZE)); }
+
+std::size_t round_up(std::size_t bytes) {
+  const std::size_t p = page_size();
+  return (bytes + p - 1) / p * p;
+}
+
+}  // namespace
+
+PageFaults process_page_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return {u.ru_minflt, u.ru_majflt};
+}
+
+PagedArena::PagedArena(std::string directory, std::size_t budget_bytes)
+    : directory_(std::move(directory)), budget_(budget_bytes) {
+  if (directory_.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    directory_ = tmp && *tmp ? tmp : "/tmp";
+  }
+}
+
+PagedArena::~PagedArena() {
+  for (Mapping& m : mappings_) {
+    munmap(m.data, m.mapped);
+    close(m.fd);
+  }
+}
+
+std::byte* PagedArena::allocate(std::size_t bytes) {
+  std::string path = directory_ + "/bnb-paged-XXXXXX";
+  std::vector<char> buf(path.begin(), path.end());
+  buf.push_back('\0');
+  const int fd = mkstemp(buf.data());
+  if (fd < 0) throw IoError("paged state: cannot create a file in '" + directory_ + "': " + std::strerror(errno));
+  unlink(buf.data());  // the mapping keeps it alive; nothing is left behind on exit
+  const std::size_t mapped = round_up(bytes == 0 ? 1 : bytes);
+  if (ftruncate(fd, static_cast<off_t>(mapped)) != 0) {
+    const int err = errno;
+    close(fd);
+    throw IoError("paged state: cannot size a " + std::to_string(mapped) + "-byte file in '" + directory_ +
+                  "': " + std::strerror(err));
+  }
+  void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) {
+    const int err = errno;
+    close(fd);
+    throw IoError(std::string("paged state: mmap failed: ") + std::strerror(err));
+  }
+  mappings_.push_back({static_cast<std::byte*>(p), bytes, mapped, fd, true});
+  return static_cast<std::byte*>(p);
+}
+
+void PagedArena::release(std::byte* data) noexcept {
+  for (auto it = mappings_.begin(); it != mappings_.end(); ++it) {
+    if (it->data == data) {
+      munmap(it->data, it->mapped);
+      close(it->fd);
+      mappings_.erase(it);
+      return;
+    }
+  }
+}
+
+PagedArena::Mapping* PagedArena::find(const std::byte* data) {
+  for (Mapping& m : mappings_) {
+    if (m.data == data) return &m;
+  }
+  return nullptr;
+}
+
+void PagedArena::prefetch(const std::byte* data) {
+  for (auto it = mappings_.begin(); it != mappings_.end(); ++it) {
+    if (it->data != data) continue;
+    madvise(it->data, it->mapped, MADV_WILLNEED);
+    it->resident = true;
+    mappings_.splice(mappings_.end(), mappings_, it);  // most recently used
+    return;
+  }
+}
+
+void PagedArena::drop(Mapping& m) {
+  // Write dirty pages back to the file, unmap them from this process, then drop them from the
+  // page cache so the next access really faults them in from the file.
+  msync(m.data, m.mapped, MS_SYNC);
+  madvise(m.data, m.mapped, MADV_DONTNEED);
+  posix_fadvise(m.fd, 0, static_cast<off_t>(m.mapped), POSIX_FADV_DONTNEED);
+  m.resident = false;
+}
+
+void PagedArena::evict(const std::byte* data) {
+  if (Mapping* m = find(data)) drop(*m);
+}
+
+void PagedArena::enforce_budget() {
+  if (budget_ == 0) return;
+  std::size_t resident = 0;
+  for (const Mapping& m : mappings_) resident += m.resident ? m.mapped : 0;
+  for (Mapping& m : mappings_) {  // least recently used first
+    if (resident <= budget_) break;
+    if (!m.resident) continue;
+    drop(m);
+    resident -= m.mapped;
+  }
+}
+
+std::size_t PagedArena::total_bytes() const {
+  std::size_t total = 0;
+  for (const Mapping& m : mappings_) total += m.bytes;
+  return total;
+}
+
+std::size_t PagedArena::resident_bytes() const {
+  const std::size_t p = page_size();
+  std::size_t resident = 0;
+  std::vector<unsigned char> pages;
+  for (const Mapping& m : mappings_) {
+    pages.assign(m.mapped / p, 0);
+    if (mincore(m.data, m.mapped, pages.data()) != 0) continue;
+    for (unsigned char v : pages) resident += (v & 1u) ? p : 0;
+  }
+  return resident;
+}
+
+}  // namespace bnb

@@ -1,0 +1,54 @@
+#include "bnb/param_state.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "bnb/kernels/block_codec.hpp"
+
+namespace bnb {
+
+StateView ParamState::view() {
+  StateView v;
+  v.format = format;
+  v.rows = rows;
+  v.block_size = block_size;
+  for (int r = 0; r < rows; ++r) {
+    if (format == StateFormat::fp32) {
+      v.values[r] = row[r].as<float>();
+    } else {
+      v.codes[r] = row[r].as<std::uint8_t>();
+      v.absmax[r] = absmax[r].data();
+      v.table[r] = &*table[r];
+    }
+  }
+  return v;
+}
+
+std::vector<float> ParamState::dequantized(int r) const {
+  std::vector<float> out(numel);
+  if (format == StateFormat::fp32) {
+    std::copy_n(row[r].as<float>(), numel, out.begin());
+    return out;
+  }
+  const std::size_t block = format == StateFormat::blockwise8 ? block_size : std::max<std::size_t>(numel, 1);
+  for (std::size_t b = 0, begin = 0; begin < numel; ++b, begin += block) {
+    kernels::decode_block(*table[r], row[r].as<std::uint8_t>() + begin, std::min(block, numel - begin), absmax[r][b],
+                          out.data() + begin);
+  }
+  return out;
+}
+
+void ParamState::assign(int r, const float* values) {
+  if (format == StateFormat::fp32) {
+    std::copy_n(values, numel, row[r].as<float>());
+    return;
+  }
+  const std::size_t block = format == StateFormat::blockwise8 ? block_size : std::max<std::size_t>(numel, 1);
+  for (std::size_t b = 0, begin = 0; begin < numel; ++b, begin += block) {
+    const std::size_t len = std::min(block, numel - begin);
+    absmax[r][b] = kernels::abs_max(values + begin, len);
+    kernels::encode_block(*table[r], values + begin, len, absmax[r][b], row[r].as<std::uint8_t>() + begin);
+  }
+}
+
+}  // namespace bnb

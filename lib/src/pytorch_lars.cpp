@@ -1,0 +1,40 @@
+#include "bnb/pytorch_lars.hpp"
+
+#include <cmath>
+#include <vector>
+
+namespace bnb {
+
+float pytorch_lars_step(const EffectiveConfig& cfg, std::int64_t t, float* param, const float* grad, float* buffer,
+                        std::size_t n) {
+  const auto& h = cfg.hyper;
+  const float lr = static_cast<float>(h.lr);
+  const float wd = static_cast<float>(h.weight_decay);
+  const float momentum = static_cast<float>(h.beta1);
+  const float one_minus_dampening = static_cast<float>(1.0 - cfg.dampening);
+  std::vector<float> update(n);
+  double update_sq = 0, param_sq = 0;  // sequential order: deterministic
+  for (std::size_t i = 0; i < n; ++i) {
+    float d = grad[i];
+    if (wd != 0.0f) d = d + wd * param[i];
+    float u = d;
+    if (momentum != 0.0f) {
+      buffer[i] = t == 1 ? d : momentum * buffer[i] + one_minus_dampening * d;
+      u = cfg.nesterov ? d + momentum * buffer[i] : buffer[i];
+    }
+    update[i] = u;
+    update_sq += static_cast<double>(u) * static_cast<double>(u);
+    param_sq += static_cast<double>(param[i]) * static_cast<double>(param[i]);
+  }
+  float scale = 1.0f;
+  const double max_unorm = h.max_unorm;
+  if (max_unorm > 0) {
+    const double unorm = std::sqrt(update_sq);
+    const double limit = max_unorm * std::sqrt(param_sq);
+    if (unorm > limit) scale = static_cast<float>(limit / unorm);
+  }
+  for (std::size_t i = 0; i < n; ++i) param[i] = param[i] - lr * scale * update[i];
+  return scale;
+}
+
+}  // namespace bnb
