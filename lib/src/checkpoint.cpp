@@ -1,0 +1,262 @@
+#include "bnb/checkpoint.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "bnb/errors.hpp"
+#include "bnb/kernels/algorithms/all.hpp"
+#include "bnb/safetensors.hpp"
+
+namespace bnb {
+namespace {
+
+constexpr const char* kFormatName = "bnb-bench checkpoint";
+constexpr const char* kFormatVersion = "1";
+
+std::string_view format_name(StateFormat f) {
+  switch (f) {
+    case StateFormat::fp32: return "fp32";
+    case StateFormat::blockwise8: return "blockwise8";
+    case StateFormat::tensorwise8: return "tensorwise8";
+  }
+  return "?";
+}
+
+std::size_t dtype_size(DType d) { return d == DType::f32 ? 4 : 2; }
+
+template <class T>
+std::span<const std::byte> bytes_of(const T* data, std::size_t count) {
+  return {reinterpret_cast<const std::byte*>(data), count * sizeof(T)};
+}
+
+/// Kernel rows of state 1 or 2 (ademamix keeps m1 and m2 in state1).
+std::vector<int> rows_of_state(Algorithm a, int rows, int s) {
+  std::vector<int> out;
+  for (int r = 0; r < rows; ++r) {
+    const int idx = a == Algorithm::ademamix ? (r < 2 ? 1 : 2) : r + 1;
+    if (idx == s) out.push_back(r);
+  }
+  return out;
+}
+
+std::string args_json(const EffectiveConfig& cfg) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : cfg.args) j[k] = to_string(v);
+  return j.dump();
+}
+
+Algorithm state_algorithm(const EffectiveConfig& cfg) { return cfg.reference_form ? Algorithm::lars : cfg.algorithm; }
+
+StateFormat expected_format(const EffectiveConfig& cfg, std::size_t n) {
+  const bool eight_bit = cfg.optim_bits == 8 && !cfg.reference_form && n >= cfg.min_8bit_size;
+  return !eight_bit ? StateFormat::fp32 : cfg.block_wise ? StateFormat::blockwise8 : StateFormat::tensorwise8;
+}
+
+}  // namespace
+
+void save_checkpoint(const Optimizer& opt, std::span<const void* const> params, const std::string& path,
+                     const std::map<std::string, std::string>& metadata) {
+  if (params.size() != opt.param_count()) {
+    throw std::invalid_argument("save_checkpoint: " + std::to_string(params.size()) + " parameter buffers for " +
+                                std::to_string(opt.param_count()) + " parameters");
+  }
+  SafetensorsWriter w;
+  w.set_metadata("format", kFormatName);
+  w.set_metadata("format_version", kFormatVersion);
+  w.set_metadata("optimizer", opt.info().name);
+  w.set_metadata("block_size", std::to_string(opt.options().block_size));
+  for (const auto& [k, v] : metadata) w.set_metadata(k, v);
+
+  for (std::size_t i = 0; i < opt.param_count(); ++i) {
+    const ParamSpec& spec = opt.param(i);
+    const ParamState& st = opt.state(i);
+    const EffectiveConfig& cfg = opt.config(i);
+    const auto n = static_cast<std::int64_t>(spec.numel);
+    const std::string prefix = "state/" + spec.name + "/";
+    w.add("param/" + spec.name, tensor_dtype_of(spec.dtype), {n},
+          {static_cast<const std::byte*>(params[i]), spec.numel * dtype_size(spec.dtype)});
+    w.set_metadata("config/" + spec.name, args_json(cfg));
+    w.add(prefix + "step", TensorDType::i64, {}, bytes_of(&st.step, 1));
+    if (!st.initialized) continue;
+    w.set_metadata("state_format/" + spec.name, std::string(format_name(st.format)));
+    const Algorithm a = state_algorithm(cfg);
+    for (int s = 1; s <= 2; ++s) {
+      const std::vector<int> rows = rows_of_state(a, st.rows, s);
+      if (rows.empty()) continue;
+      const std::string k = std::to_string(s);
+      const bool fp32 = st.format == StateFormat::fp32;
+      std::vector<std::byte> data;
+      for (int r : rows) data.insert(data.end(), st.row[r].data(), st.row[r].data() + st.row[r].size());
+      std::vector<std::int64_t> shape = rows.size() > 1 ? std::vector<std::int64_t>{static_cast<std::int64_t>(rows.size()), n}
+                                                        : std::vector<std::int64_t>{n};
+      w.add(prefix + "state" + k, fp32 ? TensorDType::f32 : TensorDType::u8, shape, data);
+      if (fp32) continue;
+      w.add(prefix + "qmap" + k, TensorDType::f32, {256}, bytes_of(st.table[rows[0]]->values, 256));
+      std::vector<float> scales;
+      for (int r : rows) scales.insert(scales.end(), st.absmax[r].begin(), st.absmax[r].end());
+      const auto per_row = static_cast<std::int64_t>(st.absmax[rows[0]].size());
+      shape = rows.size() > 1 ? std::vector<std::int64_t>{static_cast<std::int64_t>(rows.size()), per_row}
+                              : std::vector<std::int64_t>{per_row};
+      const std::string name = st.format == StateFormat::blockwise8 ? "absmax" : "max";
+      w.add(prefix + name + k, TensorDType::f32, shape, bytes_of(scales.data(), scales.size()));
+    }
+    if (!st.gnorm_vec.empty()) {
+      w.add(prefix + "gnorm_vec", TensorDType::f32, {static_cast<std::int64_t>(st.gnorm_vec.size())},
+            bytes_of(st.gnorm_vec.data(), st.gnorm_vec.size()));
+    }
+    if (cfg.hyper.max_unorm > 0) w.add(prefix + "unorm", TensorDType::f32, {}, bytes_of(&st.unorm, 1));
+  }
+  w.write_atomic(path);
+}
+
+std::map<std::string, std::string> checkpoint_metadata(const std::string& path) {
+  return SafetensorsFile::read(path).metadata();
+}
+
+namespace {
+
+const TensorEntry& expect(const SafetensorsFile& f, const std::string& name, TensorDType dtype, std::size_t numel) {
+  const TensorEntry& t = f.at(name);
+  if (t.dtype != dtype) {
+    throw DataError(f.source() + ": tensor '" + name + "' has dtype " + std::string(tensor_dtype_name(t.dtype)) +
+                    ", expected " + std::string(tensor_dtype_name(dtype)));
+  }
+  if (t.numel() != numel) {
+    throw DataError(f.source() + ": tensor '" + name + "' has " + std::to_string(t.numel()) + " elements, expected " +
+                    std::to_string(numel));
+  }
+  return t;
+}
+
+std::string meta(const SafetensorsFile& f, const std::string& key) {
+  const auto it = f.metadata().find(key);
+  if (it == f.metadata().end()) throw DataError(f.source() + ": checkpoint metadata has no '" + key + "'");
+  return it->second;
+}
+
+/// Everything of one parameter read and checked, applied only once every parameter passed.
+struct LoadedParam {
+  std::int64_t step = 0;
+  bool initialized = false;
+  StateFormat format = StateFormat::fp32;
+  std::vector<std::byte> param;
+  std::vector<std::vector<std::byte>> rows;
+  std::vector<std::vector<float>> absmax;
+  std::vector<std::vector<float>> maps;  // per row; empty for fp32
+  std::vector<float> gnorm_vec;
+  float unorm = 0;
+};
+
+}  // namespace
+
+void load_checkpoint(Optimizer& opt, std::span<void* const> params, const std::string& path) {
+  if (params.size() != opt.param_count()) {
+    throw std::invalid_argument("load_checkpoint: " + std::to_string(params.size()) + " parameter buffers for " +
+                                std::to_string(opt.param_count()) + " parameters");
+  }
+  const SafetensorsFile f = SafetensorsFile::read(path);
+  if (meta(f, "format") != kFormatName) throw DataError(path + ": not a bnb-bench checkpoint");
+  if (meta(f, "format_version") != kFormatVersion) {
+    throw DataError(path + ": checkpoint format version " + meta(f, "format_version") + " is not supported (expected " +
+                    kFormatVersion + ")");
+  }
+  if (meta(f, "optimizer") != opt.info().name) {
+    throw DataError(path + ": checkpoint was written by optimizer " + meta(f, "optimizer") + ", not " + opt.info().name);
+  }
+  if (meta(f, "block_size") != std::to_string(opt.options().block_size)) {
+    throw DataError(path + ": checkpoint block size " + meta(f, "block_size") + " differs from the configured " +
+                    std::to_string(opt.options().block_size));
+  }
+
+  std::vector<LoadedParam> loaded(opt.param_count());
+  for (std::size_t i = 0; i < opt.param_count(); ++i) {
+    const ParamSpec& spec = opt.param(i);
+    const EffectiveConfig& cfg = opt.config(i);
+    const std::size_t n = spec.numel;
+    const std::string prefix = "state/" + spec.name + "/";
+    LoadedParam& L = loaded[i];
+    const TensorEntry& p = expect(f, "param/" + spec.name, tensor_dtype_of(spec.dtype), n);
+    L.param.assign(p.data.begin(), p.data.end());
+    std::memcpy(&L.step, expect(f, prefix + "step", TensorDType::i64, 1).data.data(), sizeof L.step);
+    if (L.step < 0) throw DataError(path + ": parameter '" + spec.name + "' has a negative step count");
+    const auto fmt_it = f.metadata().find("state_format/" + spec.name);
+    if (fmt_it == f.metadata().end()) {
+      if (L.step != 0) throw DataError(path + ": parameter '" + spec.name + "' has steps but no state");
+      continue;
+    }
+    L.initialized = true;
+    L.format = expected_format(cfg, n);
+    if (fmt_it->second != format_name(L.format)) {
+      throw DataError(path + ": parameter '" + spec.name + "' was saved with " + fmt_it->second +
+                      " state, but the configuration gives " + std::string(format_name(L.format)));
+    }
+    const Algorithm a = state_algorithm(cfg);
+    const int rows = cfg.reference_form ? 1 : kernels::state_rows(cfg.algorithm);
+    L.rows.resize(static_cast<std::size_t>(rows));
+    L.absmax.resize(static_cast<std::size_t>(rows));
+    L.maps.resize(static_cast<std::size_t>(rows));
+    const bool fp32 = L.format == StateFormat::fp32;
+    const std::size_t row_bytes = fp32 ? n * 4 : n;
+    const std::size_t per_row = L.format == StateFormat::blockwise8 ? block_count(n, opt.options().block_size) : 1;
+    for (int s = 1; s <= 2; ++s) {
+      const std::vector<int> rs = rows_of_state(a, rows, s);
+      if (rs.empty()) continue;
+      const std::string k = std::to_string(s);
+      const TensorEntry& t = expect(f, prefix + "state" + k, fp32 ? TensorDType::f32 : TensorDType::u8, rs.size() * n);
+      for (std::size_t j = 0; j < rs.size(); ++j) {
+        L.rows[static_cast<std::size_t>(rs[j])].assign(t.data.begin() + static_cast<std::ptrdiff_t>(j * row_bytes),
+                                                       t.data.begin() + static_cast<std::ptrdiff_t>((j + 1) * row_bytes));
+      }
+      if (fp32) continue;
+      const std::vector<float> map = to_f32_values(expect(f, prefix + "qmap" + k, TensorDType::f32, 256));
+      for (std::size_t j = 0; j < 256; ++j) {
+        if (!std::isfinite(map[j]) || (j > 0 && !(map[j - 1] < map[j]))) {
+          throw DataError(path + ": map '" + prefix + "qmap" + k + "' is not finite and strictly ascending at index " +
+                          std::to_string(j));
+        }
+      }
+      const std::string name = L.format == StateFormat::blockwise8 ? "absmax" : "max";
+      const std::vector<float> scales = to_f32_values(expect(f, prefix + name + k, TensorDType::f32, rs.size() * per_row));
+      for (std::size_t j = 0; j < rs.size(); ++j) {
+        const auto r = static_cast<std::size_t>(rs[j]);
+        L.maps[r] = map;
+        L.absmax[r].assign(scales.begin() + static_cast<std::ptrdiff_t>(j * per_row),
+                           scales.begin() + static_cast<std::ptrdiff_t>((j + 1) * per_row));
+      }
+    }
+    if (cfg.percentile_clipping < 100) {
+      L.gnorm_vec = to_f32_values(expect(f, prefix + "gnorm_vec", TensorDType::f32, kGnormHistory));
+    }
+    if (cfg.hyper.max_unorm > 0) L.unorm = to_f32_values(expect(f, prefix + "unorm", TensorDType::f32, 1))[0];
+  }
+
+  // Everything checked: apply.
+  for (std::size_t i = 0; i < opt.param_count(); ++i) {
+    LoadedParam& L = loaded[i];
+    std::memcpy(params[i], L.param.data(), L.param.size());
+    ParamState& st = opt.state(i);
+    if (!L.initialized) {
+      st = ParamState{};
+      st.step = L.step;
+      continue;
+    }
+    opt.initialize_state(i);
+    st.step = L.step;
+    for (std::size_t r = 0; r < L.rows.size(); ++r) {
+      std::memcpy(st.row[r].data(), L.rows[r].data(), L.rows[r].size());
+      if (L.format == StateFormat::fp32) continue;
+      st.absmax[r] = L.absmax[r];
+      float values[256];
+      std::copy(L.maps[r].begin(), L.maps[r].end(), values);
+      st.table[r] = kernels::make_quant_table(values, st.table[r]->is_signed);
+    }
+    if (!L.gnorm_vec.empty()) st.gnorm_vec = L.gnorm_vec;
+    st.unorm = L.unorm;
+  }
+}
+
+}  // namespace bnb
