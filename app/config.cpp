@@ -1,0 +1,480 @@
+#include "config.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "bnb/catalogue.hpp"
+#include "bnb/errors.hpp"
+#include "glob.hpp"
+#include "json_fields.hpp"
+#include "suggest.hpp"
+
+namespace bnb::app {
+namespace {
+
+// Beyond 2^53 elements the count is not even exactly representable in the reports; no machine
+// holds such a tensor, so it is a configuration error rather than a memory refusal.
+constexpr double kMaxElements = 9007199254740992.0;
+
+const std::vector<std::string> kTopKeys = {"schema", "name", "seed", "threads", "device", "params",
+                                           "workload", "optimizers", "reference", "timing", "gates"};
+const std::vector<std::string> kDtypes = {"fp32", "fp16", "bf16"};
+const std::vector<std::string> kKinds = {"gradients", "replay", "quadratic", "rosenbrock", "least_squares"};
+const std::vector<std::string> kDistributions = {"normal", "heavy_tailed", "sparse"};
+
+DType parse_dtype(const Json& v, std::string_view path) {
+  const std::string s = as_choice(v, path, kDtypes);
+  return s == "fp16" ? DType::f16 : s == "bf16" ? DType::bf16 : DType::f32;
+}
+
+GradDistribution parse_distribution(const Json& v, std::string_view path) {
+  const std::string s = as_choice(v, path, kDistributions);
+  return s == "heavy_tailed" ? GradDistribution::heavy_tailed
+         : s == "sparse"     ? GradDistribution::sparse
+                             : GradDistribution::normal;
+}
+
+double positive(double v, std::string_view path) {
+  if (!(v > 0)) fail(path, fmt::format("must be > 0, got {}", v));
+  return v;
+}
+
+double non_negative(double v, std::string_view path) {
+  if (v < 0) fail(path, fmt::format("must be >= 0, got {}", v));
+  return v;
+}
+
+double density_value(double v, std::string_view path) {
+  if (!(v > 0 && v <= 1)) fail(path, fmt::format("must be in (0, 1], got {}", v));
+  return v;
+}
+
+InitSpec parse_init(const Json& v, const std::string& path) {
+  InitSpec init;
+  const std::vector<std::string> kinds = {"normal", "uniform", "constant"};
+  auto kind_of = [&](const std::string& s) {
+    return s == "uniform" ? InitKind::uniform : s == "constant" ? InitKind::constant : InitKind::normal;
+  };
+  if (v.is_string()) {  // shorthand: "normal" = {"distribution": "normal"}
+    init.kind = kind_of(as_choice(v, path, kinds));
+    if (init.kind == InitKind::constant) init.scale = 0.0;
+    return init;
+  }
+  const JsonObject o(v, path, {"distribution", "scale", "value"});
+  if (const Json* d = o.find("distribution")) init.kind = kind_of(as_choice(*d, o.path_of("distribution"), kinds));
+  if (init.kind == InitKind::constant) {
+    if (o.find("scale")) fail(o.path_of("scale"), "not used by a constant init (use \"value\")");
+    init.scale = o.number("value").value_or(0.0);
+  } else {
+    if (o.find("value")) fail(o.path_of("value"), "only used by a constant init (use \"scale\")");
+    init.scale = non_negative(o.number("scale").value_or(0.1), o.path_of("scale"));
+  }
+  return init;
+}
+
+std::vector<std::size_t> parse_shape(const Json& v, const std::string& path, std::size_t& numel) {
+  if (!v.is_array()) fail(path, fmt::format("expected a list of dimensions, got {}", describe(v)));
+  std::vector<std::size_t> shape;
+  double count = 1;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::int64_t d = as_integer(v[i], index_path(path, i));
+    if (d <= 0) fail(index_path(path, i), fmt::format("dimensions must be positive, got {}", d));
+    shape.push_back(static_cast<std::size_t>(d));
+    count *= static_cast<double>(d);
+    if (count > kMaxElements) {
+      fail(path, fmt::format("the element count of shape {} overflows (more than 2^53 elements)", v.dump()));
+    }
+  }
+  numel = 1;
+  for (auto d : shape) numel *= d;
+  return shape;
+}
+
+std::vector<ParamConfig> parse_params(const Json& v, const std::string& path) {
+  if (!v.is_array()) fail(path, fmt::format("expected a list of parameters, got {}", describe(v)));
+  if (v.empty()) fail(path, "at least one parameter is needed");
+  std::vector<ParamConfig> params;
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const JsonObject o(v[i], index_path(path, i), {"name", "shape", "dtype", "init"});
+    ParamConfig p;
+    p.name = o.required_string("name");
+    if (p.name.empty()) fail(o.path_of("name"), "must not be empty");
+    if (!names.insert(p.name).second) fail(o.path_of("name"), fmt::format("duplicate parameter name \"{}\"", p.name));
+    p.shape = parse_shape(o.require("shape"), o.path_of("shape"), p.numel);
+    if (const Json* d = o.find("dtype")) p.dtype = parse_dtype(*d, o.path_of("dtype"));
+    if (const Json* init = o.find("init")) p.init = parse_init(*init, o.path_of("init"));
+    params.push_back(std::move(p));
+  }
+  return params;
+}
+
+std::vector<std::string> parse_patterns(const Json& v, const std::string& path) {
+  std::vector<std::string> patterns;
+  if (v.is_string()) {
+    patterns.push_back(v.get<std::string>());
+  } else if (v.is_array() && !v.empty()) {
+    for (std::size_t i = 0; i < v.size(); ++i) patterns.push_back(as_string(v[i], index_path(path, i)));
+  } else {
+    fail(path, fmt::format("expected a parameter name, a glob pattern or a list of them, got {}", describe(v)));
+  }
+  for (const auto& p : patterns) {
+    if (p.empty()) fail(path, "a pattern must not be empty");
+  }
+  return patterns;
+}
+
+WorkloadConfig parse_workload(const Json& v, const std::filesystem::path& base_dir) {
+  const JsonObject o(v, "workload",
+                     {"kind", "steps", "distribution", "scale", "density", "overrides", "trace", "condition", "noise"});
+  WorkloadConfig w;
+  const std::string kind = as_choice(o.require("kind"), o.path_of("kind"), kKinds);
+  w.kind = kind == "replay"          ? WorkloadKind::replay
+           : kind == "quadratic"     ? WorkloadKind::quadratic
+           : kind == "rosenbrock"    ? WorkloadKind::rosenbrock
+           : kind == "least_squares" ? WorkloadKind::least_squares
+                                     : WorkloadKind::gradients;
+  w.steps = o.required_integer("steps");
+  if (w.steps < 1) fail(o.path_of("steps"), fmt::format("must be at least 1, got {}", w.steps));
+
+  auto only_for = [&](std::string_view key, bool allowed, std::string_view kinds) {
+    if (o.find(key) && !allowed) fail(o.path_of(key), fmt::format("only allowed with kind {}", kinds));
+  };
+  const bool objective = w.kind == WorkloadKind::quadratic || w.kind == WorkloadKind::rosenbrock ||
+                         w.kind == WorkloadKind::least_squares;
+  only_for("distribution", w.kind == WorkloadKind::gradients, "\"gradients\"");
+  only_for("scale", w.kind == WorkloadKind::gradients, "\"gradients\"");
+  only_for("density", w.kind == WorkloadKind::gradients, "\"gradients\"");
+  only_for("overrides", w.kind == WorkloadKind::gradients, "\"gradients\"");
+  only_for("trace", w.kind == WorkloadKind::replay, "\"replay\"");
+  only_for("condition", w.kind == WorkloadKind::quadratic, "\"quadratic\"");
+  only_for("noise", objective, "\"quadratic\", \"rosenbrock\" or \"least_squares\"");
+
+  if (const Json* d = o.find("distribution")) w.stream.distribution = parse_distribution(*d, o.path_of("distribution"));
+  if (auto s = o.number("scale")) w.stream.scale = positive(*s, o.path_of("scale"));
+  if (auto d = o.number("density")) w.stream.density = density_value(*d, o.path_of("density"));
+  if (const Json* list = o.find("overrides")) {
+    const std::string path = o.path_of("overrides");
+    if (!list->is_array()) fail(path, fmt::format("expected a list of overrides, got {}", describe(*list)));
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const JsonObject e((*list)[i], index_path(path, i), {"params", "distribution", "scale", "density"});
+      StreamOverride so;
+      so.patterns = parse_patterns(e.require("params"), e.path_of("params"));
+      if (const Json* d = e.find("distribution")) so.distribution = parse_distribution(*d, e.path_of("distribution"));
+      if (auto s = e.number("scale")) so.scale = positive(*s, e.path_of("scale"));
+      if (auto d = e.number("density")) so.density = density_value(*d, e.path_of("density"));
+      w.overrides.push_back(std::move(so));
+    }
+  }
+  if (w.kind == WorkloadKind::replay) {
+    const std::string trace = o.required_string("trace");
+    if (trace.empty()) fail(o.path_of("trace"), "must name a file");
+    w.trace = std::filesystem::path(trace).is_absolute() ? std::filesystem::path(trace) : base_dir / trace;
+  }
+  if (auto c = o.number("condition")) {
+    if (*c < 1) fail(o.path_of("condition"), fmt::format("must be >= 1, got {}", *c));
+    w.condition = *c;
+  }
+  if (auto n = o.number("noise")) w.noise = non_negative(*n, o.path_of("noise"));
+  return w;
+}
+
+/// A JSON value as an optimizer argument of the given kind.
+ArgValue to_arg(const Json& v, const std::string& path, const ArgSpec* spec) {
+  const ArgKind kind = spec ? spec->kind
+                       : v.is_boolean() ? ArgKind::boolean
+                       : v.is_array()   ? ArgKind::betas
+                       : v.is_null()    ? ArgKind::optional_number
+                                        : ArgKind::number;
+  switch (kind) {
+    case ArgKind::number: return as_number(v, path);
+    case ArgKind::integer: return static_cast<double>(as_integer(v, path));
+    case ArgKind::boolean: return as_boolean(v, path);
+    case ArgKind::optional_number:
+      if (v.is_null()) return std::monostate{};
+      return as_number(v, path);
+    case ArgKind::betas: {
+      std::size_t expected = 0;
+      if (spec) {
+        if (const auto* d = std::get_if<std::vector<double>>(&spec->default_value)) expected = d->size();
+      }
+      if (!v.is_array()) {
+        fail(path, fmt::format("expected {} numbers, got {}", expected ? std::to_string(expected) : "a list of",
+                               describe(v)));
+      }
+      if (expected && v.size() != expected) {
+        fail(path, fmt::format("expected {} numbers, got {}", expected, v.size()));
+      }
+      std::vector<double> values;
+      for (std::size_t i = 0; i < v.size(); ++i) values.push_back(as_number(v[i], index_path(path, i)));
+      return values;
+    }
+  }
+  fail(path, "unsupported argument kind");
+}
+
+const ArgSpec* find_arg(const OptimizerInfo& info, std::string_view name) {
+  for (const auto& a : info.args) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+/// Runs a library check and puts the JSON path in front of its message.
+template <class F>
+auto with_path(const std::string& path, F&& f) {
+  try {
+    return f();
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("{}: {}", path, e.what()));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(fmt::format("{}: {}", path, e.what()));
+  }
+}
+
+bool valid_label(const std::string& label) {
+  return !label.empty() && label != "." && label != ".." &&
+         std::all_of(label.begin(), label.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '+';
+         });
+}
+
+OptimizerEntry parse_optimizer(const Json& v, const std::string& path) {
+  if (!v.is_object()) fail(path, fmt::format("expected an object, got {}", describe(v)));
+  const auto name_it = v.find("name");
+  if (name_it == v.end()) fail(join_path(path, "name"), "required key is missing");
+  const std::string name = as_string(*name_it, join_path(path, "name"));
+  const OptimizerInfo* info = find_optimizer(name);
+  if (!info) {
+    const std::string guess = nearest_optimizer_name(name);
+    fail(join_path(path, "name"), fmt::format("unknown optimizer \"{}\"{} (bnb-bench list shows them all)", name,
+                                              guess.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", guess)));
+  }
+  std::vector<std::string> known = {"name", "label", "overrides"};
+  for (const auto& a : info->args) known.push_back(a.name);
+  const JsonObject o(v, path, known);
+
+  OptimizerEntry e;
+  e.name = name;
+  e.path = path;
+  e.label = o.string("label").value_or(name);
+  if (!valid_label(e.label)) {
+    fail(o.path_of("label"), fmt::format("\"{}\" is not a usable label (letters, digits, '_', '-', '.', '+'; it names "
+                                         "dump files)", e.label));
+  }
+  for (const auto& [key, value] : v.items()) {
+    if (key == "name" || key == "label" || key == "overrides") continue;
+    e.args[key] = to_arg(value, o.path_of(key), find_arg(*info, key));
+  }
+  const EffectiveConfig base = with_path(path, [&] { return resolve_config(*info, e.args); });
+
+  if (const Json* list = o.find("overrides")) {
+    const std::string opath = o.path_of("overrides");
+    if (!list->is_array()) fail(opath, fmt::format("expected a list of overrides, got {}", describe(*list)));
+    std::vector<std::string> override_keys = {"params"};
+    for (const auto& k : overridable_keys()) override_keys.push_back(k);
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const std::string ipath = index_path(opath, i);
+      const JsonObject ov((*list)[i], ipath, override_keys);
+      const auto patterns = parse_patterns(ov.require("params"), ov.path_of("params"));
+      ArgMap values;
+      for (const auto& [key, value] : (*list)[i].items()) {
+        if (key == "params") continue;
+        values[key] = to_arg(value, ov.path_of(key), find_arg(*info, key));
+      }
+      if (values.empty()) fail(ipath, "an override must set at least one key besides \"params\"");
+      with_path(ipath, [&] { return apply_override(*info, base, values); });
+      for (const auto& p : patterns) {
+        e.overrides.push_back(Override{p, values});
+        e.override_paths.push_back(ov.path_of("params"));
+      }
+    }
+  }
+  return e;
+}
+
+}  // namespace
+
+Config parse_config(std::string_view text, std::string_view source, const std::filesystem::path& base_dir) {
+  const Json doc = parse_json_text(text, source);
+  const JsonObject o(doc, "", kTopKeys);
+  Config c;
+  c.source = std::string(source);
+  const Json& schema = o.require("schema");
+  const std::int64_t version = as_integer(schema, "schema");
+  if (version != kConfigSchema) {
+    fail("schema", fmt::format("unsupported config schema {} (this bnb-bench reads schema {})", version, kConfigSchema));
+  }
+  c.name = o.string("name").value_or(std::filesystem::path(std::string(source)).stem().string());
+  if (auto seed = o.integer("seed")) {
+    if (*seed < 0) fail("seed", fmt::format("must be >= 0, got {}", *seed));
+    c.seed = static_cast<std::uint64_t>(*seed);
+  }
+  c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (auto t = o.integer("threads")) {
+    if (*t < 1 || *t > 4096) fail("threads", fmt::format("must be between 1 and 4096, got {}", *t));
+    c.threads = static_cast<int>(*t);
+  }
+  if (const Json* d = o.find("device")) c.device = as_choice(*d, "device", {"cpu", "cuda"}) == "cuda" ? Device::cuda : Device::cpu;
+
+  c.workload = parse_workload(o.require("workload"), base_dir);
+  if (const Json* p = o.find("params")) {
+    c.params = parse_params(*p, "params");
+  } else if (c.workload.kind != WorkloadKind::replay) {
+    fail("params", "required key is missing (only a replay takes its parameters from the trace)");
+  }
+
+  const Json& opts = o.require("optimizers");
+  if (!opts.is_array()) fail("optimizers", fmt::format("expected a list of optimizer entries, got {}", describe(opts)));
+  if (opts.empty()) fail("optimizers", "at least one optimizer entry is needed");
+  std::map<std::string, std::size_t> labels;
+  for (std::size_t i = 0; i < opts.size(); ++i) {
+    OptimizerEntry e = parse_optimizer(opts[i], index_path("optimizers", i));
+    if (auto [it, fresh] = labels.emplace(e.label, i); !fresh) {
+      fail(join_path(e.path, opts[i].contains("label") ? "label" : "name"),
+           fmt::format("label \"{}\" is already used by optimizers[{}]; give each entry a distinct \"label\"", e.label,
+                       it->second));
+    }
+    c.optimizers.push_back(std::move(e));
+  }
+
+  if (const Json* r = o.find("reference")) {
+    const JsonObject ro(*r, "reference", {"mode"});
+    if (const Json* m = ro.find("mode")) {
+      const std::string mode = as_choice(*m, "reference.mode", {"drift", "resync", "off"});
+      c.reference = mode == "resync" ? ReferenceMode::resync : mode == "off" ? ReferenceMode::off : ReferenceMode::drift;
+    }
+  }
+  if (const Json* t = o.find("timing")) {
+    const JsonObject to(*t, "timing", {"enabled", "warmup_steps", "min_time_s", "min_samples", "timeout_s", "noise_target"});
+    c.timing.enabled = to.boolean("enabled").value_or(true);
+    if (auto w = to.integer("warmup_steps")) {
+      if (*w < 0) fail("timing.warmup_steps", fmt::format("must be >= 0, got {}", *w));
+      c.timing.warmup_steps = *w;
+    }
+    if (auto m = to.number("min_time_s")) c.timing.min_time_s = non_negative(*m, "timing.min_time_s");
+    if (auto s = to.integer("min_samples")) {
+      if (*s < 1) fail("timing.min_samples", fmt::format("must be at least 1, got {}", *s));
+      c.timing.min_samples = *s;
+    }
+    if (auto s = to.number("timeout_s")) c.timing.timeout_s = positive(*s, "timing.timeout_s");
+    if (auto n = to.number("noise_target")) c.timing.noise_target = non_negative(*n, "timing.noise_target");
+  }
+  if (const Json* g = o.find("gates")) {
+    const JsonObject go(*g, "gates",
+                        {"max_ns_per_param_step", "max_rel_l2", "max_state_bytes_per_param", "allow_nonfinite"});
+    if (auto v = go.number("max_ns_per_param_step")) c.gates.max_ns_per_param_step = positive(*v, "gates.max_ns_per_param_step");
+    if (auto v = go.number("max_rel_l2")) c.gates.max_rel_l2 = non_negative(*v, "gates.max_rel_l2");
+    if (auto v = go.number("max_state_bytes_per_param")) {
+      c.gates.max_state_bytes_per_param = non_negative(*v, "gates.max_state_bytes_per_param");
+    }
+    c.gates.allow_nonfinite = go.boolean("allow_nonfinite").value_or(true);
+  }
+  return c;
+}
+
+Config load_config(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw IoError(fmt::format("{}: cannot read the config file", file.string()));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw IoError(fmt::format("{}: read error", file.string()));
+  return parse_config(text.str(), file.string(), file.parent_path());
+}
+
+std::string_view dtype_name(DType d) {
+  switch (d) {
+    case DType::f16: return "fp16";
+    case DType::bf16: return "bf16";
+    case DType::f32: break;
+  }
+  return "fp32";
+}
+
+std::size_t dtype_size(DType d) { return d == DType::f32 ? 4 : 2; }
+
+std::string_view workload_kind_name(WorkloadKind k) {
+  switch (k) {
+    case WorkloadKind::replay: return "replay";
+    case WorkloadKind::quadratic: return "quadratic";
+    case WorkloadKind::rosenbrock: return "rosenbrock";
+    case WorkloadKind::least_squares: return "least_squares";
+    case WorkloadKind::gradients: break;
+  }
+  return "gradients";
+}
+
+std::string_view distribution_name(GradDistribution d) {
+  switch (d) {
+    case GradDistribution::heavy_tailed: return "heavy_tailed";
+    case GradDistribution::sparse: return "sparse";
+    case GradDistribution::normal: break;
+  }
+  return "normal";
+}
+
+std::string_view reference_mode_name(ReferenceMode m) {
+  switch (m) {
+    case ReferenceMode::resync: return "resync";
+    case ReferenceMode::off: return "off";
+    case ReferenceMode::drift: break;
+  }
+  return "drift";
+}
+
+std::size_t total_numel(const Config& c) {
+  std::size_t n = 0;
+  for (const auto& p : c.params) n += p.numel;
+  return n;
+}
+
+GradientStream stream_for(const WorkloadConfig& w, const std::string& name) {
+  GradientStream s = w.stream;
+  for (const auto& o : w.overrides) {
+    const bool hit = std::any_of(o.patterns.begin(), o.patterns.end(), [&](const auto& p) { return glob_match(p, name); });
+    if (!hit) continue;
+    if (o.distribution) s.distribution = *o.distribution;
+    if (o.scale) s.scale = *o.scale;
+    if (o.density) s.density = *o.density;
+  }
+  return s;
+}
+
+std::vector<ParamSpec> param_specs(const Config& c) {
+  std::vector<ParamSpec> specs;
+  for (const auto& p : c.params) specs.push_back(ParamSpec{p.name, p.dtype, p.numel});
+  return specs;
+}
+
+void check_optimizers(const Config& c) {
+  std::vector<std::string> names;
+  for (const auto& p : c.params) names.push_back(p.name);
+  auto check_pattern = [&](const std::string& pattern, const std::string& path) {
+    if (std::none_of(names.begin(), names.end(), [&](const auto& n) { return glob_match(pattern, n); })) {
+      fail(path, fmt::format("pattern \"{}\" matches no parameter{} (parameters: {})", pattern,
+                             did_you_mean(pattern, names), fmt::join(names, ", ")));
+    }
+  };
+  for (std::size_t i = 0; i < c.workload.overrides.size(); ++i) {
+    for (const auto& p : c.workload.overrides[i].patterns) {
+      check_pattern(p, fmt::format("workload.overrides[{}].params", i));
+    }
+  }
+  const auto specs = param_specs(c);
+  for (const auto& e : c.optimizers) {
+    for (std::size_t k = 0; k < e.overrides.size(); ++k) check_pattern(e.overrides[k].pattern, e.override_paths[k]);
+    OptimizerOptions options;
+    options.threads = c.threads;
+    options.device = c.device;
+    with_path(e.path, [&] { return Optimizer(e.name, e.args, specs, e.overrides, options); });
+  }
+}
+
+}  // namespace bnb::app

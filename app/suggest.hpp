@@ -1,0 +1,19 @@
+#pragma once
+// "Did you mean ...?" for misspelled keys and names: the candidate at the smallest edit distance.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bnb::app {
+
+/// Levenshtein distance, case-insensitive (so "adam8Bit" is close to "Adam8bit").
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+/// The candidate nearest to `word`, or "" when none is plausibly meant (distance greater than
+/// half the word's length plus one).
+std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
+
+/// " (did you mean \"x\"?)" or "" — ready to append to a message.
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace bnb::app
