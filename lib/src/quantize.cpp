@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "bnb/errors.hpp"
 #include "bnb/kernels/block_codec.hpp"
 #include "bnb/kernels/qmap_bits.hpp"
 #include "bnb/kernels/state_view.hpp"
@@ -49,8 +50,8 @@ const kernels::QuantTable& quant_table(QuantMap map) {
 void check_block_size(std::size_t block_size) {
   const bool power_of_two = block_size != 0 && (block_size & (block_size - 1)) == 0;
   if (!power_of_two || block_size < 64 || block_size > 4096) {
-    throw std::invalid_argument("block size " + std::to_string(block_size) +
-                                " is not supported: expected a power of two from 64 to 4096 (default 256)");
+    throw ConfigError("block size " + std::to_string(block_size) +
+                      " is not supported: expected a power of two from 64 to 4096 (default 256)");
   }
 }
 
