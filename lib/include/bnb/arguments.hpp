@@ -1,8 +1,10 @@
 #pragma once
 // Optimizer arguments as users give them (JSON config, API): a name -> value map whose values
 // are none, a bool, a number, or a list of numbers (betas).
+#include <cstddef>
 #include <map>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -12,6 +14,14 @@ using ArgValue = std::variant<std::monostate, bool, double, std::vector<double>>
 using ArgMap = std::map<std::string, ArgValue>;
 
 /// "none", "true", "0.001", "[0.9, 0.999]" — for messages and the effective configuration.
+/// Numbers use the shortest text that reads back to the same double.
 std::string to_string(const ArgValue& v);
+
+/// Case-insensitive Levenshtein distance, for "did you mean" suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+/// The candidate nearest to `name` by edit_distance (the first one on ties); "" when there are
+/// no candidates.
+std::string nearest_name(std::string_view name, const std::vector<std::string>& candidates);
 
 }  // namespace bnb

@@ -15,9 +15,9 @@ namespace bnb {
 
 enum class ArgKind {
   number,           // double
-  integer,          // double holding a whole number (optim_bits, min_8bit_size)
+  integer,          // double holding a whole number (optim_bits, min_8bit_size, percentile_clipping)
   boolean,          // bool
-  betas,            // list of 2 numbers (3 for AdEMAMix)
+  betas,            // list of 2 numbers (3 for AdEMAMix): the size of the default
   optional_number,  // none or a number (t_alpha, t_beta3)
 };
 
@@ -34,25 +34,40 @@ enum class Paging { never, optional, always };  // optional: the is_paged argume
 
 struct OptimizerInfo {
   std::string name;          // e.g. "PagedAdamW8bit"
-  std::string family;        // e.g. "AdamW"
+  std::string family;        // e.g. "AdamW" (the row of SPEC.md §2)
   Algorithm algorithm;
   int fixed_bits = 0;        // 8 or 32 for *8bit / *32bit classes; 0 = optim_bits decides
   Paging paging = Paging::never;
   bool reference_form = false;  // PytorchLARS: the plain fp32 form of SPEC.md §4.8
   std::vector<ArgSpec> args;
+
+  /// The argument called `arg_name`, nullptr when the optimizer has none.
+  const ArgSpec* find_arg(std::string_view arg_name) const;
+  std::vector<std::string> arg_names() const;
 };
 
-/// Every public optimizer name, in SPEC.md §1 order (GlobalOptimManager is not an optimizer).
+/// Every public optimizer name, in SPEC.md §1 order: 40 entries (the 41st public name,
+/// GlobalOptimManager, is the override mechanism of SPEC.md §8, not an optimizer).
 const std::vector<OptimizerInfo>& catalogue();
 
-/// nullptr when the name is unknown.
+/// nullptr when the name is unknown (names are case-sensitive).
 const OptimizerInfo* find_optimizer(std::string_view name);
 
-/// The catalogue name nearest to `name` (edit distance), for "did you mean" messages.
+/// The catalogue name nearest to `name` (case-insensitive edit distance), for "did you mean".
 std::string nearest_optimizer_name(std::string_view name);
 
-/// The keys an override may set (SPEC.md §8).
+/// The keys an override may set (SPEC.md §8), in the order SPEC.md lists them.
 const std::vector<std::string>& overridable_keys();
+
+/// "adam", "ademamix", "momentum", ... (the algorithm names of SPEC.md §1).
+std::string_view algorithm_name(Algorithm a);
+
+/// "never", "optional (is_paged)", "always".
+std::string_view paging_name(Paging p);
+
+/// Markdown tables of every name (algorithm, state bits, paging) and of every family's
+/// arguments and defaults, rendered from catalogue(); docs/catalogue.md is this text.
+std::string catalogue_markdown();
 
 /// Everything a tensor's step needs, after defaults, validation and overrides.
 struct EffectiveConfig {
@@ -67,7 +82,10 @@ struct EffectiveConfig {
   bool nesterov = false;            // PytorchLARS only
   double dampening = 0;             // PytorchLARS only
   HyperParams hyper;                // kernel hyper-parameters (betas mapped per SPEC.md §2)
-  ArgMap args;                      // every argument with its effective value
+  /// Every argument of the optimizer with its effective value, plus the override keys that are
+  /// not arguments of the class but take effect (e.g. max_unorm on RMSprop, block_wise on
+  /// AdEMAMix). Override keys without effect are not added; they appear in `ignored`.
+  ArgMap args;
   std::vector<std::string> ignored; // arguments set to a non-default value that have no effect
 };
 
@@ -76,7 +94,9 @@ struct EffectiveConfig {
 EffectiveConfig resolve_config(const OptimizerInfo& info, const ArgMap& args);
 
 /// The configuration of one parameter: `base` with the override values applied on top (only
-/// overridable keys), validated again. Throws ConfigError.
+/// overridable keys), validated again. An override's optim_bits wins over a fixed-width class
+/// (SPEC.md §8: {"optim_bits": 32} keeps an embedding 32-bit inside Adam8bit). Overridable keys
+/// the optimizer does not use are accepted and listed in `ignored`. Throws ConfigError.
 EffectiveConfig apply_override(const OptimizerInfo& info, const EffectiveConfig& base, const ArgMap& values);
 
 }  // namespace bnb

@@ -1,0 +1,305 @@
+// The catalogue of SPEC.md §1 (names, algorithms, state widths, paging) and the argument lists
+// with defaults of SPEC.md §2, built once as data.
+#include <algorithm>
+#include <array>
+
+#include "bnb/catalogue.hpp"
+
+namespace bnb {
+namespace {
+
+ArgSpec number(std::string name, double value, std::string help) {
+  return {std::move(name), ArgKind::number, value, false, true, std::move(help)};
+}
+ArgSpec required_number(std::string name, std::string help) {
+  return {std::move(name), ArgKind::number, std::monostate{}, true, true, std::move(help)};
+}
+ArgSpec integer(std::string name, double value, std::string help) {
+  return {std::move(name), ArgKind::integer, value, false, true, std::move(help)};
+}
+ArgSpec boolean(std::string name, bool value, std::string help) {
+  return {std::move(name), ArgKind::boolean, value, false, true, std::move(help)};
+}
+ArgSpec betas(std::vector<double> values, std::string help) {
+  return {"betas", ArgKind::betas, std::move(values), false, true, std::move(help)};
+}
+ArgSpec optional_number(std::string name, std::string help) {
+  return {std::move(name), ArgKind::optional_number, std::monostate{}, false, true, std::move(help)};
+}
+/// Accepted for compatibility with bitsandbytes, but the algorithm does not use it (SPEC.md §2).
+ArgSpec without_effect(ArgSpec spec) {
+  spec.has_effect = false;
+  spec.help += " (accepted, no effect)";
+  return spec;
+}
+
+ArgSpec lr(double value) { return number("lr", value, "learning rate"); }
+ArgSpec weight_decay(double value) { return number("weight_decay", value, "weight decay"); }
+ArgSpec eps(double value) { return number("eps", value, "denominator term"); }
+ArgSpec optim_bits(int fixed_bits) {
+  return integer("optim_bits", fixed_bits != 0 ? fixed_bits : 32, "state width: 8 or 32");
+}
+ArgSpec min_8bit_size() {
+  return integer("min_8bit_size", 4096, "tensors with fewer elements keep 32-bit state");
+}
+ArgSpec percentile_clipping() {
+  return integer("percentile_clipping", 100, "gradient clipping percentile, 100 = off");
+}
+ArgSpec block_wise(bool value) { return boolean("block_wise", value, "one 8-bit scale per 256-element block"); }
+ArgSpec is_paged() { return boolean("is_paged", false, "paged state memory"); }
+ArgSpec skip_zeros(bool has_effect) {
+  ArgSpec spec = boolean("skip_zeros", false, "leave elements with a zero gradient untouched");
+  return has_effect ? spec : without_effect(spec);
+}
+ArgSpec amsgrad() { return boolean("amsgrad", false, "not supported: must be false"); }
+
+/// The 8-bit state arguments shared by most families.
+void add_state_args(std::vector<ArgSpec>& args, int fixed_bits) {
+  args.push_back(optim_bits(fixed_bits));
+  args.push_back(min_8bit_size());
+}
+
+std::vector<ArgSpec> adam_args(double default_weight_decay, int fixed_bits, Paging paging) {
+  std::vector<ArgSpec> args{lr(1e-3), betas({0.9, 0.999}, "first and second moment decay"), eps(1e-8),
+                            weight_decay(default_weight_decay), amsgrad()};
+  add_state_args(args, fixed_bits);
+  args.push_back(percentile_clipping());
+  args.push_back(block_wise(true));
+  if (paging == Paging::optional) args.push_back(is_paged());
+  args.push_back(skip_zeros(true));
+  return args;
+}
+
+std::vector<ArgSpec> ademamix_args(int fixed_bits, Paging paging) {
+  std::vector<ArgSpec> args{lr(1e-3),
+                            betas({0.9, 0.999, 0.9999}, "fast EMA, second moment and slow EMA decay"),
+                            number("alpha", 5.0, "slow EMA mixing weight"),
+                            optional_number("t_alpha", "alpha scheduler horizon in steps, none = off"),
+                            optional_number("t_beta3", "beta3 scheduler horizon in steps, none = off"),
+                            eps(1e-8),
+                            weight_decay(1e-2)};
+  add_state_args(args, fixed_bits);
+  if (paging == Paging::optional) args.push_back(is_paged());
+  args.push_back(skip_zeros(false));  // SPEC.md §4.9: not honoured by ademamix
+  return args;
+}
+
+std::vector<ArgSpec> lamb_args(int fixed_bits) {
+  std::vector<ArgSpec> args{lr(1e-3),
+                            without_effect(boolean("bias_correction", true, "bias correction")),
+                            betas({0.9, 0.999}, "first and second moment decay"),
+                            eps(1e-8),
+                            weight_decay(0),
+                            amsgrad(),
+                            without_effect(boolean("adam_w_mode", true, "decoupled weight decay"))};
+  add_state_args(args, fixed_bits);
+  args.push_back(percentile_clipping());
+  args.push_back(block_wise(false));
+  args.push_back(number("max_unorm", 1.0, "update norm limit relative to the parameter norm"));
+  args.push_back(skip_zeros(true));
+  return args;
+}
+
+std::vector<ArgSpec> lars_args(int fixed_bits) {
+  std::vector<ArgSpec> args{required_number("lr", "learning rate (required)"),
+                            number("momentum", 0, "momentum: must be > 0"),
+                            without_effect(number("dampening", 0, "dampening")),
+                            weight_decay(0),
+                            without_effect(boolean("nesterov", false, "Nesterov momentum"))};
+  add_state_args(args, fixed_bits);
+  args.push_back(percentile_clipping());
+  args.push_back(number("max_unorm", 0.02, "update norm limit relative to the parameter norm"));
+  args.push_back(skip_zeros(true));
+  return args;
+}
+
+std::vector<ArgSpec> pytorch_lars_args() {
+  return {lr(0.01),
+          number("momentum", 0, "momentum"),
+          number("dampening", 0, "dampening"),
+          weight_decay(0),
+          boolean("nesterov", false, "Nesterov momentum (needs momentum > 0, dampening 0)"),
+          number("max_unorm", 0.02, "update norm limit relative to the parameter norm, 0 = off"),
+          skip_zeros(true)};
+}
+
+std::vector<ArgSpec> lion_args(int fixed_bits, Paging paging) {
+  std::vector<ArgSpec> args{lr(1e-4), betas({0.9, 0.99}, "sign interpolation and momentum decay"),
+                            weight_decay(0)};
+  add_state_args(args, fixed_bits);
+  args.push_back(percentile_clipping());
+  args.push_back(block_wise(true));
+  if (paging == Paging::optional) args.push_back(is_paged());
+  args.push_back(skip_zeros(true));
+  return args;
+}
+
+std::vector<ArgSpec> rmsprop_args(int fixed_bits) {
+  std::vector<ArgSpec> args{lr(1e-2),
+                            number("alpha", 0.99, "squared-gradient decay: must be > 0"),
+                            eps(1e-8),
+                            weight_decay(0),
+                            without_effect(number("momentum", 0, "momentum")),
+                            boolean("centered", false, "not supported: must be false")};
+  add_state_args(args, fixed_bits);
+  args.push_back(percentile_clipping());
+  args.push_back(block_wise(true));
+  args.push_back(skip_zeros(true));
+  return args;
+}
+
+std::vector<ArgSpec> sgd_args(int fixed_bits) {
+  std::vector<ArgSpec> args{required_number("lr", "learning rate (required)"),
+                            number("momentum", 0, "momentum: must be > 0"),
+                            without_effect(number("dampening", 0, "dampening")),
+                            weight_decay(0),
+                            without_effect(boolean("nesterov", false, "Nesterov momentum"))};
+  add_state_args(args, fixed_bits);
+  args.push_back(percentile_clipping());
+  args.push_back(block_wise(true));
+  args.push_back(skip_zeros(true));
+  return args;
+}
+
+std::vector<ArgSpec> adagrad_args(int fixed_bits) {
+  std::vector<ArgSpec> args{lr(1e-2),
+                            number("lr_decay", 0, "not supported: must be 0"),
+                            weight_decay(0),
+                            number("initial_accumulator_value", 0, "not supported: must be 0"),
+                            eps(1e-10)};
+  add_state_args(args, fixed_bits);
+  args.push_back(percentile_clipping());
+  args.push_back(block_wise(true));
+  args.push_back(skip_zeros(true));
+  return args;
+}
+
+std::vector<ArgSpec> family_args(std::string_view family, int fixed_bits, Paging paging) {
+  if (family == "Adam") return adam_args(0, fixed_bits, paging);
+  if (family == "AdamW") return adam_args(1e-2, fixed_bits, paging);
+  if (family == "AdEMAMix") return ademamix_args(fixed_bits, paging);
+  if (family == "LAMB") return lamb_args(fixed_bits);
+  if (family == "LARS") return lars_args(fixed_bits);
+  if (family == "PytorchLARS") return pytorch_lars_args();
+  if (family == "Lion") return lion_args(fixed_bits, paging);
+  if (family == "RMSprop") return rmsprop_args(fixed_bits);
+  if (family == "SGD") return sgd_args(fixed_bits);
+  return adagrad_args(fixed_bits);
+}
+
+struct FamilyRow {
+  std::string_view family;
+  Algorithm algorithm;
+  Paging paging;      // of the plain names
+  bool paged_variants;  // the family also has Paged<family>{,8bit,32bit}
+};
+
+/// SPEC.md §1 in table order; PytorchLARS is added after LARS.
+constexpr std::array kFamilies{
+    FamilyRow{"Adagrad", Algorithm::adagrad, Paging::never, false},
+    FamilyRow{"Adam", Algorithm::adam, Paging::optional, true},
+    FamilyRow{"AdamW", Algorithm::adam, Paging::optional, true},
+    FamilyRow{"AdEMAMix", Algorithm::ademamix, Paging::optional, true},
+    FamilyRow{"LAMB", Algorithm::lamb, Paging::never, false},
+    FamilyRow{"LARS", Algorithm::lars, Paging::never, false},
+    FamilyRow{"Lion", Algorithm::lion, Paging::optional, true},
+    FamilyRow{"RMSprop", Algorithm::rmsprop, Paging::never, false},
+    FamilyRow{"SGD", Algorithm::momentum, Paging::never, false},
+};
+
+void add_widths(std::vector<OptimizerInfo>& out, const std::string& prefix, const FamilyRow& row,
+                Paging paging) {
+  for (int bits : {0, 8, 32}) {
+    OptimizerInfo info;
+    info.name = prefix + std::string(row.family) + (bits == 0 ? "" : std::to_string(bits) + "bit");
+    info.family = std::string(row.family);
+    info.algorithm = row.algorithm;
+    info.fixed_bits = bits;
+    info.paging = paging;
+    info.args = family_args(row.family, bits, paging);
+    out.push_back(std::move(info));
+  }
+}
+
+std::vector<OptimizerInfo> build_catalogue() {
+  std::vector<OptimizerInfo> out;
+  for (const FamilyRow& row : kFamilies) {
+    add_widths(out, "", row, row.paging);
+    if (row.paged_variants) add_widths(out, "Paged", row, Paging::always);
+    if (row.family == "LARS") {
+      OptimizerInfo info;
+      info.name = "PytorchLARS";
+      info.family = "PytorchLARS";
+      info.algorithm = Algorithm::lars;
+      info.fixed_bits = 32;
+      info.reference_form = true;
+      info.args = pytorch_lars_args();
+      out.push_back(std::move(info));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+const ArgSpec* OptimizerInfo::find_arg(std::string_view arg_name) const {
+  const auto it = std::find_if(args.begin(), args.end(), [&](const ArgSpec& a) { return a.name == arg_name; });
+  return it == args.end() ? nullptr : &*it;
+}
+
+std::vector<std::string> OptimizerInfo::arg_names() const {
+  std::vector<std::string> names;
+  names.reserve(args.size());
+  for (const auto& a : args) names.push_back(a.name);
+  return names;
+}
+
+const std::vector<OptimizerInfo>& catalogue() {
+  static const std::vector<OptimizerInfo> table = build_catalogue();
+  return table;
+}
+
+const OptimizerInfo* find_optimizer(std::string_view name) {
+  const auto& table = catalogue();
+  const auto it = std::find_if(table.begin(), table.end(), [&](const OptimizerInfo& i) { return i.name == name; });
+  return it == table.end() ? nullptr : &*it;
+}
+
+std::string nearest_optimizer_name(std::string_view name) {
+  std::vector<std::string> names;
+  for (const auto& info : catalogue()) names.push_back(info.name);
+  return nearest_name(name, names);
+}
+
+const std::vector<std::string>& overridable_keys() {
+  static const std::vector<std::string> keys{
+      "lr",         "betas",         "eps",       "weight_decay", "alpha",      "t_alpha",
+      "t_beta3",    "optim_bits",    "min_8bit_size", "max_unorm", "skip_zeros", "percentile_clipping",
+      "block_wise"};
+  return keys;
+}
+
+std::string_view algorithm_name(Algorithm a) {
+  switch (a) {
+    case Algorithm::adam: return "adam";
+    case Algorithm::ademamix: return "ademamix";
+    case Algorithm::momentum: return "momentum";
+    case Algorithm::rmsprop: return "rmsprop";
+    case Algorithm::adagrad: return "adagrad";
+    case Algorithm::lion: return "lion";
+    case Algorithm::lamb: return "lamb";
+    case Algorithm::lars: return "lars";
+  }
+  return "unknown";
+}
+
+std::string_view paging_name(Paging p) {
+  switch (p) {
+    case Paging::never: return "never";
+    case Paging::optional: return "optional (is_paged)";
+    case Paging::always: return "always";
+  }
+  return "unknown";
+}
+
+}  // namespace bnb
