@@ -77,6 +77,24 @@ void render_families(std::string& out) {
   }
 }
 
+void render_validation(std::string& out) {
+  out += "## Validation\n\n";
+  out += "Each of these is a configuration error of the form `<Optimizer>: <argument>: <problem> (accepted: ...)` "
+         "(SPEC.md §2):\n\n"
+         "- unknown argument names (with a \"did you mean\" suggestion) and wrong types (`betas` must be a list "
+         "of 2 numbers, 3 for AdEMAMix);\n"
+         "- any non-finite number; `lr`, `eps`, `weight_decay`, `max_unorm`, `min_8bit_size`, `t_alpha`, "
+         "`t_beta3` < 0; AdEMAMix `alpha` < 0;\n"
+         "- any beta outside [0, 1): `betas`, SGD/LARS/PytorchLARS `momentum` and `dampening`, RMSprop "
+         "`alpha` and `momentum`;\n"
+         "- `optim_bits` not 8 or 32, or (at construction) not the width of a `*8bit`/`*32bit` class; "
+         "`percentile_clipping` outside [1, 100];\n"
+         "- `lr` missing or `momentum` = 0 (SGD and LARS families); RMSprop `alpha` = 0 or `centered` = true; "
+         "Adagrad `lr_decay` or `initial_accumulator_value` != 0; `amsgrad` = true (every Adam, AdamW and "
+         "LAMB class); LAMB8bit `max_unorm` != 1.0; PytorchLARS `nesterov` with `momentum` <= 0 or "
+         "`dampening` != 0.\n\n";
+}
+
 void render_overrides(std::string& out) {
   out += "## Per-parameter overrides\n\n";
   out += "Overridable keys (SPEC.md §8): ";
@@ -101,6 +119,7 @@ std::string catalogue_markdown() {
          "configuration error naming the optimizer and the argument.\n\n";
   render_names(out);
   render_families(out);
+  render_validation(out);
   render_overrides(out);
   return out;
 }

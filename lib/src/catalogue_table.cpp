@@ -4,6 +4,7 @@
 #include <array>
 
 #include "bnb/catalogue.hpp"
+#include "bnb/errors.hpp"
 
 namespace bnb {
 namespace {
@@ -263,6 +264,12 @@ const OptimizerInfo* find_optimizer(std::string_view name) {
   const auto& table = catalogue();
   const auto it = std::find_if(table.begin(), table.end(), [&](const OptimizerInfo& i) { return i.name == name; });
   return it == table.end() ? nullptr : &*it;
+}
+
+const OptimizerInfo& require_optimizer(std::string_view name) {
+  if (const OptimizerInfo* info = find_optimizer(name)) return *info;
+  throw ConfigError("unknown optimizer '" + std::string(name) + "' (did you mean '" + nearest_optimizer_name(name) +
+                    "'?); `bnb-bench list` shows every name");
 }
 
 std::string nearest_optimizer_name(std::string_view name) {

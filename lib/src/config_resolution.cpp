@@ -286,7 +286,8 @@ bool takes_effect_without_argument(const OptimizerInfo& info, std::string_view k
 
 std::string no_effect_reason(const OptimizerInfo& info, std::string_view key) {
   if (key == "max_unorm") return "max_unorm only clips lamb, lars and rmsprop";
-  if (info.reference_form) return "PytorchLARS is the plain fp32 form";
+  const bool state_key = key == "optim_bits" || key == "min_8bit_size" || key == "block_wise" || key == "percentile_clipping";
+  if (info.reference_form && state_key) return "PytorchLARS is the plain fp32 form";
   if (key == "block_wise") return "LARS always keeps one scale per tensor";
   return info.name + " has no " + std::string(key) + " argument";
 }

@@ -97,6 +97,8 @@ TEST(Catalogue, FindAndNearestNames) {
   EXPECT_EQ(nearest_optimizer_name("Adma"), "Adam");
   EXPECT_EQ(nearest_optimizer_name("pagedlion"), "PagedLion");
   EXPECT_EQ(nearest_optimizer_name("SGD8bt"), "SGD8bit");
+  EXPECT_EQ(&require_optimizer("Lion8bit"), find_optimizer("Lion8bit"));
+  EXPECT_EQ(config_error([] { require_optimizer("Adma"); }).rfind("unknown optimizer 'Adma' (did you mean 'Adam'?)", 0), 0u);
 }
 
 TEST(Catalogue, OverridableKeysAreThoseOfSpecSection8) {
@@ -448,7 +450,8 @@ TEST(Overrides, KeysTheClassLacks) {
   const auto& plars = info_of("PytorchLARS");
   const EffectiveConfig fp32 = apply_override(plars, resolve_config(plars, {}), {{"optim_bits", 8.0}});
   EXPECT_EQ(fp32.optim_bits, 32);
-  EXPECT_EQ(fp32.ignored.size(), 1u);
+  EXPECT_EQ(fp32.ignored,
+            std::vector<std::string>{"PytorchLARS: override optim_bits=8 has no effect (PytorchLARS is the plain fp32 form)"});
 
   const auto& lars = info_of("LARS");
   const EffectiveConfig one_scale =

@@ -53,6 +53,9 @@ const std::vector<OptimizerInfo>& catalogue();
 /// nullptr when the name is unknown (names are case-sensitive).
 const OptimizerInfo* find_optimizer(std::string_view name);
 
+/// The entry called `name`; throws ConfigError "unknown optimizer 'Adma' (did you mean 'Adam'?)".
+const OptimizerInfo& require_optimizer(std::string_view name);
+
 /// The catalogue name nearest to `name` (case-insensitive edit distance), for "did you mean".
 std::string nearest_optimizer_name(std::string_view name);
 
