@@ -377,6 +377,14 @@ TEST(BlockSize, PowersOfTwoFrom64To4096AreAcceptedAndExact) {
   }
 }
 
+TEST(BlockSize, EmptyAndSingleElementInputs) {
+  expect_blocks_exact(make_input(DType::f32, {}), QuantMap::signed_dynamic, kDefaultBlock);
+  for (float x : {-3.0f, 2.5f, 0.0f, 1e-42f}) {
+    expect_blocks_exact(make_input(DType::f32, {x}), QuantMap::signed_dynamic, kDefaultBlock);
+    expect_blocks_exact(make_input(DType::f16, {x}), QuantMap::unsigned_dynamic, 64);
+  }
+}
+
 void expect_rejected(const std::string& what, std::size_t block, const std::function<void()>& call) {
   try {
     call();
