@@ -1,0 +1,260 @@
+#pragma once
+// The CUDA kernels of one step, generic over (algorithm A, storage type T, state format F). The
+// arithmetic is the shared host+device code: A::update / A::unorm_term (algorithms/*.hpp),
+// Storage<T> (dtype.hpp), encode_value / decode_value (quant_table.hpp), clip_scale
+// (algorithm.hpp). What lives here is only the parallel structure around it, which mirrors
+// kernels/cpu/tensor_step.hpp step for step so that both backends give the same bits:
+//   pre-pass  one thread block per 256-element reduction chunk: update-norm terms and parameter
+//             squares summed in the fixed lane order of step_request.hpp, and/or the chunk's
+//             max |new state| for tensor-wise state; nothing is stored but the partials;
+//   finalize  one thread block adds the chunk partials in chunk order in double (finalize_kernel.cu);
+//   step      one thread block per state block: load, decode, update, store the parameter, encode.
+// Compiled with --fmad=false and without fast-math, so every + * / sqrt is an IEEE operation
+// rounded exactly as on the CPU.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "bnb/kernels/algorithms/all.hpp"
+#include "bnb/kernels/cuda_step.hpp"
+#include "bnb/kernels/dtype.hpp"
+#include "bnb/kernels/quant_table.hpp"
+#include "cuda_check.hpp"
+#include "launchers.hpp"
+
+namespace bnb::kernels::cuda::device {
+
+inline constexpr float kFloatMax = 3.40282347e38f;
+inline constexpr unsigned kWarp = 32;
+inline constexpr unsigned kMaxWarps = kThreadsPerBlock / kWarp;
+
+/// SPEC.md §3 guard predicate (as cpu_detail::is_finite): false for NaN and +-Inf.
+__device__ __forceinline__ bool is_finite(float x) { return fabsf(x) <= kFloatMax; }
+
+/// std::max(m, x) as the CPU's abs_max uses it: a NaN x never replaces m, so maxima that start
+/// from 0 ignore NaN values exactly as on the CPU, in any combination order.
+__device__ __forceinline__ float keep_max(float m, float x) { return m < x ? x : m; }
+
+/// encode_block's per-element rule (block_codec.hpp, SPEC.md §5.3 step 6): scale 0 stores the
+/// zero code, else the nearest code of x / scale.
+__device__ __forceinline__ std::uint8_t encode_scaled(const QuantTable& t, float x, float scale) {
+  return scale == 0.0f ? t.zero_code : encode_value(t, x / scale);
+}
+
+/// Max over the thread block of one non-NaN value per thread (blockDim.x a multiple of 32, at
+/// most 256), returned to every thread. `scratch` holds kMaxWarps + 1 floats of shared memory.
+__device__ __forceinline__ float block_max(float v, float* scratch) {
+  for (unsigned offset = kWarp / 2; offset > 0; offset /= 2) {
+    v = keep_max(v, __shfl_down_sync(0xffffffffu, v, offset));
+  }
+  const unsigned warp = threadIdx.x / kWarp;
+  __syncthreads();  // the previous call's readers are done with scratch
+  if (threadIdx.x % kWarp == 0) scratch[warp] = v;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    float m = 0.0f;
+    for (unsigned w = 0; w < blockDim.x / kWarp; ++w) m = keep_max(m, scratch[w]);
+    scratch[kMaxWarps] = m;
+  }
+  __syncthreads();
+  return scratch[kMaxWarps];
+}
+
+/// One state value of element e, decoded with the OLD scale (SPEC.md §5.3 step 1).
+template <StateFormat F>
+__device__ __forceinline__ float load_state(const KernelArgs& a, int row, std::size_t e, float old_scale) {
+  if constexpr (F == StateFormat::fp32) {
+    return a.values[row][e];
+  } else {
+    return decode_value(a.tables[row], a.codes[row][e], old_scale);
+  }
+}
+
+/// The old scale of a row for the thread block: the block's absmax, the tensor's max, or unused.
+template <StateFormat F>
+__device__ __forceinline__ float old_scale_of(const KernelArgs& a, int row) {
+  if constexpr (F == StateFormat::blockwise8) {
+    return a.absmax[row][blockIdx.x];
+  } else if constexpr (F == StateFormat::tensorwise8) {
+    return a.scalars->old_max[row];
+  } else {
+    return 0.0f;
+  }
+}
+
+/// Pre-pass: one 256-thread block per reduction chunk, one element per thread. Mirrors
+/// cpu_detail::pre_pass: update-norm terms from A::unorm_term, parameter squares, and for
+/// tensor-wise state the chunk's max |new state| (new states from A::update, not stored).
+template <class A, class T, StateFormat F>
+__global__ void __launch_bounds__(kThreadsPerBlock) prepass_kernel(const KernelArgs a) {
+  constexpr bool kGuard = F != StateFormat::fp32;
+  __shared__ float uterm[kReductionBlock];
+  __shared__ float pterm[kReductionBlock];
+  __shared__ float lanes[2][kReductionLanes];
+  __shared__ float scratch[kMaxWarps + 1];
+
+  const std::size_t chunk = blockIdx.x;
+  const std::size_t begin = chunk * kReductionBlock;
+  const std::size_t rest = a.n - begin;
+  const unsigned len = rest < kReductionBlock ? static_cast<unsigned>(rest) : static_cast<unsigned>(kReductionBlock);
+  const unsigned i = threadIdx.x;
+
+  float row_abs[A::kRows];
+  for (int k = 0; k < A::kRows; ++k) row_abs[k] = 0.0f;
+  if (i < len) {
+    const std::size_t e = begin + i;
+    const float g = Storage<T>::load(static_cast<const T*>(a.grad)[e]) * a.gnorm_scale;
+    const float p = Storage<T>::load(static_cast<const T*>(a.param)[e]);
+    float s[A::kRows];
+    for (int k = 0; k < A::kRows; ++k) s[k] = load_state<F>(a, k, e, old_scale_of<F>(a, k));
+    const bool ok = !kGuard || is_finite(g);
+    uterm[i] = ok ? A::unorm_term(a.constants, g, p, s) : 0.0f;
+    pterm[i] = p * p;
+    if constexpr (F == StateFormat::tensorwise8) {
+      float pp = p;
+      if (ok) A::template update<Storage<T>>(a.constants, g, pp, s, 1.0f);
+      for (int k = 0; k < A::kRows; ++k) row_abs[k] = keep_max(0.0f, fabsf(ok ? s[k] : 0.0f));
+    }
+  }
+  if (a.clips) {
+    __syncthreads();
+    if (i < static_cast<unsigned>(kReductionLanes)) {  // lane i: elements i, i+8, i+16, ... in order
+      float u = 0.0f, q = 0.0f;
+      for (unsigned j = i; j < len; j += kReductionLanes) {
+        u += uterm[j];
+        q += pterm[j];
+      }
+      lanes[0][i] = u;
+      lanes[1][i] = q;
+    }
+    __syncthreads();
+    if (i == 0) {
+      const float* lu = lanes[0];
+      const float* lq = lanes[1];
+      a.unorm_part[chunk] = ((lu[0] + lu[1]) + (lu[2] + lu[3])) + ((lu[4] + lu[5]) + (lu[6] + lu[7]));
+      a.pnorm_part[chunk] = ((lq[0] + lq[1]) + (lq[2] + lq[3])) + ((lq[4] + lq[5]) + (lq[6] + lq[7]));
+    }
+  }
+  if constexpr (F == StateFormat::tensorwise8) {
+    for (int k = 0; k < A::kRows; ++k) {
+      const float m = block_max(row_abs[k], scratch);
+      if (i == 0) a.max_part[chunk * A::kRows + k] = m;
+    }
+  }
+}
+
+/// The step: one thread block per state block (block-wise: block_size elements, each thread a
+/// strided share; otherwise 256 elements, one per thread). Mirrors cpu_detail::tensor_step's
+/// block loop. Block-wise rows are staged in dynamic shared memory until the block's new absmax
+/// is known; the parameter is written from the unquantized new states (SPEC.md §5.3 step 3).
+template <class A, class T, StateFormat F>
+__global__ void __launch_bounds__(kThreadsPerBlock) step_kernel(const KernelArgs a) {
+  constexpr bool kGuard = F != StateFormat::fp32;  // SPEC.md §3: 8-bit paths skip non-finite g
+  extern __shared__ float shared[];  // block-wise: [kMaxWarps + 1 scratch][rows][block_size]
+
+  const std::size_t per_block = F == StateFormat::blockwise8 ? a.block_size : kThreadsPerBlock;
+  const std::size_t begin = static_cast<std::size_t>(blockIdx.x) * per_block;
+  const std::size_t rest = a.n - begin;
+  const std::size_t len = rest < per_block ? rest : per_block;
+
+  const float scale = a.scalars != nullptr ? a.scalars->update_scale : 1.0f;
+  float old_scale[A::kRows];
+  float new_max[A::kRows];
+  float local_max[A::kRows];
+  for (int k = 0; k < A::kRows; ++k) {
+    old_scale[k] = old_scale_of<F>(a, k);
+    new_max[k] = F == StateFormat::tensorwise8 ? a.scalars->new_max[k] : 0.0f;
+    local_max[k] = 0.0f;
+  }
+  float* scratch = shared;
+  float* staged = shared + (kMaxWarps + 1);
+
+  const T* grad = static_cast<const T*>(a.grad);
+  T* param = static_cast<T*>(a.param);
+  unsigned long long bad = 0;
+  for (std::size_t i = threadIdx.x; i < len; i += blockDim.x) {
+    const std::size_t e = begin + i;
+    const float g = Storage<T>::load(grad[e]) * a.gnorm_scale;
+    float p = Storage<T>::load(param[e]);
+    float s[A::kRows];
+    for (int k = 0; k < A::kRows; ++k) s[k] = load_state<F>(a, k, e, old_scale[k]);
+    const bool ok = is_finite(g);
+    bad += ok ? 0u : 1u;
+    if (!kGuard || ok) {
+      A::template update<Storage<T>>(a.constants, g, p, s, scale);
+    } else {
+      for (int k = 0; k < A::kRows; ++k) s[k] = 0.0f;
+    }
+    param[e] = Storage<T>::store(p);
+    for (int k = 0; k < A::kRows; ++k) {
+      if constexpr (F == StateFormat::fp32) {
+        a.values[k][e] = s[k];
+      } else if constexpr (F == StateFormat::tensorwise8) {
+        a.codes[k][e] = encode_scaled(a.tables[k], s[k], new_max[k]);
+      } else {
+        staged[static_cast<std::size_t>(k) * a.block_size + i] = s[k];
+        local_max[k] = keep_max(local_max[k], fabsf(s[k]));
+      }
+    }
+  }
+  if constexpr (F == StateFormat::blockwise8) {
+    for (int k = 0; k < A::kRows; ++k) {
+      // block_max synchronizes the block, so every thread has read the old absmax before it is
+      // overwritten and every staged value is visible below.
+      const float m = block_max(local_max[k], scratch);
+      if (threadIdx.x == 0) a.absmax[k][blockIdx.x] = m;
+      const float* row = staged + static_cast<std::size_t>(k) * a.block_size;
+      for (std::size_t i = threadIdx.x; i < len; i += blockDim.x) {
+        a.codes[k][begin + i] = encode_scaled(a.tables[k], row[i], m);
+      }
+    }
+  }
+  if (bad != 0) atomicAdd(a.nonfinite, bad);
+}
+
+template <class A, class T, StateFormat F>
+void launch_prepass(const KernelArgs& args, const LaunchGeometry& g, cudaStream_t stream) {
+  prepass_kernel<A, T, F><<<static_cast<unsigned>(g.grid), g.threads, g.shared_bytes, stream>>>(args);
+}
+
+template <class A, class T, StateFormat F>
+void launch_step(const KernelArgs& args, const LaunchGeometry& g, cudaStream_t stream) {
+  if (g.shared_bytes > 48u * 1024u) {  // above the default dynamic shared memory limit: opt in
+    check(cudaFuncSetAttribute(step_kernel<A, T, F>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               static_cast<int>(g.shared_bytes)),
+          "cudaFuncSetAttribute(MaxDynamicSharedMemorySize)");
+  }
+  step_kernel<A, T, F><<<static_cast<unsigned>(g.grid), g.threads, g.shared_bytes, stream>>>(args);
+}
+
+template <class A, class T, StateFormat F>
+constexpr Launchers launchers_of() {
+  constexpr bool kPrepass = clips_update_norm(A::kId) || F == StateFormat::tensorwise8;
+  Launchers l;
+  if constexpr (kPrepass) l.prepass = &launch_prepass<A, T, F>;
+  l.step = &launch_step<A, T, F>;
+  return l;
+}
+
+template <class A, class T>
+Launchers launchers_by_format(StateFormat format) {
+  switch (format) {
+    case StateFormat::fp32: return launchers_of<A, T, StateFormat::fp32>();
+    case StateFormat::blockwise8: return launchers_of<A, T, StateFormat::blockwise8>();
+    case StateFormat::tensorwise8: return launchers_of<A, T, StateFormat::tensorwise8>();
+  }
+  return {};
+}
+
+/// The body of every launchers_for<A> specialization.
+template <class A>
+Launchers launchers_by_dtype(DType dtype, StateFormat format) {
+  switch (dtype) {
+    case DType::f32: return launchers_by_format<A, float>(format);
+    case DType::f16: return launchers_by_format<A, half_t>(format);
+    case DType::bf16: return launchers_by_format<A, bf16_t>(format);
+  }
+  return {};
+}
+
+}  // namespace bnb::kernels::cuda::device

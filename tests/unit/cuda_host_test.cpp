@@ -1,0 +1,275 @@
+// The host side of the CUDA backend, checked without a GPU: launch geometry (tails included),
+// kernel-argument packing and request validation, and the errors when no device is usable.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+
+#include "bnb/kernels/cuda_step.hpp"
+#include "bnb/kernels/qmap_bits.hpp"
+
+namespace bnb::kernels::cuda {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Launch geometry
+
+TEST(CudaGeometry, ElementwiseFormatsUseOneBlockPer256Elements) {
+  for (StateFormat f : {StateFormat::fp32, StateFormat::tensorwise8}) {
+    const LaunchGeometry g = step_geometry(f, 2, 1000, 4096);  // block_size is ignored here
+    EXPECT_EQ(g.grid, 4u);                                     // ceil(1000 / 256)
+    EXPECT_EQ(g.threads, 256u);
+    EXPECT_EQ(g.elements_per_block, 256u);
+    EXPECT_EQ(g.shared_bytes, 0u);
+  }
+}
+
+TEST(CudaGeometry, GridIsCeilOfNOverBlockAtTheEdges) {
+  struct Case {
+    std::size_t n, grid;
+  };
+  for (const Case c : {Case{0, 0}, Case{1, 1}, Case{255, 1}, Case{256, 1}, Case{257, 2}, Case{512, 2}, Case{4097, 17}}) {
+    EXPECT_EQ(step_geometry(StateFormat::fp32, 1, c.n, 256).grid, c.grid) << "n = " << c.n;
+    EXPECT_EQ(step_geometry(StateFormat::blockwise8, 1, c.n, 256).grid, c.grid) << "n = " << c.n;
+    EXPECT_EQ(prepass_geometry(c.n).grid, c.grid) << "n = " << c.n;
+  }
+}
+
+TEST(CudaGeometry, TailBlockCoversTheRemainder) {
+  const std::size_t n = 1000003;  // a prime: every block size leaves a tail
+  for (std::size_t block : {64u, 256u, 4096u}) {
+    const LaunchGeometry g = step_geometry(StateFormat::blockwise8, 2, n, block);
+    ASSERT_GT(g.grid, 0u);
+    const std::size_t tail = n - (g.grid - 1) * g.elements_per_block;
+    EXPECT_GE(tail, 1u);
+    EXPECT_LE(tail, g.elements_per_block);
+    EXPECT_EQ(tail, n % block);
+  }
+}
+
+TEST(CudaGeometry, BlockwiseThreadsAndStagingFollowTheBlockSize) {
+  // Scratch of 9 floats (8 warps + the result) plus the staged rows.
+  const LaunchGeometry small = step_geometry(StateFormat::blockwise8, 2, 10000, 64);
+  EXPECT_EQ(small.threads, 64u);  // two whole warps, one element each
+  EXPECT_EQ(small.elements_per_block, 64u);
+  EXPECT_EQ(small.grid, 157u);  // ceil(10000 / 64)
+  EXPECT_EQ(small.shared_bytes, (9u + 2u * 64u) * sizeof(float));
+
+  const LaunchGeometry large = step_geometry(StateFormat::blockwise8, 3, 10000, 4096);
+  EXPECT_EQ(large.threads, 256u);  // 16 elements per thread
+  EXPECT_EQ(large.grid, 3u);
+  EXPECT_EQ(large.shared_bytes, (9u + 3u * 4096u) * sizeof(float));  // above 48 KiB: opt-in launch
+}
+
+TEST(CudaGeometry, RejectsBlockSizesTheReductionCannotHandle) {
+  for (std::size_t block : {0u, 32u, 100u, 384u, 8192u}) {
+    EXPECT_THROW(step_geometry(StateFormat::blockwise8, 1, 1000, block), std::invalid_argument) << block;
+  }
+}
+
+TEST(CudaGeometry, ReductionChunkIsOneThreadBlock) {
+  EXPECT_EQ(kThreadsPerBlock, kReductionBlock);
+  const LaunchGeometry g = prepass_geometry(300);
+  EXPECT_EQ(g.threads, 256u);
+  EXPECT_EQ(g.elements_per_block, kReductionBlock);
+  EXPECT_EQ(g.grid, 2u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Argument packing
+
+/// Distinct fake device addresses: packing copies pointers, it never dereferences them.
+template <class T>
+T* fake(std::uintptr_t address) {
+  return reinterpret_cast<T*>(address);
+}
+
+struct EightBitRequest {
+  QuantTable signed_table = make_quant_table(kSignedMapBits, true);
+  QuantTable unsigned_table = make_quant_table(kUnsignedMapBits, false);
+  StepRequest r;
+
+  EightBitRequest(Algorithm a, StateFormat f) {
+    r.algorithm = a;
+    r.dtype = DType::bf16;
+    r.n = 5000;
+    r.param = fake<void>(0x1000);
+    r.grad = fake<const void>(0x2000);
+    r.state.format = f;
+    r.state.rows = state_rows(a);
+    r.state.block_size = 128;
+    for (int k = 0; k < r.state.rows; ++k) {
+      const auto u = static_cast<std::uintptr_t>(k);
+      r.state.values[k] = fake<float>(0x3000 + u * 0x100);
+      r.state.codes[k] = fake<std::uint8_t>(0x4000 + u * 0x100);
+      r.state.absmax[k] = fake<float>(0x5000 + u * 0x100);
+      r.state.table[k] = k == r.state.rows - 1 && r.state.rows > 1 && a != Algorithm::ademamix ? &unsigned_table : &signed_table;
+    }
+    r.constants.lr = 0.25f;
+    r.gnorm_scale = 0.5f;
+  }
+};
+
+ScratchPointers fake_scratch() {
+  ScratchPointers s;
+  s.tables = fake<const QuantTable>(0x9000);
+  s.scalars = fake<StepScalars>(0xa000);
+  s.unorm_part = fake<float>(0xb000);
+  s.pnorm_part = fake<float>(0xc000);
+  s.max_part = fake<float>(0xd000);
+  s.nonfinite = fake<unsigned long long>(0xe000);
+  return s;
+}
+
+TEST(CudaPacking, KernelArgumentsAreTriviallyCopyable) {
+  EXPECT_TRUE(std::is_trivially_copyable_v<KernelArgs>);
+  EXPECT_TRUE(std::is_trivially_copyable_v<StepScalars>);
+  EXPECT_TRUE(std::is_trivially_copyable_v<StepConstants>);
+  // Far below CUDA's 4 KiB kernel-parameter limit: the tables travel by pointer.
+  EXPECT_LT(sizeof(KernelArgs), 4096u);
+}
+
+TEST(CudaPacking, CopiesTheRequestAndTheScratch) {
+  EightBitRequest q(Algorithm::adam, StateFormat::blockwise8);
+  const ScratchPointers s = fake_scratch();
+  const KernelArgs a = pack_kernel_args(q.r, s);
+  EXPECT_EQ(a.algorithm, Algorithm::adam);
+  EXPECT_EQ(a.format, StateFormat::blockwise8);
+  EXPECT_EQ(a.rows, 2);
+  EXPECT_EQ(a.n, 5000u);
+  EXPECT_EQ(a.param, q.r.param);
+  EXPECT_EQ(a.grad, q.r.grad);
+  for (int k = 0; k < 2; ++k) {
+    EXPECT_EQ(a.codes[k], q.r.state.codes[k]);
+    EXPECT_EQ(a.absmax[k], q.r.state.absmax[k]);
+  }
+  EXPECT_EQ(a.codes[2], nullptr);  // rows beyond the algorithm's stay empty
+  EXPECT_EQ(a.tables, s.tables);   // the device copy, not the host table
+  EXPECT_EQ(a.block_size, 128u);
+  EXPECT_EQ(a.constants.lr, 0.25f);
+  EXPECT_EQ(a.gnorm_scale, 0.5f);
+  EXPECT_FALSE(a.clips);
+  EXPECT_EQ(a.scalars, nullptr);  // no pre-pass: the step kernel uses scale 1
+  EXPECT_EQ(a.unorm_part, nullptr);
+  EXPECT_EQ(a.max_part, nullptr);
+  EXPECT_EQ(a.nonfinite, s.nonfinite);
+}
+
+TEST(CudaPacking, ClippingAndTensorwiseStateUseThePrePass) {
+  EightBitRequest lamb(Algorithm::lamb, StateFormat::fp32);
+  lamb.r.max_unorm = 1.0f;
+  EXPECT_TRUE(needs_prepass(lamb.r));
+  const KernelArgs a = pack_kernel_args(lamb.r, fake_scratch());
+  EXPECT_TRUE(a.clips);
+  EXPECT_NE(a.scalars, nullptr);
+  EXPECT_NE(a.unorm_part, nullptr);
+  EXPECT_NE(a.pnorm_part, nullptr);
+  EXPECT_EQ(a.max_part, nullptr);
+  EXPECT_EQ(a.tables, nullptr);  // 32-bit state needs no table
+  EXPECT_EQ(a.block_size, kReductionBlock);
+
+  EightBitRequest adam(Algorithm::adam, StateFormat::fp32);
+  adam.r.max_unorm = 1.0f;  // adam does not clip its update norm (SPEC.md §4.8)
+  EXPECT_FALSE(needs_prepass(adam.r));
+  EXPECT_FALSE(pack_kernel_args(adam.r, fake_scratch()).clips);
+
+  EightBitRequest tensorwise(Algorithm::lion, StateFormat::tensorwise8);
+  EXPECT_TRUE(needs_prepass(tensorwise.r));
+  const KernelArgs t = pack_kernel_args(tensorwise.r, fake_scratch());
+  EXPECT_FALSE(t.clips);
+  EXPECT_NE(t.scalars, nullptr);
+  EXPECT_NE(t.max_part, nullptr);
+  EXPECT_EQ(t.unorm_part, nullptr);
+}
+
+TEST(CudaPacking, RejectsMalformedRequestsNamingTheField) {
+  auto message = [](const StepRequest& r) {
+    try {
+      pack_kernel_args(r, fake_scratch());
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EightBitRequest rows(Algorithm::ademamix, StateFormat::blockwise8);
+  rows.r.state.rows = 2;
+  EXPECT_NE(message(rows.r).find("state.rows is 2 but ademamix keeps 3"), std::string::npos) << message(rows.r);
+
+  EightBitRequest codes(Algorithm::adam, StateFormat::tensorwise8);
+  codes.r.state.codes[1] = nullptr;
+  EXPECT_NE(message(codes.r).find("state row 1: codes is null"), std::string::npos) << message(codes.r);
+
+  EightBitRequest table(Algorithm::momentum, StateFormat::blockwise8);
+  table.r.state.table[0] = nullptr;
+  EXPECT_NE(message(table.r).find("quantization table is null"), std::string::npos) << message(table.r);
+
+  EightBitRequest values(Algorithm::rmsprop, StateFormat::fp32);
+  values.r.state.values[0] = nullptr;
+  EXPECT_NE(message(values.r).find("values is null"), std::string::npos) << message(values.r);
+
+  EightBitRequest block(Algorithm::adam, StateFormat::blockwise8);
+  block.r.state.block_size = 48;
+  EXPECT_NE(message(block.r).find("block_size 48"), std::string::npos) << message(block.r);
+
+  EightBitRequest param(Algorithm::adam, StateFormat::fp32);
+  param.r.param = nullptr;
+  EXPECT_NE(message(param.r).find("param and grad"), std::string::npos) << message(param.r);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discovery and the no-device errors
+
+TEST(CudaDiscovery, VersionStringsReadLikeNvidiaSmi) {
+  EXPECT_EQ(cuda_version_string(13000), "13.0");
+  EXPECT_EQ(cuda_version_string(12040), "12.4");
+}
+
+TEST(CudaDiscovery, UnavailableCudaSaysWhy) {
+  std::string why = "unchanged";
+  if (cuda_available(&why)) GTEST_SKIP() << "a CUDA device is present; the device suite covers it";
+  if (built_with_cuda()) {
+    EXPECT_EQ(why.rfind("no CUDA device is available", 0), 0u) << why;
+  } else {
+    EXPECT_EQ(why, "built without CUDA support");
+  }
+  EXPECT_FALSE(cuda_available(nullptr));
+}
+
+TEST(CudaDiscovery, EveryDeviceEntryPointThrowsWithoutADevice) {
+  std::string why;
+  if (cuda_available(&why)) GTEST_SKIP() << "a CUDA device is present; the device suite covers it";
+  const std::string reason = built_with_cuda() ? "no CUDA device is available" : "built without CUDA support";
+
+  EightBitRequest q(Algorithm::adam, StateFormat::fp32);
+  StepReport report;
+  try {
+    cuda_step(q.r, report, nullptr);
+    ADD_FAILURE() << "cuda_step did not throw";
+  } catch (const CudaError& e) {
+    EXPECT_NE(std::string(e.what()).find("cuda_step"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(reason), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(describe_device(0), CudaError);
+  EXPECT_THROW(ManagedBuffer(1024), CudaError);
+  EXPECT_THROW(Stream(), CudaError);
+  EXPECT_EQ(managed_bytes_in_use(), 0u);
+}
+
+TEST(CudaDiscovery, EmptyOwnersAreSafeToMoveAndDestroy) {
+  ManagedBuffer a;
+  ManagedBuffer b(std::move(a));
+  EXPECT_EQ(b.data(), nullptr);
+  EXPECT_EQ(b.bytes(), 0u);
+  EXPECT_FALSE(b.prefetch(nullptr));  // nothing to prefetch
+  DeviceBuffer d;
+  d = DeviceBuffer();
+  EXPECT_EQ(d.data(), nullptr);
+  StepWorkspace w1;
+  StepWorkspace w2(std::move(w1));
+  static_assert(!std::is_copy_constructible_v<StepWorkspace> && !std::is_copy_constructible_v<Stream> &&
+                !std::is_copy_constructible_v<DeviceBuffer> && !std::is_copy_constructible_v<ManagedBuffer>);
+}
+
+}  // namespace
+}  // namespace bnb::kernels::cuda
