@@ -64,6 +64,13 @@ Optimizer::Optimizer(const std::string& name, const ArgMap& args, std::vector<Pa
     if (cfg.reference_form && p.dtype != DType::f32) {
       throw ConfigError(name + ": parameter '" + p.name + "' is not fp32; PytorchLARS is fp32 only");
     }
+    for (const std::string& w : cfg.ignored) {
+      const std::string line = "parameter '" + p.name + "': " + w;
+      if (std::find(base.ignored.begin(), base.ignored.end(), w) == base.ignored.end() &&
+          std::find(warnings_.begin(), warnings_.end(), line) == warnings_.end()) {
+        warnings_.push_back(line);
+      }
+    }
     configs_.push_back(std::move(cfg));
   }
   for (std::size_t k = 0; k < overrides.size(); ++k) {
