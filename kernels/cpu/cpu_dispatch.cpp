@@ -1,10 +1,11 @@
 // Run-time choice of the CPU kernel variant (DESIGN.md §2: one binary fast on every x86 machine).
 #include <cstdlib>
-#include <mutex>
+#include <atomic>
 #include <stdexcept>
 #include <string>
 
 #include "bnb/kernels/cpu_variant.hpp"
+#include "bnb/kernels/simd/cpu_codec.hpp"
 
 namespace bnb::kernels {
 namespace {
@@ -21,8 +22,16 @@ bool cpu_supports(CpuVariant v) {
   return false;
 }
 
-std::optional<CpuVariant> g_forced;
-std::mutex g_mutex;
+// The forced variant as an int (-1 = automatic): active_variant() runs once per codec call of
+// the quantizer, so it takes no lock and allocates nothing.
+std::atomic<int> g_forced{-1};
+
+CpuVariant widest_supported() {
+  static const CpuVariant widest = cpu_supports(CpuVariant::avx512) ? CpuVariant::avx512
+                                   : cpu_supports(CpuVariant::avx2) ? CpuVariant::avx2
+                                                                    : CpuVariant::scalar;
+  return widest;
+}
 
 }  // namespace
 
@@ -54,22 +63,18 @@ void force_variant(std::optional<CpuVariant> v) {
   if (v && !cpu_supports(*v)) {
     throw std::invalid_argument("CPU variant '" + std::string(variant_name(*v)) + "' is not supported by this CPU");
   }
-  std::lock_guard lock(g_mutex);
-  g_forced = v;
+  g_forced.store(v ? static_cast<int>(*v) : -1, std::memory_order_relaxed);
 }
 
 CpuVariant active_variant() {
-  {
-    std::lock_guard lock(g_mutex);
-    if (g_forced) return *g_forced;
-  }
+  if (const int forced = g_forced.load(std::memory_order_relaxed); forced >= 0) return static_cast<CpuVariant>(forced);
   if (const char* env = std::getenv("BNB_CPU_VARIANT"); env && *env) {
     const auto v = parse_variant(env);
     if (!v) throw std::invalid_argument(std::string("BNB_CPU_VARIANT='") + env + "': expected scalar, avx2 or avx512");
     if (!cpu_supports(*v)) throw std::invalid_argument(std::string("BNB_CPU_VARIANT='") + env + "' is not supported by this CPU");
     return *v;
   }
-  return supported_variants().back();
+  return widest_supported();
 }
 
 void cpu_step(CpuVariant v, const StepRequest& r, StepReport& report) {
@@ -89,6 +94,22 @@ double cpu_sum_squares(DType dtype, const void* data, std::size_t n, int threads
     case CpuVariant::avx512: return avx512::sum_squares(dtype, data, n, threads);
   }
   return 0;
+}
+
+void cpu_encode_block(const QuantTable& t, const float* x, std::size_t len, float scale, std::uint8_t* out) {
+  switch (active_variant()) {
+    case CpuVariant::scalar: return scalar::encode_block(t, x, len, scale, out);
+    case CpuVariant::avx2: return avx2::encode_block(t, x, len, scale, out);
+    case CpuVariant::avx512: return avx512::encode_block(t, x, len, scale, out);
+  }
+}
+
+void cpu_decode_block(const QuantTable& t, const std::uint8_t* codes, std::size_t len, float scale, float* out) {
+  switch (active_variant()) {
+    case CpuVariant::scalar: return scalar::decode_block(t, codes, len, scale, out);
+    case CpuVariant::avx2: return avx2::decode_block(t, codes, len, scale, out);
+    case CpuVariant::avx512: return avx512::decode_block(t, codes, len, scale, out);
+  }
 }
 
 }  // namespace bnb::kernels

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "bnb/kernels/cpu_variant.hpp"
+#include "bnb/kernels/simd/cpu_codec.hpp"
 #include "tensor_step.hpp"
 
 #ifndef BNB_CPU_VARIANT
@@ -59,6 +60,14 @@ double sum_squares(DType dtype, const void* data, std::size_t n, int threads) {
     case DType::bf16: return cpu_detail::sum_squares<bf16_t>(data, n, threads);
   }
   return 0;
+}
+
+void encode_block(const QuantTable& t, const float* x, std::size_t len, float scale, std::uint8_t* out) {
+  cpu_detail::encode_run(cpu_detail::Encoder(t), t, x, len, scale, out);
+}
+
+void decode_block(const QuantTable& t, const std::uint8_t* codes, std::size_t len, float scale, float* out) {
+  cpu_detail::decode_scaled(t, codes, len, scale, out);
 }
 
 }  // namespace bnb::kernels::BNB_CPU_VARIANT

@@ -15,14 +15,23 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/kernels/block_codec.hpp"
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/step_request.hpp"
+#include "simd_codec.hpp"
+
+#ifndef BNB_CPU_VARIANT
+#error "compiled once per CPU variant: BNB_CPU_VARIANT names the variant"
+#endif
 
 namespace bnb::kernels::cpu_detail {
+// Each variant's copies get their own symbols: these templates are compiled with different
+// -m flags per translation unit, and one merged (ODR) copy would run one variant's code for all.
+inline namespace BNB_CPU_VARIANT {
 
 inline constexpr std::size_t kMaxBlock = 4096;
 inline constexpr float kFloatMax = 3.40282347e38f;
@@ -55,7 +64,7 @@ void store_values(const float* src, T* dst, std::size_t len) {
   for (std::size_t i = 0; i < len; ++i) dst[i] = Storage<T>::store(src[i]);
 }
 
-/// Decodes elements [begin, begin+len) of one state row into fp32.
+/// Decodes elements [begin, begin+len) of one state row into fp32, one run per absmax block.
 template <StateFormat F>
 void decode_row(const StateView& s, int row, std::size_t begin, std::size_t len, float* out) {
   if constexpr (F == StateFormat::fp32) {
@@ -65,14 +74,44 @@ void decode_row(const StateView& s, int row, std::size_t begin, std::size_t len,
     const QuantTable& t = *s.table[row];
     const std::uint8_t* codes = s.codes[row] + begin;
     if constexpr (F == StateFormat::tensorwise8) {
-      const float scale = s.absmax[row][0];
-      for (std::size_t i = 0; i < len; ++i) out[i] = decode_value(t, codes[i], scale);
+      decode_scaled(t, codes, len, s.absmax[row][0], out);
     } else {
       const std::size_t b = s.block_size;
-      for (std::size_t i = 0; i < len; ++i) {
-        out[i] = decode_value(t, codes[i], s.absmax[row][(begin + i) / b]);
+      for (std::size_t i = 0; i < len;) {
+        const std::size_t block = (begin + i) / b;
+        const std::size_t run = std::min(len - i, (block + 1) * b - (begin + i));
+        decode_scaled(t, codes + i, run, s.absmax[row][block], out + i);
+        i += run;
       }
     }
+  }
+}
+
+/// Codes of x / scale; a zero scale stores the zero code everywhere (SPEC.md §5.3 step 6).
+inline void encode_run(const Encoder& e, const QuantTable& t, const float* x, std::size_t len, float scale,
+                       std::uint8_t* out) {
+  if (scale == 0.0f) {
+    for (std::size_t i = 0; i < len; ++i) out[i] = t.zero_code;
+  } else {
+    e.encode(x, len, scale, out);
+  }
+}
+
+/// One element of the step through the algorithm's update, written so that the loop around it
+/// if-converts: the update runs on copies and the guarded result is selected afterwards.
+template <class A, class T, bool kGuard>
+inline void update_element(const StepConstants& c, float g, float& p, float* s, float scale) {
+  float pn = p;
+  float sn[A::kRows];
+  for (int k = 0; k < A::kRows; ++k) sn[k] = s[k];
+  A::template update<Storage<T>>(c, g, pn, sn, scale);
+  if constexpr (kGuard) {
+    const bool ok = is_finite(g);
+    p = ok ? pn : p;
+    for (int k = 0; k < A::kRows; ++k) s[k] = ok ? sn[k] : 0.0f;
+  } else {
+    p = pn;
+    for (int k = 0; k < A::kRows; ++k) s[k] = sn[k];
   }
 }
 
@@ -160,6 +199,12 @@ void tensor_step(const StepRequest& r, StepReport& report) {
   const T* grad = static_cast<const T*>(r.grad);
   const StepConstants c = r.constants;
   std::uint64_t nonfinite = 0;
+  // One prepared encoder per 8-bit row, shared read-only by the threads.
+  std::optional<Encoder> encoder_storage[A::kRows];
+  const Encoder* encoders[A::kRows] = {};
+  if constexpr (F != StateFormat::fp32) {
+    for (int k = 0; k < A::kRows; ++k) encoders[k] = &encoder_storage[k].emplace(*r.state.table[k]);
+  }
 
 #pragma omp parallel for schedule(static) num_threads(r.threads) reduction(+ : nonfinite)
   for (std::size_t b = 0; b < blocks; ++b) {
@@ -170,16 +215,11 @@ void tensor_step(const StepRequest& r, StepReport& report) {
     load_values(param + begin, p, len);
     for (int k = 0; k < A::kRows; ++k) decode_row<F>(r.state, k, begin, len, st[k]);
     std::uint64_t bad = 0;
+    for (std::size_t i = 0; i < len; ++i) bad += is_finite(g[i]) ? 0u : 1u;
     for (std::size_t i = 0; i < len; ++i) {
       float s[A::kRows];
       for (int k = 0; k < A::kRows; ++k) s[k] = st[k][i];
-      const bool ok = is_finite(g[i]);
-      bad += ok ? 0u : 1u;
-      if (!kGuard || ok) {
-        A::template update<Storage<T>>(c, g[i], p[i], s, scale);
-      } else {
-        for (int k = 0; k < A::kRows; ++k) s[k] = 0.0f;
-      }
+      update_element<A, T, kGuard>(c, g[i], p[i], s, scale);
       for (int k = 0; k < A::kRows; ++k) st[k][i] = s[k];
     }
     nonfinite += bad;
@@ -191,9 +231,9 @@ void tensor_step(const StepRequest& r, StepReport& report) {
       } else if constexpr (F == StateFormat::blockwise8) {
         const float m = abs_max(st[k], len);
         r.state.absmax[k][b] = m;
-        encode_block(*r.state.table[k], st[k], len, m, r.state.codes[k] + begin);
+        encode_run(*encoders[k], *r.state.table[k], st[k], len, m, r.state.codes[k] + begin);
       } else {
-        encode_block(*r.state.table[k], st[k], len, new_max[k], r.state.codes[k] + begin);
+        encode_run(*encoders[k], *r.state.table[k], st[k], len, new_max[k], r.state.codes[k] + begin);
       }
     }
   }
@@ -225,4 +265,5 @@ double sum_squares(const void* data, std::size_t n, int threads) {
   return total;
 }
 
+}  // namespace BNB_CPU_VARIANT
 }  // namespace bnb::kernels::cpu_detail

@@ -1,12 +1,15 @@
 #pragma once
 // Encoding and decoding of one block of values with one scale (SPEC.md §5.3 steps 4-6), shared
-// by the stand-alone quantizer and the fused optimizer step on the CPU.
+// by the stand-alone quantizer and the fused optimizer step on the CPU. encode_block and
+// decode_block run the SIMD codec of the active CPU variant (bit-identical to the per-element
+// rule); the *_reference functions are that rule, element by element, for tests.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 
 #include "bnb/kernels/quant_table.hpp"
+#include "bnb/kernels/simd/cpu_codec.hpp"
 
 namespace bnb::kernels {
 
@@ -19,6 +22,16 @@ inline float abs_max(const float* x, std::size_t len) {
 
 /// Codes of x / scale; a zero scale stores the zero code everywhere.
 inline void encode_block(const QuantTable& t, const float* x, std::size_t len, float scale, std::uint8_t* out) {
+  cpu_encode_block(t, x, len, scale, out);
+}
+
+inline void decode_block(const QuantTable& t, const std::uint8_t* codes, std::size_t len, float scale, float* out) {
+  cpu_decode_block(t, codes, len, scale, out);
+}
+
+/// encode_block element by element with encode_value (the definition the fast paths must match).
+inline void encode_block_reference(const QuantTable& t, const float* x, std::size_t len, float scale,
+                                   std::uint8_t* out) {
   if (scale == 0.0f) {
     for (std::size_t i = 0; i < len; ++i) out[i] = t.zero_code;
     return;
@@ -26,7 +39,8 @@ inline void encode_block(const QuantTable& t, const float* x, std::size_t len, f
   for (std::size_t i = 0; i < len; ++i) out[i] = encode_value(t, x[i] / scale);
 }
 
-inline void decode_block(const QuantTable& t, const std::uint8_t* codes, std::size_t len, float scale, float* out) {
+inline void decode_block_reference(const QuantTable& t, const std::uint8_t* codes, std::size_t len, float scale,
+                                   float* out) {
   for (std::size_t i = 0; i < len; ++i) out[i] = decode_value(t, codes[i], scale);
 }
 

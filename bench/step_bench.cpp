@@ -1,0 +1,213 @@
+// One optimizer step of one tensor per iteration, for every CPU variant, next to the memory
+// floor of the same access pattern (DESIGN.md §5). Counters: `ns_per_elem` (time per parameter)
+// and bytes_per_second from the bytes-moved model. Run e.g.
+//   step_bench --benchmark_filter='n:67108864' --benchmark_repetitions=5
+//              --benchmark_report_aggregates_only=true
+// The floor loops stream the step's arrays (read-only gradient, read-modify-write parameter and
+// state rows of the same widths) with trivial arithmetic, OpenMP over the same static partition.
+#include <benchmark/benchmark.h>
+#include <omp.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "bnb/kernels/algorithms/all.hpp"
+#include "bnb/kernels/cpu_variant.hpp"
+#include "bnb/quantize.hpp"
+
+namespace {
+
+using bnb::Algorithm;
+using bnb::DType;
+using bnb::StateFormat;
+namespace k = bnb::kernels;
+
+constexpr std::size_t kN64M = std::size_t{1} << 26;
+
+std::size_t dtype_bytes(DType d) { return d == DType::f32 ? 4 : 2; }
+
+/// Bytes moved per element by the model of DESIGN.md §5: g read, p read+written, each state row
+/// read+written (4 B fp32, 1 B code), absmax ignored.
+double model_bytes(DType d, StateFormat f, int rows) {
+  const double pg = 3.0 * static_cast<double>(dtype_bytes(d));
+  const double state = f == StateFormat::fp32 ? 8.0 : 2.0;
+  return pg + state * rows;
+}
+
+struct Tensor {
+  std::vector<std::uint16_t> g16, p16;
+  std::vector<float> g32, p32;
+  std::vector<float> values[bnb::kMaxStateRows];
+  std::vector<std::uint8_t> codes[bnb::kMaxStateRows];
+  std::vector<float> absmax[bnb::kMaxStateRows];
+};
+
+void fill(Tensor& t, DType d, StateFormat f, int rows, std::size_t n, std::size_t block) {
+  // Gradients and parameters of ordinary magnitude; every element is touched so pages are real.
+  if (d == DType::f32) {
+    t.g32.resize(n);
+    t.p32.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      t.g32[i] = static_cast<float>(static_cast<int>(i % 2001) - 1000) * 1e-5f;
+      t.p32[i] = static_cast<float>(static_cast<int>(i % 997) - 498) * 1e-3f;
+    }
+  } else {
+    t.g16.assign(n, d == DType::bf16 ? 0x3a83 : 0x1419);  // ~1e-3
+    t.p16.assign(n, d == DType::bf16 ? 0x3dcc : 0x2e66);  // ~0.1
+  }
+  for (int r = 0; r < rows; ++r) {
+    if (f == StateFormat::fp32) {
+      t.values[r].assign(n, 1e-4f);
+    } else {
+      t.codes[r].assign(n, 140);
+      t.absmax[r].assign(f == StateFormat::blockwise8 ? bnb::block_count(n, block) : 1, 1e-2f);
+    }
+  }
+}
+
+bnb::StepRequest make_request(Tensor& t, Algorithm a, DType d, StateFormat f, std::size_t n, int threads) {
+  bnb::StepRequest r;
+  r.algorithm = a;
+  r.dtype = d;
+  r.n = n;
+  r.param = d == DType::f32 ? static_cast<void*>(t.p32.data()) : static_cast<void*>(t.p16.data());
+  r.grad = d == DType::f32 ? static_cast<const void*>(t.g32.data()) : static_cast<const void*>(t.g16.data());
+  const int rows = k::state_rows(a);
+  r.state.format = f;
+  r.state.rows = rows;
+  for (int row = 0; row < rows; ++row) {
+    r.state.values[row] = t.values[row].data();
+    r.state.codes[row] = t.codes[row].data();
+    r.state.absmax[row] = t.absmax[row].data();
+    const bool is_signed = !((a == Algorithm::adam || a == Algorithm::lamb) && row == 1) &&
+                           !(a == Algorithm::ademamix && row == 2);
+    r.state.table[row] = &bnb::quant_table(is_signed ? bnb::QuantMap::signed_dynamic : bnb::QuantMap::unsigned_dynamic);
+  }
+  bnb::HyperParams h;
+  h.weight_decay = 1e-2;
+  if (a == Algorithm::lamb || a == Algorithm::lars) h.max_unorm = 1.0;
+  r.constants = k::base_step_constants(h, 10);
+  r.max_unorm = static_cast<float>(h.max_unorm);
+  r.threads = threads;
+  return r;
+}
+
+void set_counters(benchmark::State& state, std::size_t n, double bytes_per_elem) {
+  const auto items = static_cast<double>(state.iterations()) * static_cast<double>(n);
+  state.counters["ns_per_elem"] =
+      benchmark::Counter(items * 1e-9, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.SetBytesProcessed(static_cast<std::int64_t>(items * bytes_per_elem));
+}
+
+void step_bench(benchmark::State& state, Algorithm a, DType d, StateFormat f, k::CpuVariant v, std::size_t n,
+                int threads) {
+  Tensor t;
+  const int rows = k::state_rows(a);
+  fill(t, d, f, rows, n, bnb::kDefaultBlockSize);
+  bnb::StepRequest r = make_request(t, a, d, f, n, threads);
+  bnb::StepReport report;
+  k::cpu_step(v, r, report);  // warm-up: page in, settle the states
+  for (auto _ : state) {
+    k::cpu_step(v, r, report);
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, n, model_bytes(d, f, rows));
+}
+
+// ---- memory floors: same streams, trivial arithmetic --------------------------------------------
+
+template <class P, class S, int Rows>
+[[gnu::noinline]] void floor_loop(const P* g, P* p, S* const* s, std::size_t n, int threads) {
+  constexpr std::size_t kChunk = 4096;
+  const std::size_t chunks = bnb::block_count(n, kChunk);
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::size_t c = 0; c < chunks; ++c) {
+    const std::size_t end = std::min(n, (c + 1) * kChunk);
+    for (std::size_t i = c * kChunk; i < end; ++i) {
+      const P gi = g[i];
+      p[i] = static_cast<P>(p[i] ^ gi);
+      for (int r = 0; r < Rows; ++r) s[r][i] = static_cast<S>(s[r][i] + static_cast<S>(gi));
+    }
+  }
+}
+
+template <class P, class S>
+void floor_bench(benchmark::State& state, int rows, std::size_t n, int threads) {
+  std::vector<P> g(n, P{1}), p(n, P{2});
+  std::vector<std::vector<S>> s(static_cast<std::size_t>(rows), std::vector<S>(n, S{3}));
+  S* sp[bnb::kMaxStateRows] = {};
+  for (int r = 0; r < rows; ++r) sp[r] = s[static_cast<std::size_t>(r)].data();
+  const auto run = rows == 1 ? floor_loop<P, S, 1> : floor_loop<P, S, 2>;
+  run(g.data(), p.data(), sp, n, threads);
+  for (auto _ : state) {
+    run(g.data(), p.data(), sp, n, threads);
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, n, 3.0 * sizeof(P) + 2.0 * sizeof(S) * rows);
+}
+
+std::string algo_name(Algorithm a) {
+  static const char* names[] = {"adam", "ademamix", "momentum", "rmsprop", "adagrad", "lion", "lamb", "lars"};
+  return names[static_cast<int>(a)];
+}
+std::string dtype_name(DType d) { return d == DType::f32 ? "fp32" : d == DType::f16 ? "fp16" : "bf16"; }
+std::string format_name(StateFormat f) {
+  return f == StateFormat::fp32 ? "state32" : f == StateFormat::blockwise8 ? "blockwise8" : "tensorwise8";
+}
+
+void add_step(Algorithm a, DType d, StateFormat f, k::CpuVariant v, std::size_t n, int threads) {
+  const std::string name = "step/" + algo_name(a) + "/" + dtype_name(d) + "/" + format_name(f) + "/" +
+                           std::string(k::variant_name(v)) + "/n:" + std::to_string(n) +
+                           "/threads:" + std::to_string(threads);
+  benchmark::RegisterBenchmark(name.c_str(), step_bench, a, d, f, v, n, threads)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond)
+      ->MinTime(0.3);
+}
+
+template <class P, class S>
+void add_floor(const char* what, int rows, std::size_t n, int threads) {
+  const std::string name = std::string("floor/") + what + "/rows:" + std::to_string(rows) +
+                           "/n:" + std::to_string(n) + "/threads:" + std::to_string(threads);
+  benchmark::RegisterBenchmark(name.c_str(), floor_bench<P, S>, rows, n, threads)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond)
+      ->MinTime(0.3);
+}
+
+const bool kRegistered = [] {
+  const auto variants = k::supported_variants();
+  const Algorithm all[] = {Algorithm::adam,   Algorithm::ademamix, Algorithm::momentum, Algorithm::rmsprop,
+                           Algorithm::adagrad, Algorithm::lion,    Algorithm::lamb,     Algorithm::lars};
+  // Floors: fp32 p/g with fp32 states (uint32 arithmetic streams the same bytes), 8-bit codes,
+  // and 16-bit p/g.
+  for (int threads : {1, 2}) {
+    for (int rows : {1, 2}) {
+      add_floor<std::uint32_t, std::uint32_t>("p32_s32", rows, kN64M, threads);
+      add_floor<std::uint32_t, std::uint8_t>("p32_s8", rows, kN64M, threads);
+      add_floor<std::uint16_t, std::uint32_t>("p16_s32", rows, kN64M, threads);
+      add_floor<std::uint16_t, std::uint8_t>("p16_s8", rows, kN64M, threads);
+    }
+  }
+  for (k::CpuVariant v : variants) {
+    for (StateFormat f : {StateFormat::fp32, StateFormat::blockwise8}) {
+      for (int threads : {1, 2}) add_step(Algorithm::adam, DType::f32, f, v, kN64M, threads);
+    }
+  }
+  const k::CpuVariant best = variants.back();
+  for (StateFormat f : {StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8}) {
+    for (Algorithm a : all) add_step(a, DType::f32, f, best, kN64M, 2);
+    for (DType d : {DType::f16, DType::bf16}) add_step(Algorithm::adam, d, f, best, kN64M, 2);
+  }
+  for (StateFormat f : {StateFormat::fp32, StateFormat::blockwise8}) {
+    for (std::size_t n : {std::size_t{1} << 20, std::size_t{1} << 24, std::size_t{1} << 28}) {
+      add_step(Algorithm::adam, DType::f32, f, best, n, 2);
+    }
+  }
+  return true;
+}();
+
+}  // namespace

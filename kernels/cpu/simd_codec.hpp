@@ -1,0 +1,159 @@
+#pragma once
+// Fast exact 8-bit codec for one instruction set: the same codes as encode_value() and the same
+// floats as decode_value() for every input, bit for bit (integer compares and one IEEE division
+// or multiplication per element, no reassociation). Included by step_variant.cpp, which is
+// compiled once per variant; the AVX-512 path is chosen by the compiler flags of that variant.
+//
+// Encode = the branch-free binary search of quant_table.hpp, done 16 lanes at a time. The 255
+// thresholds are rearranged once per table into one small table per search level (level k holds
+// the 2^(k-1) thresholds that step k can look at), so every lookup is an in-register permute:
+// levels 1-5 fit one zmm (vpermps), level 6 two (vpermt2ps), level 7 four and level 8 eight
+// (vpermt2ps pairs merged on the index's upper bits). No gathers, no memory traffic per element.
+// The sign correction of signed maps needs no lookup either: with the values sorted, the chosen
+// value is >= 0 exactly when its code is >= the number of negative map values.
+#include <cstddef>
+#include <cstdint>
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512DQ__)
+#include <immintrin.h>
+#define BNB_SIMD_CODEC_AVX512 1
+#endif
+
+#include "bnb/kernels/quant_table.hpp"
+
+#ifndef BNB_CPU_VARIANT
+#error "compiled once per CPU variant: BNB_CPU_VARIANT names the variant"
+#endif
+
+namespace bnb::kernels::cpu_detail {
+// Each variant's copies get their own symbols: these templates are compiled with different
+// -m flags per translation unit, and one merged (ODR) copy would run one variant's code for all.
+inline namespace BNB_CPU_VARIANT {
+
+/// Number of map values < 0 (values sorted ascending): codes below it decode to negatives.
+inline int negative_count(const QuantTable& t) {
+  int n = 0;
+  for (int step = 128; step >= 1; step >>= 1) n += (t.values[n + step - 1] < 0.0f) ? step : 0;
+  return n + (t.values[n] < 0.0f ? 1 : 0);
+}
+
+/// An encoder prepared for one table; cheap to build (a few hundred scalar moves), so the fused
+/// step builds one per state row and step, the quantizer one per call.
+class Encoder {
+ public:
+  explicit Encoder(const QuantTable& t) : table_(t), negatives_(negative_count(t)) {
+#if BNB_SIMD_CODEC_AVX512
+    for (int level = 1; level <= 8; ++level) {
+      const int count = 1 << (level - 1);
+      const int stride = 1 << (9 - level);
+      float* dst = levels_ + level_offset(level);
+      for (int i = 0; i < count; ++i) dst[i] = t.upper[i * stride + stride / 2 - 1];
+      for (int i = count; i < 16; ++i) dst[i] = 0.0f;  // never indexed: lanes < count only
+    }
+#endif
+  }
+
+  /// codes of x[i] / scale, i < len. Precondition: scale != 0 (the caller stores zero codes).
+  void encode(const float* x, std::size_t len, float scale, std::uint8_t* out) const {
+    std::size_t i = 0;
+#if BNB_SIMD_CODEC_AVX512
+    i = encode_avx512(x, len, scale, out);
+#endif
+    const QuantTable& t = table_;
+    for (; i < len; ++i) out[i] = encode_one(t, x[i] / scale, negatives_);
+  }
+
+ private:
+  /// encode_value() written without an early return so that it if-converts and vectorizes.
+  static std::uint8_t encode_one(const QuantTable& t, float y, int negatives) {
+    int code = 0;
+    for (int step = 128; step >= 1; step >>= 1) code += (y >= t.upper[code + step - 1]) ? step : 0;
+    if (t.is_signed) {
+      code -= (y < 0.0f && code >= negatives) ? 1 : 0;
+      code += (y > 0.0f && code < negatives) ? 1 : 0;
+    }
+    return y != y ? t.zero_code : static_cast<std::uint8_t>(code);
+  }
+
+#if BNB_SIMD_CODEC_AVX512
+  static constexpr int level_offset(int level) { return level <= 5 ? 16 * (level - 1) : level == 6 ? 80 : level == 7 ? 112 : 176; }
+
+  std::size_t encode_avx512(const float* x, std::size_t len, float scale, std::uint8_t* out) const {
+    const __m512 l1 = _mm512_set1_ps(levels_[0]);
+    const __m512 l2 = _mm512_loadu_ps(levels_ + 16), l3 = _mm512_loadu_ps(levels_ + 32);
+    const __m512 l4 = _mm512_loadu_ps(levels_ + 48), l5 = _mm512_loadu_ps(levels_ + 64);
+    const __m512 l6a = _mm512_loadu_ps(levels_ + 80), l6b = _mm512_loadu_ps(levels_ + 96);
+    __m512 l7[4], l8[8];
+    for (int j = 0; j < 4; ++j) l7[j] = _mm512_loadu_ps(levels_ + 112 + 16 * j);
+    for (int j = 0; j < 8; ++j) l8[j] = _mm512_loadu_ps(levels_ + 176 + 16 * j);
+    const __m512 vscale = _mm512_set1_ps(scale);
+    const __m512i one = _mm512_set1_epi32(1), bit5 = _mm512_set1_epi32(32), bit6 = _mm512_set1_epi32(64);
+    const __m512i negatives = _mm512_set1_epi32(negatives_);
+    const __m512i zero_code = _mm512_set1_epi32(table_.zero_code);
+    const __m512 zero = _mm512_setzero_ps();
+    const bool is_signed = table_.is_signed;
+
+    std::size_t i = 0;
+    for (; i < len; i += 16) {
+      const std::size_t rest = len - i;
+      const __mmask16 lanes = rest >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << rest) - 1u);
+      const __m512 y = _mm512_div_ps(_mm512_maskz_loadu_ps(lanes, x + i), vscale);
+      // idx = the code bits found so far; each step appends one bit: idx = 2*idx + (y >= th).
+      __m512i idx = _mm512_maskz_mov_epi32(_mm512_cmp_ps_mask(y, l1, _CMP_GE_OQ), one);
+      const auto step = [&](__m512 th) {
+        const __m512i twice = _mm512_add_epi32(idx, idx);
+        idx = _mm512_mask_add_epi32(twice, _mm512_cmp_ps_mask(y, th, _CMP_GE_OQ), twice, one);
+      };
+      step(_mm512_permutexvar_ps(idx, l2));
+      step(_mm512_permutexvar_ps(idx, l3));
+      step(_mm512_permutexvar_ps(idx, l4));
+      step(_mm512_permutexvar_ps(idx, l5));
+      step(_mm512_permutex2var_ps(l6a, idx, l6b));
+      {
+        const __mmask16 hi = _mm512_test_epi32_mask(idx, bit5);
+        const __m512 lo = _mm512_permutex2var_ps(l7[0], idx, l7[1]);
+        step(_mm512_mask_mov_ps(lo, hi, _mm512_permutex2var_ps(l7[2], idx, l7[3])));
+      }
+      {
+        const __mmask16 b5 = _mm512_test_epi32_mask(idx, bit5), b6 = _mm512_test_epi32_mask(idx, bit6);
+        __m512 t0 = _mm512_permutex2var_ps(l8[0], idx, l8[1]);
+        t0 = _mm512_mask_mov_ps(t0, b5, _mm512_permutex2var_ps(l8[2], idx, l8[3]));
+        __m512 t1 = _mm512_permutex2var_ps(l8[4], idx, l8[5]);
+        t1 = _mm512_mask_mov_ps(t1, b5, _mm512_permutex2var_ps(l8[6], idx, l8[7]));
+        step(_mm512_mask_mov_ps(t0, b6, t1));
+      }
+      __m512i code = idx;
+      if (is_signed) {
+        const __mmask16 below = _mm512_cmp_ps_mask(y, zero, _CMP_LT_OQ);
+        const __mmask16 above = _mm512_cmp_ps_mask(y, zero, _CMP_GT_OQ);
+        const __mmask16 nonneg_code = _mm512_cmpge_epi32_mask(code, negatives);
+        code = _mm512_mask_sub_epi32(code, static_cast<__mmask16>(below & nonneg_code), code, one);
+        code = _mm512_mask_add_epi32(code, static_cast<__mmask16>(above & ~nonneg_code), code, one);
+      }
+      code = _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q), zero_code);
+      _mm512_mask_cvtepi32_storeu_epi8(out + i, lanes, code);
+    }
+    return len;
+  }
+
+  alignas(64) float levels_[304];  // levels 1-5: 16 each, 6: 32, 7: 64, 8: 128
+#endif
+  const QuantTable& table_;
+  int negatives_;
+};
+
+/// values[code] * scale for each code.
+inline void decode_scaled(const QuantTable& t, const std::uint8_t* codes, std::size_t len, float scale, float* out) {
+  std::size_t i = 0;
+#if BNB_SIMD_CODEC_AVX512
+  const __m512 vscale = _mm512_set1_ps(scale);
+  for (; i + 16 <= len; i += 16) {
+    const __m512i idx = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + i)));
+    _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_i32gather_ps(idx, t.values, 4), vscale));
+  }
+#endif
+  for (; i < len; ++i) out[i] = decode_value(t, codes[i], scale);
+}
+
+}  // namespace BNB_CPU_VARIANT
+}  // namespace bnb::kernels::cpu_detail
