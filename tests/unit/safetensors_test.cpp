@@ -104,6 +104,10 @@ TEST_F(SafetensorsTest, RejectsHeaderThatIsNotJsonOrNotAnObject) {
   expect_rejected(image(""), "header is not valid JSON");
   expect_rejected(image("[1, 2]"), "header is not a JSON object");
   expect_rejected(image("\"text\""), "header is not a JSON object");
+  // Deep nesting must not exhaust the stack while parsing or destroying the document.
+  constexpr std::size_t kDepth = 50'000;
+  expect_rejected(image(std::string(kDepth, '[') + std::string(kDepth, ']')), "header is not a JSON object");
+  expect_rejected(image(R"({"a":)" + std::string(kDepth, '[')), "header is not valid JSON");
 }
 
 TEST_F(SafetensorsTest, RejectsEntriesWithMissingOrMistypedFields) {
