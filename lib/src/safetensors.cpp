@@ -174,7 +174,7 @@ void check_tiling(std::vector<Located>& located, std::uint64_t data_bytes, const
                        " overlap tensor '" + last_name + "' " + offsets_string(last_begin, covered));
     }
     if (l.begin > covered) {
-      fail(source, "hole in the data section: bytes " + offsets_string(covered, l.begin) +
+      fail(source, "hole in the data section: bytes [" + std::to_string(covered) + ", " + std::to_string(l.begin) + ")" +
                        " belong to no tensor (before tensor '" + l.entry.name + "')");
     }
     covered = l.end;

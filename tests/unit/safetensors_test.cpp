@@ -182,7 +182,7 @@ TEST_F(SafetensorsTest, RejectsHolesAndTrailingBytes) {
   expect_rejected(
       image(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
             12),
-      "hole in the data section: bytes [4, 8] belong to no tensor");
+      "hole in the data section: bytes [4, 8) belong to no tensor");
   expect_rejected(image(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8), "hole");
   expect_rejected(image(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 8),
                   "trailing bytes: the data section holds 8 bytes but the tensors end at 4");
