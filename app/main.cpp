@@ -1,25 +1,95 @@
 // bnb-bench: the command line. Parses arguments, runs a subcommand, and turns every error into a
 // message on stderr and an exit code (DESIGN.md §3). The library never prints or exits.
+// GCC 12 reports a false null dereference inside libstdc++ string code inlined from CLI11.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <CLI/CLI.hpp>
+#pragma GCC diagnostic pop
 #include <fmt/core.h>
 
+#include <cstdio>
 #include <exception>
+#include <new>
 
 #include "bnb/build_info.hpp"
+#include "bnb/errors.hpp"
+#include "commands.hpp"
 #include "exit_codes.hpp"
+
+namespace {
+
+constexpr const char* kRunFooter = R"(
+With no CONFIG, runs the built-in default suite: every algorithm with 8-bit and 32-bit state on a
+0.5M-element synthetic workload, compared against the fp64 reference, with timing.
+Exit codes: 0 ok; 1-15 failed gates (1 speed, 2 accuracy, 4 memory, 8 non-finite);
+64 usage or configuration error; 65 bad input data; 70 internal error; 74 I/O error.
+The config format is documented in docs/cli.md.)";
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"bnb-bench: benchmark and validate low-memory (8-bit, paged) optimizers"};
   app.set_version_flag("--version", fmt::format("bnb-bench {} (git {}, {})", bnb::version(), bnb::git_revision(),
                                                 bnb::build_type()));
   app.require_subcommand(1);
+  app.footer("Run `bnb-bench <command> --help` for the options of each command.");
+
+  bnb::app::RunCommand run_cmd;
+  for (int i = 0; i < argc; ++i) run_cmd.argv.emplace_back(argv[i]);
   auto* run = app.add_subcommand("run", "Run the optimizers of a config (or the built-in default suite)");
-  (void)run;
+  run->add_option("config", run_cmd.config, "Config file (JSON, schema 1); omit for the built-in default suite");
+  run->add_option("-o,--output", run_cmd.output,
+                  "Write the results to FILE atomically (format from --format, else the extension: .csv, .md, .txt, "
+                  "otherwise JSON); stdout then shows the table");
+  run->add_option("-f,--format", run_cmd.format, "Output format: table (default), json, csv, markdown")
+      ->check(CLI::IsMember({"table", "json", "csv", "markdown"}));
+  run->add_option("--dump", run_cmd.dump_dir, "Write DIR/<label>.safetensors per entry: final parameters and states");
+  run->add_option("--resume", run_cmd.resume,
+                  "Continue from a dump: a --dump directory (every entry) or one dump file (its entry only)");
+  run->add_option("-t,--threads", run_cmd.threads, "Threads (overrides the config's \"threads\")");
+  run->add_option("--device", run_cmd.device, "cpu or cuda (overrides the config's \"device\")")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  run->add_option("--steps", run_cmd.steps, "Override workload.steps (e.g. a short smoke run of a config)");
+  run->add_flag("--no-timing", run_cmd.no_timing, "Skip the timing pass (accuracy and memory only)");
+  run->add_flag("-q,--quiet", run_cmd.quiet, "No progress display on stderr");
+  run->footer(kRunFooter);
+
+  bool list_json = false;
+  auto* list = app.add_subcommand("list", "List every optimizer with its algorithm, state bits, paging and arguments");
+  list->add_flag("--json", list_json, "As JSON");
+
+  std::string validate_config;
+  auto* validate = app.add_subcommand("validate", "Check a config (JSON syntax, keys, types, ranges, optimizer "
+                                                  "arguments, override patterns, trace, memory) without running it");
+  validate->add_option("config", validate_config, "Config file")->required();
+  validate->footer("Exit codes: 0 valid; 64 configuration error; 65 bad trace data; 74 unreadable file.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : bnb::app::kUsage;
+  }
+
+  try {
+    if (run->parsed()) return bnb::app::run_command(run_cmd);
+    if (list->parsed()) return bnb::app::list_command(list_json);
+    if (validate->parsed()) return bnb::app::validate_command(validate_config);
+  } catch (const bnb::ConfigError& e) {
+    std::fprintf(stderr, "bnb-bench: error: %s\n", e.what());
+    return bnb::app::kUsage;
+  } catch (const bnb::DataError& e) {
+    std::fprintf(stderr, "bnb-bench: bad input data: %s\n", e.what());
+    return bnb::app::kDataErr;
+  } catch (const bnb::IoError& e) {
+    std::fprintf(stderr, "bnb-bench: I/O error: %s\n", e.what());
+    return bnb::app::kIoErr;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "bnb-bench: internal error: out of memory\n");
+    return bnb::app::kSoftware;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bnb-bench: internal error: %s\n", e.what());
+    return bnb::app::kSoftware;
   }
   return bnb::app::kOk;
 }

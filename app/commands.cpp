@@ -1,0 +1,190 @@
+#include "commands.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "atomic_file.hpp"
+#include "bnb/build_info.hpp"
+#include "bnb/catalogue.hpp"
+#include "bnb/errors.hpp"
+#include "config.hpp"
+#include "default_suite.hpp"
+#include "exit_codes.hpp"
+#include "machine.hpp"
+#include "memory_check.hpp"
+#include "runner.hpp"
+#include "workload.hpp"
+
+namespace bnb::app {
+namespace {
+
+// Elements of the bandwidth measurement in the machine context: 256 MiB of streams, far beyond
+// the last-level cache of the machines this runs on, about 0.1 s.
+constexpr std::size_t kBandwidthElements = std::size_t{1} << 24;
+
+OutputFormat parse_format(const std::string& f) {
+  if (f == "json") return OutputFormat::json;
+  if (f == "csv") return OutputFormat::csv;
+  if (f == "markdown" || f == "md") return OutputFormat::markdown;
+  if (f == "table") return OutputFormat::table;
+  throw ConfigError(fmt::format("--format: unknown format \"{}\" (table, json, csv, markdown)", f));
+}
+
+OutputFormat format_for_file(const std::string& path) {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  if (ext == ".csv") return OutputFormat::csv;
+  if (ext == ".md" || ext == ".markdown") return OutputFormat::markdown;
+  if (ext == ".txt") return OutputFormat::table;
+  return OutputFormat::json;
+}
+
+/// Loads and checks a config completely (everything short of running it).
+Config prepare(const std::string& path, std::shared_ptr<const Trace>& trace) {
+  Config c = path.empty() ? parse_config(default_suite_json(), "<built-in default suite>", ".") : load_config(path);
+  trace = settle_replay(c);
+  return c;
+}
+
+void check_settled(Config& c, const std::shared_ptr<const Trace>& trace) {
+  check_optimizers(c);
+  check_memory(c, trace ? trace->file.tensors().empty() ? 0 : std::filesystem::file_size(c.workload.trace) : 0);
+}
+
+std::string args_text(const ArgSpec& a) {
+  std::string d = a.required && std::holds_alternative<std::monostate>(a.default_value) ? "required"
+                                                                                        : to_string(a.default_value);
+  return a.name + "=" + d + (a.has_effect ? "" : " (no effect)");
+}
+
+}  // namespace
+
+int run_command(const RunCommand& cmd) {
+  std::shared_ptr<const Trace> trace;
+  Config c = cmd.config.empty() ? parse_config(default_suite_json(), "<built-in default suite>", ".")
+                                : load_config(cmd.config);
+  if (cmd.threads) {
+    if (*cmd.threads < 1) throw ConfigError(fmt::format("--threads: must be at least 1, got {}", *cmd.threads));
+    c.threads = *cmd.threads;
+  }
+  if (!cmd.device.empty()) c.device = cmd.device == "cuda" ? Device::cuda : Device::cpu;
+  if (cmd.steps) {
+    if (*cmd.steps < 1) throw ConfigError(fmt::format("--steps: must be at least 1, got {}", *cmd.steps));
+    c.workload.steps = *cmd.steps;
+  }
+  if (cmd.no_timing) c.timing.enabled = false;
+  trace = settle_replay(c);
+  check_settled(c, trace);
+
+  // Output choices and paths, all checked before any work.
+  const OutputFormat stdout_format =
+      !cmd.output.empty() ? OutputFormat::table : cmd.format.empty() ? OutputFormat::table : parse_format(cmd.format);
+  const OutputFormat file_format = cmd.format.empty() ? format_for_file(cmd.output) : parse_format(cmd.format);
+  if (!cmd.output.empty()) check_writable_file(cmd.output, "--output");
+  if (!cmd.dump_dir.empty()) check_writable_dir(cmd.dump_dir, "--dump");
+  if (!cmd.resume.empty()) (void)resume_files(c, cmd.resume);
+
+  RunOptions options;
+  if (!cmd.dump_dir.empty()) options.dump_dir = cmd.dump_dir;
+  if (!cmd.resume.empty()) options.resume = cmd.resume;
+  options.quiet = cmd.quiet;
+
+  RunResult r = run_benchmark(c, trace, options);
+  r.tool = {{"name", "bnb-bench"},
+            {"version", std::string(version())},
+            {"git_revision", std::string(git_revision())},
+            {"build_type", std::string(build_type())},
+            {"command_line", cmd.argv}};
+  r.machine = machine_context(c.threads, kBandwidthElements);
+  nlohmann::json params = nlohmann::json::array();
+  for (const auto& p : c.params) {
+    params.push_back({{"name", p.name}, {"shape", p.shape}, {"dtype", std::string(dtype_name(p.dtype))}, {"numel", p.numel}});
+  }
+  nlohmann::json workload = {{"kind", std::string(workload_kind_name(c.workload.kind))}, {"steps", c.workload.steps}};
+  if (c.workload.kind == WorkloadKind::replay) workload["trace"] = c.workload.trace.string();
+  if (c.workload.kind == WorkloadKind::gradients) {
+    workload["distribution"] = std::string(distribution_name(c.workload.stream.distribution));
+    workload["scale"] = c.workload.stream.scale;
+  }
+  r.run = {{"name", c.name},
+           {"config", c.source},
+           {"seed", c.seed},
+           {"threads", c.threads},
+           {"device", c.device == Device::cuda ? "cuda" : "cpu"},
+           {"params", params},
+           {"workload", workload},
+           {"reference", {{"mode", std::string(reference_mode_name(c.reference))}}},
+           {"timing",
+            {{"enabled", c.timing.enabled},
+             {"warmup_steps", c.timing.warmup_steps},
+             {"min_time_s", c.timing.min_time_s},
+             {"min_samples", c.timing.min_samples},
+             {"timeout_s", c.timing.timeout_s},
+             {"noise_target", c.timing.noise_target}}}};
+
+  for (const auto& e : r.entries) {
+    for (const auto& w : e.warnings) std::fprintf(stderr, "warning: %s: %s\n", e.label.c_str(), w.c_str());
+  }
+  if (!cmd.output.empty()) write_file_atomic(cmd.output, render(r, file_format));
+  const std::string text = render(r, stdout_format);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+  if (r.exit_bits) {
+    std::fprintf(stderr, "gates failed:%s%s%s%s\n", (r.exit_bits & 1) ? " speed" : "", (r.exit_bits & 2) ? " accuracy" : "",
+                 (r.exit_bits & 4) ? " memory" : "", (r.exit_bits & 8) ? " non-finite" : "");
+  }
+  return r.exit_bits;
+}
+
+int validate_command(const std::string& path) {
+  std::shared_ptr<const Trace> trace;
+  Config c = prepare(path, trace);
+  check_settled(c, trace);
+  const MemoryEstimate m = estimate_memory(c, 0);
+  std::printf("%s: valid (%zu parameters, %zu elements, %zu optimizer entries, %lld steps, about %.1f MiB)\n",
+              path.c_str(), c.params.size(), total_numel(c), c.optimizers.size(),
+              static_cast<long long>(c.workload.steps), static_cast<double>(m.total()) / (1024.0 * 1024.0));
+  return kOk;
+}
+
+int list_command(bool json) {
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& info : catalogue()) {
+      nlohmann::json args = nlohmann::json::array();
+      for (const auto& a : info.args) {
+        args.push_back({{"name", a.name},
+                        {"default", a.required && std::holds_alternative<std::monostate>(a.default_value)
+                                        ? nlohmann::json("required")
+                                        : nlohmann::json(to_string(a.default_value))},
+                        {"required", a.required},
+                        {"has_effect", a.has_effect},
+                        {"help", a.help}});
+      }
+      out.push_back({{"name", info.name},
+                     {"family", info.family},
+                     {"algorithm", std::string(algorithm_name(info.algorithm))},
+                     {"state_bits", info.fixed_bits ? nlohmann::json(info.fixed_bits) : nlohmann::json("optim_bits")},
+                     {"paging", std::string(paging_name(info.paging))},
+                     {"args", args}});
+    }
+    const std::string text = out.dump(2) + "\n";
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return kOk;
+  }
+  std::string text;
+  for (const auto& info : catalogue()) {
+    std::vector<std::string> args;
+    for (const auto& a : info.args) args.push_back(args_text(a));
+    text += fmt::format("{:<20} {:<9} {:<10} paging {:<20}\n    {}\n", info.name, algorithm_name(info.algorithm),
+                        info.fixed_bits ? fmt::format("{}-bit", info.fixed_bits) : std::string("optim_bits"),
+                        paging_name(info.paging), fmt::join(args, ", "));
+  }
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return kOk;
+}
+
+}  // namespace bnb::app

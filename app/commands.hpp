@@ -1,0 +1,30 @@
+#pragma once
+// The subcommands of bnb-bench. Each returns an exit code (exit_codes.hpp) and throws the
+// library's errors (ConfigError, DataError, IoError), which main() turns into messages.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "render.hpp"
+
+namespace bnb::app {
+
+struct RunCommand {
+  std::string config;  // "" = the built-in default suite
+  std::string output;
+  std::string format;  // "" = table on stdout; with --output, from the extension (else json)
+  std::string dump_dir;
+  std::string resume;
+  std::optional<int> threads;
+  std::string device;
+  std::optional<long long> steps;
+  bool quiet = false;
+  bool no_timing = false;
+  std::vector<std::string> argv;
+};
+
+int run_command(const RunCommand& cmd);
+int list_command(bool json);
+int validate_command(const std::string& config);
+
+}  // namespace bnb::app

@@ -1,0 +1,109 @@
+#include "compare_command.hpp"
+
+// GCC 12 reports a false null dereference inside libstdc++ string code inlined from CLI11.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+#include <CLI/CLI.hpp>
+#pragma GCC diagnostic pop
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "atomic_file.hpp"
+#include "bnb/errors.hpp"
+
+namespace bnb::app {
+namespace {
+
+constexpr const char* kCompareFooter = R"(
+Entries are matched by label; an entry whose configuration differs is reported, not compared.
+Time: slower/faster when a two-sided Mann-Whitney U test over the recorded samples gives
+p < --alpha AND the medians differ by more than --min-effect; a larger change that is not
+significant is "ambiguous". Only compared when CPU model, threads, ISA variant and build type
+match (or with --force-time). Accuracy: an error field that grows by more than
+max(--error-rel-tol x baseline, --error-abs-tol). Memory: any growth of state bytes; peak RSS
+growth beyond max(--rss-rel-tol x baseline, --rss-abs-tol bytes). Non-finite: any new NaN/Inf.
+Exit codes (gate mode): 0 no regression; 1-15 bit mask (1 speed, 2 accuracy, 4 memory,
+8 non-finite); 64 usage error; 65 malformed results file; 74 unreadable file. --mode report
+always exits 0. The rules are documented in docs/compare.md.)";
+
+CompareFormat parse_format(const std::string& f) {
+  if (f == "json") return CompareFormat::json;
+  if (f == "markdown" || f == "md") return CompareFormat::markdown;
+  return CompareFormat::table;
+}
+
+CompareFormat format_from_extension(const std::string& path) {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  if (ext == ".json") return CompareFormat::json;
+  if (ext == ".md") return CompareFormat::markdown;
+  return CompareFormat::table;
+}
+
+}  // namespace
+
+CLI::App* add_compare_command(CLI::App& app, CompareCommand& cmd) {
+  auto* c = app.add_subcommand("compare", "Compare a candidate results file with a baseline (CI regression gate)");
+  c->add_option("baseline", cmd.baseline, "Baseline results (JSON written by `bnb-bench run`)")->required();
+  c->add_option("candidate", cmd.candidate, "Candidate results (JSON written by `bnb-bench run`)")->required();
+  c->add_option("-f,--format", cmd.format, "Output on stdout: table (default), json, markdown")
+      ->check(CLI::IsMember({"table", "json", "markdown"}));
+  c->add_option("--mode", cmd.mode, "gate (default): exit with the regression bit mask; report: always exit 0")
+      ->check(CLI::IsMember({"gate", "report"}));
+  c->add_option("--metrics", cmd.metrics,
+                "Metric families to compare: comma-separated time, accuracy, memory, nonfinite (default all)");
+  c->add_flag("--force-time", cmd.force_time, "Compare time even when the machine contexts differ");
+  c->add_option("-o,--output", cmd.output, "Also write the verdict to FILE atomically (format from the extension: "
+                                           ".json, .md, otherwise table; or --output-format)");
+  c->add_option("--output-format", cmd.output_format, "Format of --output: table, json, markdown")
+      ->check(CLI::IsMember({"table", "json", "markdown"}));
+  CompareThresholds& t = cmd.thresholds;
+  c->add_option("--alpha", t.time_alpha, "Significance of the time rank test")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-9, 0.5));
+  c->add_option("--min-effect", t.time_min_effect, "Smallest relative change of the median time that counts")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10.0));
+  c->add_option("--error-rel-tol", t.error_rel_tol, "Allowed relative growth of an error field")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--error-abs-tol", t.error_abs_tol, "Allowed absolute growth of an error field")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--max-rel-l2", cmd.max_rel_l2, "Absolute bound on the candidate's error.param.rel_l2")
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--rss-rel-tol", t.rss_rel_tol, "Allowed relative growth of the peak RSS")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--rss-abs-tol", t.rss_abs_tol, "Allowed growth of the peak RSS in bytes (the larger allowance wins)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  c->footer(kCompareFooter);
+  return c;
+}
+
+int compare_command(const CompareCommand& cmd) {
+  CompareOptions options;
+  options.metrics = parse_compare_metrics(cmd.metrics);
+  options.thresholds = cmd.thresholds;
+  if (cmd.max_rel_l2) options.thresholds.max_rel_l2 = cmd.max_rel_l2;
+  options.force_time = cmd.force_time;
+  options.mode = cmd.mode == "report" ? CompareMode::report : CompareMode::gate;
+  if (!cmd.output.empty()) check_writable_file(cmd.output, "--output");
+
+  const nlohmann::json baseline = load_results(cmd.baseline);
+  const nlohmann::json candidate = load_results(cmd.candidate);
+  const CompareVerdict verdict = compare_results(baseline, candidate, options, cmd.baseline, cmd.candidate);
+
+  const std::string text = render_compare(verdict, parse_format(cmd.format));
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+  if (!cmd.output.empty()) {
+    const CompareFormat f = cmd.output_format.empty() ? format_from_extension(cmd.output) : parse_format(cmd.output_format);
+    write_file_atomic(cmd.output, render_compare(verdict, f));
+  }
+  return compare_exit_code(verdict);
+}
+
+}  // namespace bnb::app

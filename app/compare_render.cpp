@@ -1,0 +1,283 @@
+// Renderings of a comparison verdict: a terminal table, a JSON document, and Markdown for a
+// pull-request comment. All three say the same things: per entry a status per metric family,
+// the metrics that changed, the entries that could not be compared and why, and the exit code.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "compare.hpp"
+
+namespace bnb::app {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr const char* kFamilies[] = {"accuracy", "memory", "nonfinite"};
+
+/// The worst status of the metrics of one family: regressed > improved > same > not compared.
+MetricStatus family_status(const EntryVerdict& e, std::string_view family) {
+  bool any = false, improved = false, compared = false;
+  for (const auto& m : e.metrics) {
+    if (m.family != family) continue;
+    any = true;
+    if (m.status == MetricStatus::regressed) return MetricStatus::regressed;
+    if (m.status == MetricStatus::improved) improved = true;
+    if (m.status != MetricStatus::not_compared) compared = true;
+  }
+  if (!any || !compared) return MetricStatus::not_compared;
+  return improved ? MetricStatus::improved : MetricStatus::same;
+}
+
+std::string time_cell(const TimeVerdict& t) {
+  if (t.status == MetricStatus::not_compared) return "-";
+  return fmt::format("{} {:.3f}x p={:.2g}", status_name(t.status), t.ratio, t.p_value);
+}
+
+std::string family_cell(const EntryVerdict& e, std::string_view family) {
+  const MetricStatus s = family_status(e, family);
+  return s == MetricStatus::not_compared ? "-" : std::string(status_name(s));
+}
+
+std::string entry_outcome(const EntryVerdict& e) {
+  if (e.match != EntryMatch::matched) return std::string(match_name(e.match));
+  if (e.bits != 0) return "REGRESSED (" + failed_names(e.bits) + ")";
+  return "ok";
+}
+
+std::string value_text(const std::optional<double>& v) { return v ? fmt::format("{:.6g}", *v) : "n/a"; }
+
+std::string change_text(const MetricVerdict& m) {
+  if (!m.baseline || !m.candidate) return "";
+  if (*m.baseline == 0) return *m.candidate == 0 ? "0" : "new";
+  return fmt::format("{:+.3g}%", (*m.candidate / *m.baseline - 1) * 100);
+}
+
+bool changed(const MetricVerdict& m) {
+  return m.status == MetricStatus::regressed || m.status == MetricStatus::improved;
+}
+
+std::string headline(const CompareVerdict& v) {
+  std::string s = v.bits == 0 ? "no regression" : "REGRESSION: " + failed_names(v.bits);
+  s += fmt::format(" ({} regressed metrics, {} improved", v.regressions, v.improvements);
+  if (v.mismatched) s += fmt::format(", {} entries with a different configuration", v.mismatched);
+  if (v.unmatched) s += fmt::format(", {} unmatched entries", v.unmatched);
+  return s + ")";
+}
+
+std::string exit_text(const CompareVerdict& v) {
+  const int code = compare_exit_code(v);
+  if (v.options.mode == CompareMode::report) return fmt::format("exit code 0 (report mode; gate mode would exit {})", v.bits);
+  return fmt::format("exit code {}", code);
+}
+
+/// Left-aligned columns separated by two spaces.
+std::string columns(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width;
+  for (const auto& r : rows) {
+    if (width.size() < r.size()) width.resize(r.size(), 0);
+    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  std::string out;
+  for (const auto& r : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      line += r[i];
+      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string md_escape(std::string s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '|') out += "\\|";
+    else out += ch;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_compare_table(const CompareVerdict& v) {
+  std::string out = fmt::format("baseline:  {}\ncandidate: {}\n{}\n\n", v.baseline_name, v.candidate_name, v.time_note);
+  std::vector<std::vector<std::string>> rows = {{"label", "time", "accuracy", "memory", "nonfinite", "verdict"}};
+  for (const auto& e : v.entries) {
+    if (e.match != EntryMatch::matched) {
+      rows.push_back({e.label, "-", "-", "-", "-", entry_outcome(e)});
+      continue;
+    }
+    rows.push_back({e.label, time_cell(e.time), family_cell(e, "accuracy"), family_cell(e, "memory"),
+                    family_cell(e, "nonfinite"), entry_outcome(e)});
+  }
+  out += columns(rows);
+
+  std::vector<std::vector<std::string>> details = {{"label", "metric", "baseline", "candidate", "change", "status", "rule"}};
+  for (const auto& e : v.entries) {
+    if (e.time.status == MetricStatus::slower || e.time.status == MetricStatus::faster ||
+        e.time.status == MetricStatus::ambiguous) {
+      details.push_back({e.label, "time.ns_per_param_step.median", fmt::format("{:.4g}", e.time.baseline_median),
+                         fmt::format("{:.4g}", e.time.candidate_median),
+                         fmt::format("{:+.3g}%", (e.time.ratio - 1) * 100), std::string(status_name(e.time.status)),
+                         e.time.note});
+    }
+    for (const auto& m : e.metrics) {
+      if (!changed(m)) continue;
+      details.push_back({e.label, m.name, value_text(m.baseline), value_text(m.candidate), change_text(m),
+                         std::string(status_name(m.status)), m.note});
+    }
+  }
+  if (details.size() > 1) out += "\nchanged metrics:\n" + columns(details);
+
+  std::string notes;
+  for (const auto& e : v.entries) {
+    if (e.match == EntryMatch::config_mismatch) {
+      std::string why;
+      for (const auto& m : e.mismatches) why += (why.empty() ? "" : "; ") + m;
+      notes += fmt::format("  {}: configuration differs, not compared ({})\n", e.label, why);
+    } else if (e.match != EntryMatch::matched) {
+      notes += fmt::format("  {}: {}, not compared\n", e.label, match_name(e.match));
+    }
+  }
+  if (!notes.empty()) out += "\nnot compared:\n" + notes;
+  out += fmt::format("\n{}; {}\n", headline(v), exit_text(v));
+  return out;
+}
+
+Json compare_json(const CompareVerdict& v) {
+  Json doc;
+  doc["schema_version"] = 1;
+  doc["baseline"] = v.baseline_name;
+  doc["candidate"] = v.candidate_name;
+  doc["mode"] = v.options.mode == CompareMode::gate ? "gate" : "report";
+  const CompareMetrics& m = v.options.metrics;
+  Json families = Json::array();
+  if (m.time) families.push_back("time");
+  if (m.accuracy) families.push_back("accuracy");
+  if (m.memory) families.push_back("memory");
+  if (m.nonfinite) families.push_back("nonfinite");
+  doc["metrics"] = families;
+  const CompareThresholds& t = v.options.thresholds;
+  doc["thresholds"] = {{"time_alpha", t.time_alpha},
+                       {"time_min_effect", t.time_min_effect},
+                       {"error_rel_tol", t.error_rel_tol},
+                       {"error_abs_tol", t.error_abs_tol},
+                       {"max_rel_l2", t.max_rel_l2 ? Json(*t.max_rel_l2) : Json(nullptr)},
+                       {"rss_rel_tol", t.rss_rel_tol},
+                       {"rss_abs_tol", t.rss_abs_tol}};
+  doc["force_time"] = v.options.force_time;
+  doc["time_compared"] = v.time_compared;
+  doc["time_note"] = v.time_note;
+  Json ctx = Json::array();
+  for (const auto& d : v.context_differences) ctx.push_back({{"field", d.field}, {"baseline", d.baseline}, {"candidate", d.candidate}});
+  doc["context_differences"] = ctx;
+  Json entries = Json::array();
+  for (const auto& e : v.entries) {
+    Json je;
+    je["label"] = e.label;
+    je["match"] = std::string(match_name(e.match));
+    je["mismatches"] = e.mismatches;
+    Json time;
+    time["status"] = std::string(status_name(e.time.status));
+    time["note"] = e.time.note;
+    if (e.time.status != MetricStatus::not_compared) {
+      time["baseline_median"] = e.time.baseline_median;
+      time["candidate_median"] = e.time.candidate_median;
+      time["ratio"] = e.time.ratio;
+      time["p_value"] = e.time.p_value;
+      time["baseline_samples"] = e.time.baseline_samples;
+      time["candidate_samples"] = e.time.candidate_samples;
+    }
+    je["time"] = time;
+    Json metrics = Json::array();
+    for (const auto& mv : e.metrics) {
+      metrics.push_back({{"family", mv.family},
+                         {"name", mv.name},
+                         {"baseline", mv.baseline ? Json(*mv.baseline) : Json(nullptr)},
+                         {"candidate", mv.candidate ? Json(*mv.candidate) : Json(nullptr)},
+                         {"status", std::string(status_name(mv.status))},
+                         {"note", mv.note}});
+    }
+    je["metrics"] = metrics;
+    Json fam;
+    for (const char* f : kFamilies) fam[f] = std::string(status_name(family_status(e, f)));
+    je["families"] = fam;
+    je["bits"] = e.bits;
+    je["failed"] = failed_names(e.bits);
+    entries.push_back(je);
+  }
+  doc["entries"] = entries;
+  doc["summary"] = {{"regressions", v.regressions},
+                    {"improvements", v.improvements},
+                    {"mismatched", v.mismatched},
+                    {"unmatched", v.unmatched}};
+  doc["bits"] = v.bits;
+  doc["failed"] = failed_names(v.bits);
+  doc["exit_code"] = compare_exit_code(v);
+  return doc;
+}
+
+std::string render_compare_markdown(const CompareVerdict& v) {
+  std::string out = fmt::format("### bnb-bench compare: {} {}\n\n", v.bits == 0 ? ":white_check_mark:" : ":x:",
+                                md_escape(headline(v)));
+  out += fmt::format("Baseline `{}` vs candidate `{}`. {}. {}.\n\n", v.baseline_name, v.candidate_name,
+                     md_escape(v.time_note), exit_text(v));
+  out += "| entry | time | accuracy | memory | non-finite | verdict |\n|---|---|---|---|---|---|\n";
+  for (const auto& e : v.entries) {
+    std::string verdict = entry_outcome(e);
+    if (e.bits != 0) verdict = "**" + verdict + "**";
+    if (e.match != EntryMatch::matched) {
+      out += fmt::format("| `{}` | - | - | - | - | {} |\n", e.label, verdict);
+      continue;
+    }
+    out += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", e.label, time_cell(e.time), family_cell(e, "accuracy"),
+                       family_cell(e, "memory"), family_cell(e, "nonfinite"), verdict);
+  }
+  std::string rows;
+  int count = 0;
+  for (const auto& e : v.entries) {
+    if (e.time.status == MetricStatus::slower || e.time.status == MetricStatus::faster ||
+        e.time.status == MetricStatus::ambiguous) {
+      rows += fmt::format("| `{}` | time (median ns/param/step) | {:.4g} | {:.4g} | {:+.3g}% | {} | {} |\n", e.label,
+                          e.time.baseline_median, e.time.candidate_median, (e.time.ratio - 1) * 100,
+                          status_name(e.time.status), md_escape(e.time.note));
+      ++count;
+    }
+    for (const auto& m : e.metrics) {
+      if (!changed(m)) continue;
+      rows += fmt::format("| `{}` | `{}` | {} | {} | {} | {} | {} |\n", e.label, m.name, value_text(m.baseline),
+                          value_text(m.candidate), change_text(m), status_name(m.status), md_escape(m.note));
+      ++count;
+    }
+  }
+  if (count > 0) {
+    out += fmt::format("\n<details{}><summary>Changed metrics ({})</summary>\n\n", v.bits != 0 ? " open" : "", count);
+    out += "| entry | metric | baseline | candidate | change | status | rule |\n|---|---|---|---|---|---|---|\n" + rows;
+    out += "\n</details>\n";
+  }
+  std::string notes;
+  for (const auto& e : v.entries) {
+    if (e.match == EntryMatch::config_mismatch) {
+      std::string why;
+      for (const auto& m : e.mismatches) why += (why.empty() ? "" : "; ") + m;
+      notes += fmt::format("- `{}`: configuration differs, not compared ({})\n", e.label, md_escape(why));
+    } else if (e.match != EntryMatch::matched) {
+      notes += fmt::format("- `{}`: {}, not compared\n", e.label, match_name(e.match));
+    }
+  }
+  if (!notes.empty()) out += "\n**Not compared**\n\n" + notes;
+  return out;
+}
+
+std::string render_compare(const CompareVerdict& v, CompareFormat f) {
+  switch (f) {
+    case CompareFormat::table: return render_compare_table(v);
+    case CompareFormat::json: return compare_json(v).dump(2) + "\n";
+    case CompareFormat::markdown: return render_compare_markdown(v);
+  }
+  return render_compare_table(v);
+}
+
+}  // namespace bnb::app

@@ -1,0 +1,11 @@
+#pragma once
+// The built-in suite of `bnb-bench run` without a config: every algorithm, 8-bit against 32-bit
+// state, on a moderate synthetic workload, with error against the reference and timing.
+#include <string_view>
+
+namespace bnb::app {
+
+/// The suite as config JSON (schema 1), so it is parsed and checked like any config.
+std::string_view default_suite_json();
+
+}  // namespace bnb::app

@@ -1,0 +1,90 @@
+#include "machine.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "bnb/kernels/cpu_variant.hpp"
+#include "roofline.hpp"
+
+namespace bnb::app {
+namespace {
+
+std::string read_first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+/// The value of "key : value" lines (/proc/cpuinfo) or "Key: value kB" (/proc/meminfo).
+std::string field(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key, 0) != 0) continue;
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string value = line.substr(colon + 1);
+    const auto start = value.find_first_not_of(" \t");
+    return start == std::string::npos ? std::string{} : value.substr(start);
+  }
+  return {};
+}
+
+std::size_t kib_field(const std::string& path, const std::string& key) {
+  const std::string v = field(path, key);
+  return v.empty() ? 0 : static_cast<std::size_t>(std::stoull(v)) * 1024;
+}
+
+}  // namespace
+
+nlohmann::json machine_context(int threads, std::size_t bandwidth_elements) {
+  nlohmann::json m;
+  std::string model = field("/proc/cpuinfo", "model name");
+  m["cpu_model"] = model.empty() ? "unknown" : model;
+  m["logical_cpus"] = std::thread::hardware_concurrency();
+  m["threads"] = threads;
+  try {
+    m["isa_variant"] = std::string(kernels::variant_name(kernels::active_variant()));
+  } catch (const std::exception& e) {
+    m["isa_variant"] = std::string("unavailable: ") + e.what();
+  }
+  nlohmann::json caches = nlohmann::json::array();
+  for (int index = 0; index < 8; ++index) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/";
+    const std::string level = read_first_line(dir + "level");
+    if (level.empty()) break;
+    caches.push_back({{"level", std::stoi(level)},
+                      {"type", read_first_line(dir + "type")},
+                      {"size", read_first_line(dir + "size")},
+                      {"shared_cpu_list", read_first_line(dir + "shared_cpu_list")}});
+  }
+  m["caches"] = caches;
+  m["memory_total_bytes"] = kib_field("/proc/meminfo", "MemTotal");
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) == 0) m["hostname"] = host;
+  if (bandwidth_elements > 0) {
+    m["memory_bandwidth_bytes_per_s"] = measure_bandwidth(threads, bandwidth_elements);
+    m["memory_bandwidth_method"] =
+        "32-bit Adam access pattern (fp32 gradient read, parameter and two state arrays read-modify-write, 28 B "
+        "per element) over " + std::to_string(bandwidth_elements) + " elements, best of 3";
+  }
+  return m;
+}
+
+std::size_t available_memory_bytes() { return kib_field("/proc/meminfo", "MemAvailable"); }
+
+std::size_t peak_rss_bytes() {
+  const std::size_t hwm = kib_field("/proc/self/status", "VmHWM");
+  if (hwm) return hwm;
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<std::size_t>(usage.ru_maxrss) * 1024;
+}
+
+}  // namespace bnb::app

@@ -1,0 +1,75 @@
+#include "memory_check.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "bnb/catalogue.hpp"
+#include "bnb/errors.hpp"
+#include "bnb/kernels/algorithm.hpp"
+#include "glob.hpp"
+#include "machine.hpp"
+
+namespace bnb::app {
+namespace {
+
+// Beyond the tensors: error buffers, a workload's double copies of one tensor, the allocator.
+constexpr double kSafetyFactor = 1.1;
+
+double gib(std::size_t b) { return static_cast<double>(b) / (1024.0 * 1024.0 * 1024.0); }
+
+/// State bytes of one tensor for an entry (SPEC.md §5.4: small tensors stay 32-bit).
+double state_bytes(const OptimizerInfo& info, const OptimizerEntry& e, const ParamConfig& p) {
+  EffectiveConfig cfg = resolve_config(info, e.args);
+  for (const auto& o : e.overrides) {
+    if (glob_match(o.pattern, p.name)) cfg = apply_override(info, cfg, o.values);
+  }
+  const double rows = info.reference_form ? 1 : kernels::state_rows(cfg.algorithm);
+  const bool eight = cfg.optim_bits == 8 && p.numel >= cfg.min_8bit_size;
+  const double n = static_cast<double>(p.numel);
+  return rows * (eight ? n + 4.0 * n / 64.0 : 4.0 * n);  // absmax bounded by the smallest block (64)
+}
+
+}  // namespace
+
+MemoryEstimate estimate_memory(const Config& c, std::size_t trace_bytes) {
+  MemoryEstimate m;
+  m.trace = trace_bytes;
+  double params = 0, states = 0, reference = 0;
+  for (const auto& p : c.params) params += static_cast<double>(p.numel * dtype_size(p.dtype));
+  for (const auto& e : c.optimizers) {
+    const OptimizerInfo* info = find_optimizer(e.name);
+    if (!info) continue;
+    double entry_states = 0, entry_reference = 0;
+    for (const auto& p : c.params) {
+      entry_states += state_bytes(*info, e, p);
+      const double rows = info->reference_form ? 1 : kernels::state_rows(info->algorithm);
+      // fp64 parameters, states and a gradient, plus two double copies for the error pass.
+      entry_reference += static_cast<double>(p.numel) * 8.0 * (rows + 4.0);
+    }
+    states += entry_states;
+    if (c.reference != ReferenceMode::off) reference = std::max(reference, entry_reference);
+  }
+  // Every entry keeps its parameters and gradients; one shared copy of the initial values.
+  m.params_and_grads = static_cast<std::size_t>(params * (2.0 * static_cast<double>(c.optimizers.size()) + 1.0));
+  m.states = static_cast<std::size_t>(std::min(states, 1e19));
+  m.reference = static_cast<std::size_t>(std::min(reference, 1e19));
+  return m;
+}
+
+void check_memory(const Config& c, std::size_t trace_bytes) {
+  const MemoryEstimate m = estimate_memory(c, trace_bytes);
+  const std::size_t available = available_memory_bytes();
+  if (available == 0) return;  // unknown (no /proc): do not guess
+  const double needed = static_cast<double>(m.total()) * kSafetyFactor;
+  if (needed > static_cast<double>(available)) {
+    throw ConfigError(fmt::format(
+        "the run needs about {:.2f} GiB (parameters and gradients {:.2f} GiB, optimizer states {:.2f} GiB, "
+        "reference copies {:.2f} GiB, trace {:.2f} GiB, plus 10%) but only {:.2f} GiB is available (MemAvailable); "
+        "use smaller shapes, fewer optimizer entries or \"reference\": {{\"mode\": \"off\"}}",
+        needed / (1024.0 * 1024.0 * 1024.0), gib(m.params_and_grads), gib(m.states), gib(m.reference), gib(m.trace),
+        gib(available)));
+  }
+}
+
+}  // namespace bnb::app

@@ -1,0 +1,35 @@
+#pragma once
+// The fp64 reference (lib/reference, issue 3) of one optimizer entry: one RefOptimizer per
+// tensor, configured from the tensor's effective configuration, parameters stored like the
+// product's (fp32, fp16 or bf16 rounding: "the fp32 reference"). In resync mode it is
+// overwritten with the product's parameters and dequantized states before every step.
+#include <memory>
+#include <vector>
+
+#include "bnb/optimizer.hpp"
+#include "tensor_buffer.hpp"
+
+namespace bnb::app {
+
+class ReferenceModel {
+ public:
+  /// Starts every tensor from the product's current parameters and (dequantized) states.
+  ReferenceModel(const Optimizer& opt, const std::vector<TensorBuffer>& params, int threads);
+  ~ReferenceModel();
+  ReferenceModel(ReferenceModel&&) noexcept;
+  ReferenceModel& operator=(ReferenceModel&&) noexcept;
+
+  /// Overwrites tensor i with the product's parameter, states, step count and clipping history.
+  void resync(std::size_t i, const Optimizer& opt, const TensorBuffer& param);
+  void step(std::size_t i, const std::vector<double>& grad);
+  const std::vector<double>& param(std::size_t i) const;
+  /// Reference state row r of tensor i (kernel row order); empty when the tensor has no row r.
+  const std::vector<double>& state(std::size_t i, int r) const;
+  int rows(std::size_t i) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bnb::app

@@ -1,0 +1,120 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "render.hpp"
+
+namespace bnb::app {
+namespace {
+
+std::string number(double v, int digits = 3) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return fmt::format("{:.{}g}", v, digits);
+}
+
+std::string bytes_text(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) {
+    b /= 1024;
+    ++u;
+  }
+  return fmt::format("{:.3g} {}", b, units[u]);
+}
+
+}  // namespace
+
+SummaryTable summary_table(const RunResult& r) {
+  SummaryTable t;
+  t.header = {"label", "optimizer", "bits", "ns/param", "iqr", "GB/s", "roofline", "state B/param", "state",
+              "param rel_l2", "param max_abs", "loss"};
+  for (const auto& e : r.entries) {
+    std::vector<std::string> row;
+    row.push_back(e.label);
+    row.push_back(e.optimizer);
+    row.push_back(std::to_string(e.state_bits) + (e.paged ? " paged" : ""));
+    if (e.time) {
+      row.push_back(number(e.time->median) + (e.time->timed_out ? "*" : ""));
+      row.push_back(number(e.time->iqr, 2));
+      row.push_back(number(e.throughput.bytes_per_s / 1e9));
+      row.push_back(number(e.throughput.roofline_fraction, 2));
+    } else {
+      row.insert(row.end(), {"-", "-", "-", "-"});
+    }
+    row.push_back(number(e.memory.state_bytes_per_param, 4));
+    row.push_back(bytes_text(static_cast<double>(e.memory.state_bytes)));
+    if (e.error) {
+      row.push_back(number(e.error->param.rel_l2));
+      row.push_back(number(e.error->param.max_abs));
+    } else {
+      row.insert(row.end(), {"-", "-"});
+    }
+    row.push_back(e.objective ? number(e.objective->loss, 4) : "-");
+    t.rows.push_back(std::move(row));
+  }
+  bool timed_out = false;
+  std::uint64_t nonfinite = 0;
+  for (const auto& e : r.entries) {
+    timed_out = timed_out || (e.time && e.time->timed_out);
+    nonfinite += e.nonfinite.gradients + e.nonfinite.params + e.nonfinite.states;
+  }
+  if (timed_out) t.notes.push_back("* timing stopped at the timeout before reaching the minimum time/samples");
+  if (nonfinite) t.notes.push_back(fmt::format("{} non-finite values seen (see the JSON output)", nonfinite));
+  return t;
+}
+
+std::string render_table(const RunResult& r) {
+  const SummaryTable t = summary_table(r);
+  std::vector<std::size_t> width(t.header.size());
+  for (std::size_t c = 0; c < t.header.size(); ++c) width[c] = t.header[c].size();
+  for (const auto& row : t.rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  std::string out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      // Text columns left-aligned, numbers right-aligned.
+      out += c < 2 ? fmt::format("{:<{}}", cells[c], width[c]) : fmt::format("{:>{}}", cells[c], width[c]);
+      out += c + 1 < cells.size() ? "  " : "\n";
+    }
+  };
+  line(t.header);
+  std::size_t total = 0;
+  for (auto w : width) total += w + 2;
+  out += std::string(total - 2, '-') + "\n";
+  for (const auto& row : t.rows) line(row);
+  for (const auto& n : t.notes) out += n + "\n";
+  return out;
+}
+
+std::string render_markdown(const RunResult& r) {
+  const SummaryTable t = summary_table(r);
+  std::string out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    out += "|";
+    for (const auto& c : cells) out += " " + c + " |";
+    out += "\n";
+  };
+  line(t.header);
+  out += "|";
+  for (std::size_t c = 0; c < t.header.size(); ++c) out += c < 2 ? "---|" : "---:|";
+  out += "\n";
+  for (const auto& row : t.rows) line(row);
+  if (!t.notes.empty()) out += "\n";
+  for (const auto& n : t.notes) out += n + "\n";
+  return out;
+}
+
+std::string render(const RunResult& r, OutputFormat f) {
+  switch (f) {
+    case OutputFormat::json: return render_json(r);
+    case OutputFormat::csv: return render_csv(r);
+    case OutputFormat::markdown: return render_markdown(r);
+    case OutputFormat::table: break;
+  }
+  return render_table(r);
+}
+
+}  // namespace bnb::app

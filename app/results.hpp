@@ -1,0 +1,101 @@
+#pragma once
+// What a run measured, per optimizer entry (DESIGN.md §3.2). Rendered as JSON (results_json),
+// a table, CSV or Markdown; the field names of the JSON are the names below.
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bnb::app {
+
+/// Difference of a product tensor from its reference (all tensors of an entry together).
+struct ErrorStats {
+  double max_abs = 0;
+  double mean_abs = 0;
+  double rel_l2 = 0;   // ||x - ref|| / ||ref||
+  double max_rel = 0;  // max |x - ref| / max(|ref|, kRelFloor)
+  std::size_t count = 0;
+};
+
+struct TimeStats {
+  double median = 0, min = 0, max = 0, iqr = 0;  // ns per parameter element per step
+  std::vector<double> samples;
+  std::int64_t steps_per_sample = 1;
+  bool timed_out = false;
+};
+
+struct Throughput {
+  double params_per_s = 0;
+  double bytes_per_s = 0;
+  double roofline_fraction = 0;
+  double bytes_per_step = 0;          // the bytes-moved model (DESIGN.md §5)
+  double floor_ns_per_param = 0;      // measured floor of the step's own streams
+};
+
+struct MemoryStats {
+  std::size_t state_bytes = 0;
+  double state_bytes_per_param = 0;
+  std::size_t overhead_bytes = 0;
+  std::map<std::string, std::size_t> buffers;
+  std::size_t peak_rss_bytes = 0;
+  std::size_t paged_bytes = 0;
+  std::size_t resident_state_bytes = 0;
+  std::int64_t minor_faults = 0, major_faults = 0;
+};
+
+struct ErrorResult {
+  ErrorStats param;
+  std::map<std::string, ErrorStats> states;  // "state1", "state2"
+  std::vector<double> curve;                 // per-step rel_l2 of the parameters
+  std::optional<double> loss_gap;            // objectives: loss - reference loss (final)
+};
+
+struct ObjectiveResult {
+  std::vector<double> loss_curve;  // mean loss per element after each step
+  double initial_loss = 0;
+  double loss = 0;
+  double optimum_loss = 0;
+  double initial_distance = 0;     // ||x0 - x*||
+  double distance_to_optimum = 0;  // ||x - x*||
+  std::optional<double> reference_loss;
+};
+
+struct NonfiniteCounts {
+  std::uint64_t gradients = 0;  // gradient elements seen (all steps)
+  std::uint64_t params = 0;     // parameter elements after the run
+  std::uint64_t states = 0;     // dequantized state elements after the run
+};
+
+struct EntryResult {
+  std::string label, optimizer, algorithm;
+  int state_bits = 32;
+  bool paged = false;
+  std::int64_t start_step = 0, steps = 0;
+  nlohmann::json effective_config;  // per parameter, with ignored arguments flagged
+  std::vector<std::string> warnings;
+  std::optional<TimeStats> time;
+  Throughput throughput;
+  MemoryStats memory;
+  std::optional<ErrorResult> error;
+  std::optional<ObjectiveResult> objective;
+  NonfiniteCounts nonfinite;
+  std::string dump_file;
+  int gate_failures = 0;  // exit-code bits
+};
+
+struct RunResult {
+  nlohmann::json tool;     // version, git revision, build type, command line
+  nlohmann::json machine;  // machine context
+  nlohmann::json run;      // config name, seed, threads, workload, reference mode, timing
+  std::vector<EntryResult> entries;
+  double wall_seconds = 0;
+  int exit_bits = 0;       // OR of the entries' gate failures
+};
+
+inline constexpr double kRelFloor = 1e-6;
+inline constexpr int kResultsSchemaVersion = 1;
+
+}  // namespace bnb::app

@@ -1,0 +1,97 @@
+#include <nlohmann/json.hpp>
+
+#include "render.hpp"
+
+namespace bnb::app {
+namespace {
+
+nlohmann::json error_json(const ErrorStats& s) {
+  return {{"max_abs", s.max_abs}, {"mean_abs", s.mean_abs}, {"rel_l2", s.rel_l2}, {"max_rel", s.max_rel},
+          {"elements", s.count}};
+}
+
+nlohmann::json entry_json(const EntryResult& e) {
+  nlohmann::json j;
+  j["label"] = e.label;
+  j["optimizer"] = e.optimizer;
+  j["algorithm"] = e.algorithm;
+  j["state_bits"] = e.state_bits;
+  j["paged"] = e.paged;
+  j["start_step"] = e.start_step;
+  j["steps"] = e.steps;
+  j["effective_config"] = e.effective_config;
+  j["warnings"] = e.warnings;
+  if (e.time) {
+    j["time"]["ns_per_param_step"] = {{"median", e.time->median}, {"min", e.time->min},
+                                      {"max", e.time->max},       {"iqr", e.time->iqr},
+                                      {"samples", e.time->samples}, {"steps_per_sample", e.time->steps_per_sample},
+                                      {"timed_out", e.time->timed_out}};
+  } else {
+    j["time"] = nullptr;
+  }
+  const Throughput& t = e.throughput;
+  j["throughput"] = {{"params_per_s", t.params_per_s},
+                     {"bytes_per_s", t.bytes_per_s},
+                     {"roofline_fraction", t.roofline_fraction},
+                     {"bytes_per_step", t.bytes_per_step},
+                     {"floor_ns_per_param", t.floor_ns_per_param}};
+  const MemoryStats& m = e.memory;
+  j["memory"] = {{"state_bytes", m.state_bytes},
+                 {"state_bytes_per_param", m.state_bytes_per_param},
+                 {"overhead_bytes", m.overhead_bytes},
+                 {"buffers", m.buffers},
+                 {"peak_rss_bytes", m.peak_rss_bytes},
+                 {"paged_bytes", m.paged_bytes},
+                 {"resident_state_bytes", m.resident_state_bytes},
+                 {"page_faults", {{"minor", m.minor_faults}, {"major", m.major_faults}}}};
+  if (e.error) {
+    nlohmann::json states = nlohmann::json::object();
+    for (const auto& [name, s] : e.error->states) states[name] = error_json(s);
+    j["error"] = {{"param", error_json(e.error->param)}, {"states", states}, {"curve", e.error->curve}};
+    if (e.error->loss_gap) j["error"]["loss_gap"] = *e.error->loss_gap;
+  } else {
+    j["error"] = nullptr;
+  }
+  if (e.objective) {
+    const ObjectiveResult& o = *e.objective;
+    j["objective"] = {{"loss", o.loss},
+                      {"initial_loss", o.initial_loss},
+                      {"optimum_loss", o.optimum_loss},
+                      {"distance_to_optimum", o.distance_to_optimum},
+                      {"initial_distance", o.initial_distance},
+                      {"loss_curve", o.loss_curve}};
+    if (o.reference_loss) j["objective"]["reference_loss"] = *o.reference_loss;
+  }
+  j["nonfinite"] = {{"gradients", e.nonfinite.gradients}, {"params", e.nonfinite.params}, {"states", e.nonfinite.states}};
+  nlohmann::json failed = nlohmann::json::array();
+  if (e.gate_failures & 1) failed.push_back("speed");
+  if (e.gate_failures & 2) failed.push_back("accuracy");
+  if (e.gate_failures & 4) failed.push_back("memory");
+  if (e.gate_failures & 8) failed.push_back("nonfinite");
+  j["gates_failed"] = failed;
+  if (!e.dump_file.empty()) j["dump"] = e.dump_file;
+  return j;
+}
+
+}  // namespace
+
+std::string render_json(const RunResult& r) {
+  nlohmann::json doc;
+  doc["schema_version"] = kResultsSchemaVersion;
+  doc["tool"] = r.tool;
+  doc["machine"] = r.machine;
+  doc["run"] = r.run;
+  doc["run"]["wall_seconds"] = r.wall_seconds;
+  nlohmann::json entries = nlohmann::json::array();
+  nlohmann::json effective = nlohmann::json::object();
+  for (const auto& e : r.entries) {
+    entries.push_back(entry_json(e));
+    effective[e.label] = e.effective_config;
+  }
+  doc["effective_config"] = effective;
+  doc["entries"] = entries;
+  doc["exit_code"] = r.exit_bits;
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace bnb::app

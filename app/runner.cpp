@@ -1,0 +1,445 @@
+#include "runner.hpp"
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#include "bnb/catalogue.hpp"
+#include "bnb/checkpoint.hpp"
+#include "bnb/errors.hpp"
+#include "bnb/paged_arena.hpp"
+#include "error_stats.hpp"
+#include "machine.hpp"
+#include "progress.hpp"
+#include "reference_model.hpp"
+#include "roofline.hpp"
+#include "timing.hpp"
+#include "workload.hpp"
+
+namespace bnb::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The floor loop runs on at most this many elements per access pattern: far beyond the last-level
+// cache, so the per-element floor is the streaming one, at a bounded cost per run.
+constexpr std::size_t kMaxFloorElements = std::size_t{1} << 24;
+// A timing sample holds enough steps to last at least this long (timer resolution, overhead).
+constexpr double kMinSampleSeconds = 1e-3;
+
+/// Everything one optimizer entry owns across the accuracy and timing passes.
+struct EntryRun {
+  const OptimizerEntry* entry = nullptr;
+  std::unique_ptr<Optimizer> opt;
+  std::vector<TensorBuffer> params, grads;
+  std::size_t numel = 0;
+  std::string resume_file;
+  bool skipped = false;
+  EntryResult result;
+};
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+void full_step(EntryRun& e) {
+  for (std::size_t i = 0; i < e.params.size(); ++i) e.opt->step(i, e.params[i].data(), e.grads[i].data());
+}
+
+/// State row r of tensor i as the SPEC.md §9 state it belongs to: ademamix rows 0 and 1 are
+/// state1 (m1, m2), row 2 state2; adam/lamb row 0 state1, row 1 state2; others state1.
+std::string state_name(int rows, int r) { return (rows == 3 ? r < 2 : r == 0) ? "state1" : "state2"; }
+
+nlohmann::json effective_config_json(const Optimizer& opt) {
+  nlohmann::json params = nlohmann::json::object();
+  for (std::size_t i = 0; i < opt.param_count(); ++i) {
+    const EffectiveConfig& c = opt.config(i);
+    nlohmann::json args = nlohmann::json::object();
+    for (const auto& [k, v] : c.args) {
+      if (std::holds_alternative<std::monostate>(v)) {
+        args[k] = nullptr;
+      } else if (const bool* b = std::get_if<bool>(&v)) {
+        args[k] = *b;
+      } else if (const double* d = std::get_if<double>(&v)) {
+        args[k] = *d;
+      } else {
+        args[k] = std::get<std::vector<double>>(v);
+      }
+    }
+    const ParamState& s = opt.state(i);
+    std::string format = "not initialized";
+    if (s.initialized) {
+      format = s.format == StateFormat::fp32 ? "fp32" : s.format == StateFormat::blockwise8 ? "blockwise8" : "tensorwise8";
+    }
+    params[opt.param(i).name] = {{"args", args},
+                                 {"algorithm", std::string(algorithm_name(c.algorithm))},
+                                 {"optim_bits", c.optim_bits},
+                                 {"paged", c.paged},
+                                 {"state_format", format},
+                                 {"ignored", c.ignored}};
+  }
+  return params;
+}
+
+AccessPattern access_pattern(const Optimizer& opt, std::size_t i) {
+  const ParamState& s = opt.state(i);
+  AccessPattern p;
+  p.grad_width = opt.param(i).dtype == DType::f32 ? 4 : 2;
+  p.rmw_widths.push_back(p.grad_width);
+  const bool eight = s.format != StateFormat::fp32;
+  for (int r = 0; r < s.rows; ++r) p.rmw_widths.push_back(eight ? 1 : 4);
+  if (s.format == StateFormat::blockwise8) {
+    p.per_block_bytes = 4 * static_cast<std::size_t>(s.rows);
+    p.block = s.block_size;
+  }
+  return p;
+}
+
+void fill_memory(EntryRun& e) {
+  const MemoryReport m = e.opt->memory();
+  MemoryStats& out = e.result.memory;
+  out.state_bytes = m.state_bytes;
+  out.state_bytes_per_param = m.state_bytes_per_param();
+  out.overhead_bytes = m.overhead_bytes;
+  out.paged_bytes = m.paged_bytes;
+  out.resident_state_bytes = m.paged_bytes ? m.resident_paged_bytes : m.state_bytes;
+  for (const auto& b : m.buffers) out.buffers[b.name] = b.bytes;
+  out.peak_rss_bytes = peak_rss_bytes();
+}
+
+/// The accuracy pass of one entry: the workload's steps with the reference, errors, objective.
+void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& progress, std::size_t entry_index,
+                   std::size_t entry_count) {
+  const std::size_t tensors = e.params.size();
+  std::int64_t start = 0;
+  if (!e.resume_file.empty()) {
+    std::vector<void*> ptrs;
+    for (auto& p : e.params) ptrs.push_back(p.data());
+    load_checkpoint(*e.opt, ptrs, e.resume_file);
+    start = e.opt->state(0).step;
+    for (std::size_t i = 1; i < tensors; ++i) {
+      if (e.opt->state(i).step != start) {
+        throw DataError(fmt::format("{}: parameters are at different steps ({} and {}); a dump of bnb-bench run "
+                                    "has one step count", e.resume_file, start, e.opt->state(i).step));
+      }
+    }
+    if (start >= c.workload.steps) {
+      throw ConfigError(fmt::format("--resume: {} is already at step {} and the workload runs {} steps; raise "
+                                    "workload.steps (or --steps) to continue", e.resume_file, start, c.workload.steps));
+    }
+  }
+  e.result.start_step = start;
+  e.result.steps = c.workload.steps;
+
+  const bool reference_on = c.reference != ReferenceMode::off;
+  const bool resync = c.reference == ReferenceMode::resync;
+  std::unique_ptr<ReferenceModel> ref;
+  if (reference_on) ref = std::make_unique<ReferenceModel>(*e.opt, e.params, c.threads);
+
+  ErrorResult error;
+  ObjectiveResult objective;
+  auto objective_loss = [&](auto&& values_of) {
+    double total = 0;
+    for (std::size_t i = 0; i < tensors; ++i) {
+      total += w.loss(i, values_of(i)) * static_cast<double>(e.params[i].numel());
+    }
+    return total / static_cast<double>(e.numel);
+  };
+  auto distance = [&](auto&& values_of) {
+    double sq = 0;
+    for (std::size_t i = 0; i < tensors; ++i) sq += w.distance_squared(i, values_of(i));
+    return std::sqrt(sq);
+  };
+  auto product_values = [&](std::size_t i) { return e.params[i].to_double(c.threads); };
+  if (w.is_objective()) {
+    objective.initial_loss = objective_loss(product_values);
+    objective.initial_distance = distance(product_values);
+  }
+
+  std::vector<double> ref_grad;
+  for (std::int64_t t = start; t < c.workload.steps; ++t) {
+    for (std::size_t i = 0; i < tensors; ++i) {
+      w.gradient(i, t, e.params[i], e.grads[i]);
+      if (ref) {
+        if (resync) ref->resync(i, *e.opt, e.params[i]);
+        // Drift on an objective: the reference follows its own trajectory, so its gradient is
+        // taken at its own parameters; otherwise it sees exactly the product's gradient.
+        if (w.is_objective() && !resync) {
+          w.gradient(i, t, ref->param(i), ref_grad);
+        } else {
+          ref_grad = e.grads[i].to_double(c.threads);
+        }
+      }
+      const StepReport report = e.opt->step(i, e.params[i].data(), e.grads[i].data());
+      e.result.nonfinite.gradients += report.nonfinite_grads;
+      if (ref) ref->step(i, ref_grad);
+    }
+    if (ref) {
+      ErrorAccumulator acc;
+      for (std::size_t i = 0; i < tensors; ++i) acc.add(e.params[i].to_double(c.threads), ref->param(i));
+      error.curve.push_back(acc.stats().rel_l2);
+    }
+    if (w.is_objective()) objective.loss_curve.push_back(objective_loss(product_values));
+    progress.update(fmt::format("[{}/{}] {}: step {}/{}", entry_index + 1, entry_count, e.entry->label, t + 1,
+                                c.workload.steps));
+  }
+
+  // Final errors: parameters and dequantized states against the reference.
+  if (ref) {
+    ErrorAccumulator param_acc;
+    std::map<std::string, ErrorAccumulator> state_acc;
+    for (std::size_t i = 0; i < tensors; ++i) {
+      param_acc.add(e.params[i].to_double(c.threads), ref->param(i));
+      const ParamState& s = e.opt->state(i);
+      if (!s.initialized) continue;
+      for (int r = 0; r < s.rows && r < ref->rows(i); ++r) {
+        state_acc[state_name(s.rows, r)].add(s.dequantized(r), ref->state(i, r));
+      }
+    }
+    error.param = param_acc.stats();
+    for (auto& [name, acc] : state_acc) error.states[name] = acc.stats();
+    if (w.is_objective()) {
+      objective.reference_loss = objective_loss([&](std::size_t i) { return ref->param(i); });
+    }
+  }
+  if (w.is_objective()) {
+    objective.loss = objective.loss_curve.empty() ? objective.initial_loss : objective.loss_curve.back();
+    objective.distance_to_optimum = distance(product_values);
+    if (objective.reference_loss) error.loss_gap = objective.loss - *objective.reference_loss;
+    e.result.objective = objective;
+  }
+  if (ref) e.result.error = std::move(error);
+
+  for (std::size_t i = 0; i < tensors; ++i) {
+    e.result.nonfinite.params += e.params[i].count_nonfinite(c.threads);
+    const ParamState& s = e.opt->state(i);
+    if (!s.initialized) continue;
+    for (int r = 0; r < s.rows; ++r) {
+      for (float v : s.dequantized(r)) e.result.nonfinite.states += std::isfinite(v) ? 0u : 1u;
+    }
+  }
+  fill_memory(e);
+  const PageFaults faults = process_page_faults();
+  e.result.memory.minor_faults = faults.minor;
+  e.result.memory.major_faults = faults.major;
+}
+
+void dump_entry(const Config& c, EntryRun& e, const std::string& dir) {
+  const std::string path = (std::filesystem::path(dir) / (e.entry->label + ".safetensors")).string();
+  std::vector<const void*> ptrs;
+  for (const auto& p : e.params) ptrs.push_back(p.data());
+  save_checkpoint(*e.opt, ptrs, path,
+                  {{"label", e.entry->label},
+                   {"run_name", c.name},
+                   {"seed", std::to_string(c.seed)},
+                   {"steps", std::to_string(c.workload.steps)},
+                   {"workload", std::string(workload_kind_name(c.workload.kind))},
+                   {"produced_by", "bnb-bench run"}});
+  e.result.dump_file = path;
+}
+
+/// Round-robin timing (DESIGN.md §4): warm-up, then one sample per entry per round until each
+/// entry has its minimum time and samples (and noise target), or its timeout.
+void timing_pass(const TimingConfig& t, std::vector<EntryRun*>& entries, Progress& progress) {
+  struct Timer {
+    std::vector<double> samples;
+    std::int64_t steps_per_sample = 1;
+    double spent = 0;
+    bool done = false, timed_out = false;
+  };
+  std::vector<Timer> timers(entries.size());
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    EntryRun& e = *entries[k];
+    const auto t0 = Clock::now();
+    for (std::int64_t w = 0; w < t.warmup_steps; ++w) full_step(e);
+    double per_step = t.warmup_steps > 0 ? seconds_since(t0) / static_cast<double>(t.warmup_steps) : 0;
+    if (per_step <= 0) {
+      const auto t1 = Clock::now();
+      full_step(e);
+      per_step = seconds_since(t1);
+    }
+    timers[k].steps_per_sample = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(kMinSampleSeconds / std::max(per_step, 1e-9))));
+    timers[k].spent = seconds_since(t0);
+  }
+  std::size_t remaining = entries.size();
+  while (remaining > 0) {
+    for (std::size_t k = 0; k < entries.size(); ++k) {
+      Timer& timer = timers[k];
+      if (timer.done) continue;
+      EntryRun& e = *entries[k];
+      const auto t0 = Clock::now();
+      for (std::int64_t s = 0; s < timer.steps_per_sample; ++s) full_step(e);
+      const double elapsed = seconds_since(t0);
+      timer.spent += elapsed;
+      timer.samples.push_back(elapsed * 1e9 / (static_cast<double>(timer.steps_per_sample) * static_cast<double>(e.numel)));
+      const auto n = static_cast<std::int64_t>(timer.samples.size());
+      bool enough = n >= t.min_samples && timer.spent >= t.min_time_s;
+      if (enough && t.noise_target > 0) {
+        const TimeStats s = summarize(timer.samples, timer.steps_per_sample, false);
+        enough = s.median > 0 && s.iqr / s.median <= t.noise_target;
+      }
+      if (enough || timer.spent >= t.timeout_s) {
+        timer.done = true;
+        timer.timed_out = !enough;
+        --remaining;
+      }
+      progress.update(fmt::format("timing: {} sample {} ({} entries left)", e.entry->label, n, remaining));
+    }
+  }
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    entries[k]->result.time = summarize(std::move(timers[k].samples), timers[k].steps_per_sample, timers[k].timed_out);
+  }
+}
+
+/// Floors of each entry's access patterns and the throughput figures.
+void roofline_pass(int threads, std::vector<EntryRun*>& entries) {
+  std::map<std::string, std::pair<AccessPattern, std::size_t>> patterns;  // key -> (pattern, largest use)
+  for (auto* e : entries) {
+    std::map<std::string, std::size_t> uses;
+    for (std::size_t i = 0; i < e->params.size(); ++i) {
+      const AccessPattern p = access_pattern(*e->opt, i);
+      uses[p.key()] += e->params[i].numel();
+      auto& slot = patterns[p.key()];
+      slot.first = p;
+    }
+    for (const auto& [key, n] : uses) patterns[key].second = std::max(patterns[key].second, n);
+  }
+  std::map<std::string, double> floor_ns;
+  for (const auto& [key, pn] : patterns) {
+    floor_ns[key] = measure_floor_ns_per_element(pn.first, std::min(pn.second, kMaxFloorElements), threads);
+  }
+  for (auto* e : entries) {
+    double bytes = 0, floor_total_ns = 0;
+    for (std::size_t i = 0; i < e->params.size(); ++i) {
+      const AccessPattern p = access_pattern(*e->opt, i);
+      const double n = static_cast<double>(e->params[i].numel());
+      bytes += p.bytes_per_element() * n;
+      floor_total_ns += floor_ns[p.key()] * n;
+    }
+    Throughput& t = e->result.throughput;
+    t.bytes_per_step = bytes;
+    t.floor_ns_per_param = floor_total_ns / static_cast<double>(e->numel);
+    if (e->result.time && e->result.time->median > 0) {
+      const double step_s = e->result.time->median * static_cast<double>(e->numel) * 1e-9;
+      t.params_per_s = static_cast<double>(e->numel) / step_s;
+      t.bytes_per_s = bytes / step_s;
+      t.roofline_fraction = t.floor_ns_per_param / e->result.time->median;
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> resume_files(const Config& c, const std::string& resume) {
+  std::vector<std::string> files(c.optimizers.size());
+  std::error_code ec;
+  if (std::filesystem::is_directory(resume, ec)) {
+    for (std::size_t k = 0; k < c.optimizers.size(); ++k) {
+      const auto f = std::filesystem::path(resume) / (c.optimizers[k].label + ".safetensors");
+      if (!std::filesystem::is_regular_file(f, ec)) {
+        throw ConfigError(fmt::format("--resume: {} has no dump for {} ({} is missing)", resume,
+                                      c.optimizers[k].label, f.string()));
+      }
+      files[k] = f.string();
+    }
+    return files;
+  }
+  if (!std::filesystem::is_regular_file(resume, ec)) {
+    throw ConfigError(fmt::format("--resume: no such file or directory: {}", resume));
+  }
+  const auto meta = checkpoint_metadata(resume);
+  const auto it = meta.find("label");
+  if (it == meta.end() && c.optimizers.size() != 1) {
+    throw DataError(fmt::format("--resume: {} has no label in its metadata and the config has {} optimizer entries",
+                                resume, c.optimizers.size()));
+  }
+  for (std::size_t k = 0; k < c.optimizers.size(); ++k) {
+    if (it == meta.end() || c.optimizers[k].label == it->second) {
+      files[k] = resume;
+      return files;
+    }
+  }
+  throw ConfigError(fmt::format("--resume: {} is a dump of \"{}\", which is not a label of this config", resume,
+                                it->second));
+}
+
+RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, const RunOptions& options) {
+  const auto t0 = Clock::now();
+  RunResult result;
+  Workload workload(c, std::move(trace));
+  Progress progress(!options.quiet);
+
+  std::vector<std::string> resume;
+  if (options.resume) resume = resume_files(c, *options.resume);
+
+  std::vector<TensorBuffer> initial;
+  for (std::size_t i = 0; i < c.params.size(); ++i) initial.push_back(workload.initial_param(i));
+
+  std::vector<std::unique_ptr<EntryRun>> runs;
+  for (std::size_t k = 0; k < c.optimizers.size(); ++k) {
+    auto e = std::make_unique<EntryRun>();
+    e->entry = &c.optimizers[k];
+    if (options.resume) {
+      e->resume_file = resume[k];
+      e->skipped = resume[k].empty();  // a single dump file resumes only its own entry
+    }
+    runs.push_back(std::move(e));
+  }
+
+  std::vector<EntryRun*> active;
+  for (std::size_t k = 0; k < runs.size(); ++k) {
+    EntryRun& e = *runs[k];
+    if (e.skipped) continue;
+    OptimizerOptions opt_options;
+    opt_options.threads = c.threads;
+    opt_options.device = c.device;
+    e.opt = std::make_unique<Optimizer>(e.entry->name, e.entry->args, param_specs(c), e.entry->overrides, opt_options);
+    e.params = initial;
+    for (const auto& p : c.params) {
+      e.grads.emplace_back(p.dtype, p.numel);
+      e.numel += p.numel;
+    }
+    EntryResult& r = e.result;
+    r.label = e.entry->label;
+    r.optimizer = e.entry->name;
+    const EffectiveConfig base = resolve_config(e.opt->info(), e.entry->args);
+    r.algorithm = e.opt->info().reference_form ? "pytorch_lars" : std::string(algorithm_name(base.algorithm));
+    r.state_bits = base.optim_bits;
+    r.paged = base.paged;
+    r.warnings = e.opt->warnings();
+
+    accuracy_pass(c, workload, e, progress, k, runs.size());
+    r.effective_config = effective_config_json(*e.opt);
+    if (options.dump_dir) dump_entry(c, e, *options.dump_dir);
+    active.push_back(&e);
+  }
+  if (c.timing.enabled && !active.empty()) timing_pass(c.timing, active, progress);
+  if (!active.empty()) roofline_pass(c.threads, active);
+  for (auto* e : active) {
+    e->result.memory.peak_rss_bytes = peak_rss_bytes();
+    if (e->result.memory.paged_bytes) e->result.memory.resident_state_bytes = e->opt->memory().resident_paged_bytes;
+    result.entries.push_back(std::move(e->result));
+  }
+  progress.clear();
+  result.wall_seconds = seconds_since(t0);
+  apply_gates(c, result);
+  return result;
+}
+
+void apply_gates(const Config& c, RunResult& r) {
+  const GatesConfig& g = c.gates;
+  for (auto& e : r.entries) {
+    int bits = 0;
+    if (g.max_ns_per_param_step && e.time && e.time->median > *g.max_ns_per_param_step) bits |= 1;
+    if (g.max_rel_l2 && e.error && !(e.error->param.rel_l2 <= *g.max_rel_l2)) bits |= 2;
+    if (g.max_state_bytes_per_param && e.memory.state_bytes_per_param > *g.max_state_bytes_per_param) bits |= 4;
+    if (!g.allow_nonfinite && (e.nonfinite.gradients || e.nonfinite.params || e.nonfinite.states)) bits |= 8;
+    e.gate_failures = bits;
+    r.exit_bits |= bits;
+  }
+}
+
+}  // namespace bnb::app
