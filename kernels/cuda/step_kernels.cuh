@@ -70,13 +70,27 @@ __device__ __forceinline__ float load_state(const KernelArgs& a, int row, std::s
   }
 }
 
-/// The old scale of a row for the thread block: the block's absmax, the tensor's max, or unused.
+/// The old scale of a row in the step kernel, where a thread block is one state block and the
+/// finalizer has already moved the tensor-wise max aside (and replaced it with the new one).
 template <StateFormat F>
-__device__ __forceinline__ float old_scale_of(const KernelArgs& a, int row) {
+__device__ __forceinline__ float step_old_scale(const KernelArgs& a, int row) {
   if constexpr (F == StateFormat::blockwise8) {
     return a.absmax[row][blockIdx.x];
   } else if constexpr (F == StateFormat::tensorwise8) {
     return a.scalars->old_max[row];
+  } else {
+    return 0.0f;
+  }
+}
+
+/// The old scale of element e's row in the pre-pass, where a thread block is a 256-element
+/// reduction chunk (not a state block) and the tensor-wise max is still the old one.
+template <StateFormat F>
+__device__ __forceinline__ float prepass_old_scale(const KernelArgs& a, int row, std::size_t e) {
+  if constexpr (F == StateFormat::blockwise8) {
+    return a.absmax[row][e / a.block_size];
+  } else if constexpr (F == StateFormat::tensorwise8) {
+    return a.absmax[row][0];
   } else {
     return 0.0f;
   }
@@ -106,7 +120,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock) prepass_kernel(const KernelA
     const float g = Storage<T>::load(static_cast<const T*>(a.grad)[e]) * a.gnorm_scale;
     const float p = Storage<T>::load(static_cast<const T*>(a.param)[e]);
     float s[A::kRows];
-    for (int k = 0; k < A::kRows; ++k) s[k] = load_state<F>(a, k, e, old_scale_of<F>(a, k));
+    for (int k = 0; k < A::kRows; ++k) s[k] = load_state<F>(a, k, e, prepass_old_scale<F>(a, k, e));
     const bool ok = !kGuard || is_finite(g);
     uterm[i] = ok ? A::unorm_term(a.constants, g, p, s) : 0.0f;
     pterm[i] = p * p;
@@ -162,7 +176,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock) step_kernel(const KernelArgs
   float new_max[A::kRows];
   float local_max[A::kRows];
   for (int k = 0; k < A::kRows; ++k) {
-    old_scale[k] = old_scale_of<F>(a, k);
+    old_scale[k] = step_old_scale<F>(a, k);
     new_max[k] = F == StateFormat::tensorwise8 ? a.scalars->new_max[k] : 0.0f;
     local_max[k] = 0.0f;
   }
