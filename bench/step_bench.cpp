@@ -125,11 +125,19 @@ template <class P, class S, int Rows>
   const std::size_t chunks = bnb::block_count(n, kChunk);
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (std::size_t c = 0; c < chunks; ++c) {
-    const std::size_t end = std::min(n, (c + 1) * kChunk);
-    for (std::size_t i = c * kChunk; i < end; ++i) {
-      const P gi = g[i];
-      p[i] = static_cast<P>(p[i] ^ gi);
-      for (int r = 0; r < Rows; ++r) s[r][i] = static_cast<S>(s[r][i] + static_cast<S>(gi));
+    const std::size_t begin = c * kChunk;
+    const std::size_t len = std::min(n, begin + kChunk) - begin;
+    // Local restrict pointers: uint8 stores could otherwise alias everything and stop the
+    // vectorizer.
+    const P* __restrict gc = g + begin;
+    P* __restrict pc = p + begin;
+    S* __restrict s0 = s[0] + begin;
+    S* __restrict s1 = s[Rows - 1] + begin;
+    for (std::size_t i = 0; i < len; ++i) {
+      const P gi = gc[i];
+      pc[i] = static_cast<P>(pc[i] ^ gi);
+      s0[i] = static_cast<S>(s0[i] + static_cast<S>(gi));
+      if constexpr (Rows == 2) s1[i] = static_cast<S>(s1[i] + static_cast<S>(gi));
     }
   }
 }

@@ -122,6 +122,31 @@ struct PrePass {
   float new_max[kMaxStateRows] = {};
 };
 
+/// The update loop over one block with the step's run-time switches turned into constants, so
+/// that the loop body has no branches left and vectorizes (GCC does not unswitch it by itself).
+template <class A, class T, bool kGuard, bool kSkipZeros, bool kDecay>
+void update_loop(StepConstants c, const float* g, float* p, float (*st)[kMaxBlock], std::size_t len, float scale) {
+  c.skip_zeros = kSkipZeros;
+  c.has_weight_decay = kDecay;
+  for (std::size_t i = 0; i < len; ++i) {
+    float s[A::kRows];
+    for (int k = 0; k < A::kRows; ++k) s[k] = st[k][i];
+    update_element<A, T, kGuard>(c, g[i], p[i], s, scale);
+    for (int k = 0; k < A::kRows; ++k) st[k][i] = s[k];
+  }
+}
+
+template <class A, class T, bool kGuard>
+void update_run(const StepConstants& c, const float* g, float* p, float (*st)[kMaxBlock], std::size_t len,
+                float scale) {
+  if (c.skip_zeros) {
+    if (c.has_weight_decay) return update_loop<A, T, kGuard, true, true>(c, g, p, st, len, scale);
+    return update_loop<A, T, kGuard, true, false>(c, g, p, st, len, scale);
+  }
+  if (c.has_weight_decay) return update_loop<A, T, kGuard, false, true>(c, g, p, st, len, scale);
+  return update_loop<A, T, kGuard, false, false>(c, g, p, st, len, scale);
+}
+
 template <class A, class T, StateFormat F>
 PrePass pre_pass(const StepRequest& r, bool want_norms) {
   constexpr bool kGuard = F != StateFormat::fp32;
@@ -216,12 +241,7 @@ void tensor_step(const StepRequest& r, StepReport& report) {
     for (int k = 0; k < A::kRows; ++k) decode_row<F>(r.state, k, begin, len, st[k]);
     std::uint64_t bad = 0;
     for (std::size_t i = 0; i < len; ++i) bad += is_finite(g[i]) ? 0u : 1u;
-    for (std::size_t i = 0; i < len; ++i) {
-      float s[A::kRows];
-      for (int k = 0; k < A::kRows; ++k) s[k] = st[k][i];
-      update_element<A, T, kGuard>(c, g[i], p[i], s, scale);
-      for (int k = 0; k < A::kRows; ++k) st[k][i] = s[k];
-    }
+    update_run<A, T, kGuard>(c, g, p, st, len, scale);
     nonfinite += bad;
     store_values(p, param + begin, len);
     for (int k = 0; k < A::kRows; ++k) {

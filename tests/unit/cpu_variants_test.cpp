@@ -1,0 +1,311 @@
+// The CPU variants (scalar, AVX2, AVX-512) and the thread count change speed, never results:
+// every algorithm x storage type x state format gives bit-identical parameters, fp32 states,
+// codes and absmax with every variant and with 1 or 2 threads (DESIGN.md §2, numerics policy in
+// cmake/Numerics.cmake). The fast 8-bit encoder of each variant returns encode_value()'s code
+// for every input tried: all thresholds of both maps and their float neighbours, special values
+// and a million random floats. Tolerance: none (bitwise equality is the contract).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "bnb/kernels/algorithms/all.hpp"
+#include "bnb/kernels/bits.hpp"
+#include "bnb/kernels/block_codec.hpp"
+#include "bnb/kernels/cpu_variant.hpp"
+#include "bnb/kernels/simd/cpu_codec.hpp"
+#include "bnb/quantize.hpp"
+
+namespace {
+
+using bnb::Algorithm;
+using bnb::DType;
+using bnb::StateFormat;
+namespace k = bnb::kernels;
+
+constexpr Algorithm kAlgorithms[] = {Algorithm::adam,    Algorithm::ademamix, Algorithm::momentum, Algorithm::rmsprop,
+                                     Algorithm::adagrad, Algorithm::lion,     Algorithm::lamb,     Algorithm::lars};
+constexpr DType kDTypes[] = {DType::f32, DType::f16, DType::bf16};
+constexpr StateFormat kFormats[] = {StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8};
+constexpr int kSteps = 3;
+// Odd sizes: several 256-element blocks plus a tail that is not a multiple of any SIMD width.
+constexpr std::size_t kN = 3 * 256 + 77;
+
+bnb::StepConstants prepare(Algorithm a, const bnb::HyperParams& h, std::int64_t t) {
+  switch (a) {
+    case Algorithm::ademamix: return k::AdEMAMix::prepare(h, t);
+    default: return k::base_step_constants(h, t);
+  }
+}
+
+/// The map of each state row: state2 of adam/lamb and ademamix's nu are unsigned (SPEC.md §5.1).
+bool row_signed(Algorithm a, int row) {
+  if ((a == Algorithm::adam || a == Algorithm::lamb) && row == 1) return false;
+  if (a == Algorithm::ademamix && row == 2) return false;
+  return true;
+}
+
+std::uint16_t to_storage(DType d, float v) {
+  return d == DType::f16 ? k::float_to_half(v).bits : k::float_to_bf16(v).bits;
+}
+
+/// One tensor and its state, owned; all buffers compared bytewise after the steps.
+struct StepRun {
+  std::vector<std::uint8_t> param;
+  std::vector<float> values[bnb::kMaxStateRows];
+  std::vector<std::uint8_t> codes[bnb::kMaxStateRows];
+  std::vector<float> absmax[bnb::kMaxStateRows];
+  std::vector<float> unorms;
+  std::uint64_t nonfinite = 0;
+};
+
+std::vector<std::uint8_t> make_values(DType d, std::size_t n, std::mt19937& rng, float sigma, bool specials) {
+  std::normal_distribution<float> normal(0.0f, sigma);
+  const std::size_t width = d == DType::f32 ? 4 : 2;
+  std::vector<std::uint8_t> out(n * width);
+  for (std::size_t i = 0; i < n; ++i) {
+    float v = normal(rng);
+    if (i % 97 == 5) v = 0.0f;  // skip_zeros has something to skip
+    if (specials && i == 11) v = std::numeric_limits<float>::infinity();
+    if (specials && i == 800) v = std::numeric_limits<float>::quiet_NaN();
+    if (d == DType::f32) {
+      std::memcpy(out.data() + 4 * i, &v, 4);
+    } else {
+      const std::uint16_t b = to_storage(d, v);
+      std::memcpy(out.data() + 2 * i, &b, 2);
+    }
+  }
+  return out;
+}
+
+StepRun run_steps(k::CpuVariant variant, int threads, Algorithm a, DType d, StateFormat f) {
+  const int rows = k::state_rows(a);
+  std::mt19937 rng(1234u + static_cast<unsigned>(a) * 16u + static_cast<unsigned>(d) * 4u + static_cast<unsigned>(f));
+  StepRun run;
+  run.param = make_values(d, kN, rng, 0.5f, false);
+  bnb::StepRequest r;
+  r.algorithm = a;
+  r.dtype = d;
+  r.n = kN;
+  r.param = run.param.data();
+  r.state.format = f;
+  r.state.rows = rows;
+  for (int row = 0; row < rows; ++row) {
+    const auto map = row_signed(a, row) ? bnb::QuantMap::signed_dynamic : bnb::QuantMap::unsigned_dynamic;
+    run.values[row].assign(f == StateFormat::fp32 ? kN : 0, 0.0f);
+    run.codes[row].assign(f == StateFormat::fp32 ? 0 : kN, bnb::quant_table(map).zero_code);
+    run.absmax[row].assign(f == StateFormat::blockwise8 ? bnb::block_count(kN, bnb::kDefaultBlockSize) : 1, 0.0f);
+    r.state.values[row] = run.values[row].data();
+    r.state.codes[row] = run.codes[row].data();
+    r.state.absmax[row] = run.absmax[row].data();
+    r.state.table[row] = &bnb::quant_table(map);
+  }
+  bnb::HyperParams h;
+  h.weight_decay = static_cast<int>(a) % 2 == 0 ? 1e-2 : 0.0;
+  h.skip_zeros = static_cast<int>(a) % 3 == 1;
+  h.max_unorm = bnb::kernels::clips_update_norm(a) ? 0.02 : 0.0;
+  r.max_unorm = static_cast<float>(h.max_unorm);
+  r.threads = threads;
+  for (int t = 1; t <= kSteps; ++t) {
+    // The 8-bit paths skip non-finite gradients (SPEC.md §3); the fp32 path would spread NaN.
+    const std::vector<std::uint8_t> grad = make_values(d, kN, rng, 0.1f, f != StateFormat::fp32);
+    r.grad = grad.data();
+    r.constants = prepare(a, h, t);
+    r.gnorm_scale = t == 2 ? 0.75f : 1.0f;
+    bnb::StepReport report;
+    k::cpu_step(variant, r, report);
+    run.unorms.push_back(report.unorm);
+    run.nonfinite += report.nonfinite_grads;
+  }
+  return run;
+}
+
+/// The scalar variant's result, computed once per case and shared by the variant instances.
+const StepRun& scalar_reference(Algorithm a, DType d, StateFormat f) {
+  static std::map<std::tuple<Algorithm, DType, StateFormat>, StepRun> cache;
+  const auto key = std::make_tuple(a, d, f);
+  auto it = cache.find(key);
+  if (it == cache.end()) it = cache.emplace(key, run_steps(k::CpuVariant::scalar, 1, a, d, f)).first;
+  return it->second;
+}
+
+template <class V>
+bool same_bytes(const std::vector<V>& x, const std::vector<V>& y) {
+  return x.size() == y.size() && (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sizeof(V)) == 0);
+}
+
+void expect_identical(const StepRun& want, const StepRun& got, const std::string& what) {
+  EXPECT_TRUE(same_bytes(want.param, got.param)) << what << ": parameters differ";
+  for (int row = 0; row < bnb::kMaxStateRows; ++row) {
+    EXPECT_TRUE(same_bytes(want.values[row], got.values[row])) << what << ": fp32 state row " << row << " differs";
+    EXPECT_TRUE(same_bytes(want.codes[row], got.codes[row])) << what << ": codes of row " << row << " differ";
+    EXPECT_TRUE(same_bytes(want.absmax[row], got.absmax[row])) << what << ": absmax of row " << row << " differs";
+  }
+  EXPECT_TRUE(same_bytes(want.unorms, got.unorms)) << what << ": update norms differ";
+  EXPECT_EQ(want.nonfinite, got.nonfinite) << what;
+}
+
+std::string describe(Algorithm a, DType d, StateFormat f) {
+  return "algorithm " + std::to_string(static_cast<int>(a)) + " dtype " + std::to_string(static_cast<int>(d)) +
+         " format " + std::to_string(static_cast<int>(f));
+}
+
+class CpuVariantTest : public ::testing::TestWithParam<k::CpuVariant> {
+ protected:
+  void SetUp() override {
+    const auto supported = k::supported_variants();
+    if (std::find(supported.begin(), supported.end(), GetParam()) == supported.end()) {
+      GTEST_SKIP() << "this CPU does not support the " << k::variant_name(GetParam()) << " variant";
+    }
+  }
+};
+
+TEST_P(CpuVariantTest, StepsAreBitIdenticalToScalar) {
+  for (Algorithm a : kAlgorithms) {
+    for (DType d : kDTypes) {
+      for (StateFormat f : kFormats) {
+        const StepRun& want = scalar_reference(a, d, f);
+        const StepRun got = run_steps(GetParam(), 1, a, d, f);  // threads: see below
+        expect_identical(want, got, describe(a, d, f));
+        if (f != StateFormat::fp32) {
+          EXPECT_EQ(got.nonfinite, 2u * kSteps) << describe(a, d, f) << ": the Inf and NaN gradients are counted";
+        }
+      }
+    }
+  }
+}
+
+TEST_P(CpuVariantTest, ThreadCountDoesNotChangeResults) {
+  for (Algorithm a : {Algorithm::adam, Algorithm::lamb, Algorithm::lion}) {
+    for (StateFormat f : kFormats) {
+      expect_identical(run_steps(GetParam(), 1, a, DType::f32, f), run_steps(GetParam(), 2, a, DType::f32, f),
+                       describe(a, DType::f32, f) + " threads 1 vs 2");
+    }
+  }
+}
+
+using EncodeFn = void (*)(const k::QuantTable&, const float*, std::size_t, float, std::uint8_t*);
+using DecodeFn = void (*)(const k::QuantTable&, const std::uint8_t*, std::size_t, float, float*);
+
+EncodeFn encoder_of(k::CpuVariant v) {
+  switch (v) {
+    case k::CpuVariant::scalar: return k::scalar::encode_block;
+    case k::CpuVariant::avx2: return k::avx2::encode_block;
+    case k::CpuVariant::avx512: return k::avx512::encode_block;
+  }
+  return nullptr;
+}
+
+DecodeFn decoder_of(k::CpuVariant v) {
+  switch (v) {
+    case k::CpuVariant::scalar: return k::scalar::decode_block;
+    case k::CpuVariant::avx2: return k::avx2::decode_block;
+    case k::CpuVariant::avx512: return k::avx512::decode_block;
+  }
+  return nullptr;
+}
+
+/// Inputs that sit on every decision boundary of the search, plus special and random values.
+std::vector<float> encoder_inputs() {
+  std::vector<float> in;
+  for (auto map : {bnb::QuantMap::signed_dynamic, bnb::QuantMap::unsigned_dynamic}) {
+    const k::QuantTable& t = bnb::quant_table(map);
+    for (int j = 0; j < 256; ++j) {
+      for (float base : {t.upper[j], t.values[j]}) {
+        if (!std::isfinite(base)) continue;
+        float lo = base, hi = base;
+        for (int s = 0; s < 3; ++s) {
+          in.insert(in.end(), {lo, hi, -lo, -hi});
+          lo = std::nextafter(lo, -INFINITY);
+          hi = std::nextafter(hi, INFINITY);
+        }
+      }
+    }
+  }
+  const float specials[] = {0.0f, -0.0f, 1.0f, -1.0f, 1.5f, -2.0f, 1e30f, -1e30f,
+                            std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                            std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
+                            std::numeric_limits<float>::denorm_min(), -std::numeric_limits<float>::denorm_min(),
+                            std::numeric_limits<float>::min(), 1e-38f, -1e-20f};
+  in.insert(in.end(), std::begin(specials), std::end(specials));
+  std::mt19937 rng(99);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  std::uniform_int_distribution<int> exponent(-30, 0);
+  std::uniform_int_distribution<std::uint32_t> bits;
+  while (in.size() < (std::size_t{1} << 20) + 333) {  // >= 1M inputs, odd count for the tail
+    in.push_back(std::ldexp(unit(rng), exponent(rng)));
+    in.push_back(k::bits_float(bits(rng)));  // any pattern, NaNs and huge values included
+  }
+  return in;
+}
+
+TEST_P(CpuVariantTest, FastEncoderMatchesEncodeValueOnEveryInput) {
+  const std::vector<float> in = encoder_inputs();
+  const EncodeFn encode = encoder_of(GetParam());
+  for (auto map : {bnb::QuantMap::signed_dynamic, bnb::QuantMap::unsigned_dynamic}) {
+    const k::QuantTable& t = bnb::quant_table(map);
+    std::vector<std::uint8_t> got(in.size());
+    encode(t, in.data(), in.size(), 1.0f, got.data());  // scale 1: y == x exactly
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const std::uint8_t want = k::encode_value(t, in[i]);
+      if (got[i] != want && ++mismatches <= 5) {
+        ADD_FAILURE() << "map " << static_cast<int>(map) << " input " << in[i] << " (bits " << std::hex
+                      << k::float_bits(in[i]) << std::dec << "): code " << int{got[i]} << ", want " << int{want};
+      }
+    }
+    EXPECT_EQ(mismatches, 0u);
+  }
+}
+
+TEST_P(CpuVariantTest, BlockCodecMatchesReferenceWithScale) {
+  const EncodeFn encode = encoder_of(GetParam());
+  const DecodeFn decode = decoder_of(GetParam());
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  for (std::size_t len : {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{255}, std::size_t{4096}}) {
+    std::vector<float> x(len);
+    for (float& v : x) v = normal(rng);
+    const float scale = k::abs_max(x.data(), len);
+    for (auto map : {bnb::QuantMap::signed_dynamic, bnb::QuantMap::unsigned_dynamic}) {
+      const k::QuantTable& t = bnb::quant_table(map);
+      for (float s : {scale, 0.0f}) {
+        std::vector<std::uint8_t> want(len), got(len);
+        k::encode_block_reference(t, x.data(), len, s, want.data());
+        encode(t, x.data(), len, s, got.data());
+        EXPECT_EQ(want, got) << "len " << len << " scale " << s;
+        std::vector<float> dwant(len), dgot(len);
+        k::decode_block_reference(t, want.data(), len, scale, dwant.data());
+        decode(t, want.data(), len, scale, dgot.data());
+        EXPECT_TRUE(same_bytes(dwant, dgot)) << "decode, len " << len;
+      }
+    }
+  }
+}
+
+TEST(CpuCodec, AbsMaxIgnoresNanAndMatchesSequentialMax) {
+  std::vector<float> x(1000);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(static_cast<float>(i)) * static_cast<float>(i % 37);
+  x[5] = std::numeric_limits<float>::quiet_NaN();
+  x[700] = -40.5f;
+  float sequential = 0.0f;
+  for (float v : x) sequential = std::max(sequential, std::fabs(v));
+  EXPECT_EQ(k::abs_max(x.data(), x.size()), sequential);
+  EXPECT_EQ(k::abs_max(x.data(), x.size()), 40.5f);
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, CpuVariantTest,
+                         ::testing::Values(k::CpuVariant::scalar, k::CpuVariant::avx2, k::CpuVariant::avx512),
+                         [](const ::testing::TestParamInfo<k::CpuVariant>& param) {
+                           return std::string(k::variant_name(param.param));
+                         });
+
+}  // namespace
