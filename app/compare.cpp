@@ -107,7 +107,6 @@ class EntryReader {
 
 std::string show(const Json* v) { return v == nullptr ? "absent" : v->is_string() ? v->get<std::string>() : v->dump(); }
 
-std::string fmt_value(double v) { return fmt::format("{:.6g}", v); }
 
 // ---------------------------------------------------------------------------------------------
 // Machine context and configuration matching
@@ -134,16 +133,24 @@ std::vector<ContextDifference> context_differences(const Json& a, const Json& b)
 
 // The run-level settings that make two runs' numbers comparable at all; compared when both
 // documents record them.
-constexpr const char* kRunIdentity[] = {"seed", "workload", "params", "reference", "steps"};
+constexpr const char* kRunIdentity[] = {"seed", "workload", "params", "reference", "device"};
 // The entry-level settings; an entry whose configuration differs is reported, not compared.
 constexpr const char* kEntryIdentity[] = {"optimizer", "algorithm", "state_bits", "paged", "start_step", "steps"};
+
+/// A replayed trace is identified by its file name: the directory differs between checkouts.
+Json comparable_run_value(const char* key, const Json& v) {
+  if (std::string_view(key) != "workload" || !v.is_object() || !v.contains("trace") || !v["trace"].is_string()) return v;
+  Json copy = v;
+  copy["trace"] = std::filesystem::path(v["trace"].get<std::string>()).filename().string();
+  return copy;
+}
 
 std::vector<std::string> run_mismatches(const Json& a, const Json& b) {
   std::vector<std::string> out;
   for (const char* key : kRunIdentity) {
     const Json* va = find_path(a, std::string("run.") + key);
     const Json* vb = find_path(b, std::string("run.") + key);
-    if (va != nullptr && vb != nullptr && *va != *vb) {
+    if (va != nullptr && vb != nullptr && comparable_run_value(key, *va) != comparable_run_value(key, *vb)) {
       std::string sa = show(va), sb = show(vb);
       if (sa.size() + sb.size() > 120) {
         out.push_back(fmt::format("run.{} differs", key));
@@ -161,17 +168,6 @@ std::vector<std::string> entry_mismatches(const Json& a, const Json& b) {
     const Json* va = find_path(a, key);
     const Json* vb = find_path(b, key);
     if (va != nullptr && vb != nullptr && *va != *vb) out.push_back(fmt::format("{}: {} vs {}", key, show(va), show(vb)));
-  }
-  // The parameter count, from the exact state bytes and their per-parameter quotient.
-  const Json* ba = find_path(a, "memory.state_bytes");
-  const Json* pa = find_path(a, "memory.state_bytes_per_param");
-  const Json* bb = find_path(b, "memory.state_bytes");
-  const Json* pb = find_path(b, "memory.state_bytes_per_param");
-  if (ba && pa && bb && pb && ba->is_number() && pa->is_number() && bb->is_number() && pb->is_number() &&
-      pa->get<double>() > 0 && pb->get<double>() > 0) {
-    const double na = std::round(ba->get<double>() / pa->get<double>());
-    const double nb = std::round(bb->get<double>() / pb->get<double>());
-    if (na != nb) out.push_back(fmt::format("parameter elements: {} vs {}", fmt_value(na), fmt_value(nb)));
   }
   // Hyper-parameters and overrides as resolved by the run (defaults filled in).
   const Json* ea = find_path(a, "effective_config");

@@ -1,0 +1,400 @@
+// The rules of `bnb-bench compare` (docs/compare.md) on results documents built here in the shape
+// that app/results_json.cpp writes.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bnb/errors.hpp"
+#include "compare.hpp"
+
+namespace bnb::app {
+namespace {
+
+using Json = nlohmann::json;
+
+Json error_stats(double scale) {
+  return {{"max_abs", 4 * scale}, {"mean_abs", scale}, {"rel_l2", 2 * scale}, {"max_rel", 8 * scale}, {"elements", 4096}};
+}
+
+/// Samples around `median` with a relative spread of +-`spread` (deterministic, no RNG).
+std::vector<double> samples_around(double median, double spread, int n) {
+  std::vector<double> s;
+  for (int i = 0; i < n; ++i) {
+    const double u = n == 1 ? 0.0 : 2.0 * i / (n - 1) - 1.0;  // -1 .. 1
+    s.push_back(median * (1 + spread * u));
+  }
+  // Not sorted: the rank test must not depend on the order.
+  std::reverse(s.begin() + n / 2, s.end());
+  return s;
+}
+
+Json entry(const std::string& label, int state_bits, double ns, double spread = 0.02, int n = 10) {
+  Json e;
+  e["label"] = label;
+  e["optimizer"] = state_bits == 8 ? "adam8bit" : "adam";
+  e["algorithm"] = "adam";
+  e["state_bits"] = state_bits;
+  e["paged"] = false;
+  e["start_step"] = 0;
+  e["steps"] = 20;
+  e["effective_config"] = {{"w", {{"args", {{"lr", 1e-3}}}, {"optim_bits", state_bits}}}};
+  e["warnings"] = Json::array();
+  const auto s = samples_around(ns, spread, n);
+  e["time"]["ns_per_param_step"] = {{"median", ns}, {"min", ns * (1 - spread)}, {"max", ns * (1 + spread)},
+                                    {"iqr", ns * spread}, {"samples", s}, {"steps_per_sample", 4},
+                                    {"timed_out", false}};
+  e["throughput"] = {{"params_per_s", 1e9 / ns}, {"bytes_per_s", 1e10}, {"roofline_fraction", 0.5}};
+  const double per_param = state_bits == 8 ? 2.0078125 : 8.0;
+  e["memory"] = {{"state_bytes", static_cast<std::int64_t>(per_param * 4096)},
+                 {"state_bytes_per_param", per_param},
+                 {"overhead_bytes", 0},
+                 {"buffers", Json::object()},
+                 {"peak_rss_bytes", 64 << 20},
+                 {"paged_bytes", 0},
+                 {"resident_state_bytes", 0}};
+  const double err = state_bits == 8 ? 1e-3 : 1e-7;
+  e["error"] = {{"param", error_stats(err)},
+                {"states", {{"state1", error_stats(3 * err)}, {"state2", error_stats(5 * err)}}},
+                {"curve", {err, err}}};
+  e["nonfinite"] = {{"gradients", 0}, {"params", 0}, {"states", 0}};
+  e["gates_failed"] = Json::array();
+  return e;
+}
+
+Json document() {
+  Json d;
+  d["schema_version"] = 1;
+  d["tool"] = {{"version", "0.1.0"}, {"git_revision", "abc"}, {"build_type", "RelWithDebInfo"},
+               {"command_line", {"bnb-bench", "run", "configs/ci.json"}}};
+  d["machine"] = {{"cpu_model", "Test CPU @ 3 GHz"}, {"logical_cpus", 2}, {"threads", 2}, {"isa_variant", "avx2"}};
+  d["run"] = {{"name", "ci"},
+              {"seed", 7},
+              {"threads", 2},
+              {"params", {{{"name", "w"}, {"shape", {64, 64}}, {"dtype", "fp32"}, {"numel", 4096}}}},
+              {"workload", {{"kind", "gradients"}, {"steps", 20}, {"distribution", "normal"}, {"scale", 1.0}}},
+              {"reference", {{"mode", "drift"}}}};
+  d["entries"] = {entry("adam32", 32, 0.40), entry("adam8", 8, 0.30)};
+  d["exit_code"] = 0;
+  return d;
+}
+
+CompareVerdict compare(const Json& b, const Json& c, CompareOptions o = {}) { return compare_results(b, c, o); }
+
+const EntryVerdict& entry_of(const CompareVerdict& v, const std::string& label) {
+  for (const auto& e : v.entries) {
+    if (e.label == label) return e;
+  }
+  throw std::runtime_error("no entry " + label);
+}
+
+const MetricVerdict* metric_of(const EntryVerdict& e, const std::string& name) {
+  for (const auto& m : e.metrics) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+TEST(AppCompare, IdenticalRunsPass) {
+  const Json d = document();
+  const CompareVerdict v = compare(d, d);
+  EXPECT_EQ(compare_exit_code(v), 0);
+  EXPECT_TRUE(v.time_compared);
+  EXPECT_EQ(v.regressions, 0);
+  EXPECT_EQ(v.improvements, 0);
+  ASSERT_EQ(v.entries.size(), 2u);
+  for (const auto& e : v.entries) {
+    EXPECT_EQ(e.match, EntryMatch::matched);
+    EXPECT_EQ(e.time.status, MetricStatus::same);
+    EXPECT_FALSE(e.metrics.empty());
+    for (const auto& m : e.metrics) EXPECT_EQ(m.status, MetricStatus::same) << m.name;
+  }
+}
+
+TEST(AppCompare, ErrorGrowthBeyondToleranceIsAccuracyRegression) {
+  const Json b = document();
+  Json c = b;
+  // 1e-3 -> 1.00001e-3: a relative growth of 1e-5, ten times the default tolerance of 1e-6.
+  c["entries"][1]["error"]["param"]["rel_l2"] = 2e-3 * (1 + 1e-5);
+  const CompareVerdict v = compare(b, c);
+  EXPECT_EQ(compare_exit_code(v), 2);
+  const MetricVerdict* m = metric_of(entry_of(v, "adam8"), "error.param.rel_l2");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->status, MetricStatus::regressed);
+  EXPECT_EQ(entry_of(v, "adam32").bits, 0);
+}
+
+TEST(AppCompare, ErrorGrowthInsideToleranceAndStateErrorsAreCompared) {
+  const Json b = document();
+  Json c = b;
+  c["entries"][1]["error"]["param"]["rel_l2"] = 2e-3 * (1 + 1e-7);  // a tenth of the tolerance
+  EXPECT_EQ(compare_exit_code(compare(b, c)), 0);
+  c["entries"][0]["error"]["states"]["state2"]["max_abs"] = 1.0;
+  const CompareVerdict v = compare(b, c);
+  EXPECT_EQ(compare_exit_code(v), 2);
+  EXPECT_EQ(metric_of(entry_of(v, "adam32"), "error.states.state2.max_abs")->status, MetricStatus::regressed);
+}
+
+TEST(AppCompare, ErrorDecreaseIsAnImprovementNotAFailure) {
+  const Json b = document();
+  Json c = b;
+  c["entries"][1]["error"]["param"]["rel_l2"] = 1e-3;
+  const CompareVerdict v = compare(b, c);
+  EXPECT_EQ(compare_exit_code(v), 0);
+  EXPECT_EQ(v.improvements, 1);
+}
+
+TEST(AppCompare, AbsoluteErrorBoundFailsEvenWithoutGrowth) {
+  const Json d = document();
+  CompareOptions o;
+  o.thresholds.max_rel_l2 = 1e-3;  // adam8 records 2e-3
+  const CompareVerdict v = compare(d, d, o);
+  EXPECT_EQ(compare_exit_code(v), 2);
+  EXPECT_NE(entry_of(v, "adam8").bits & 2, 0);
+  EXPECT_EQ(entry_of(v, "adam32").bits, 0);
+}
+
+TEST(AppCompare, StateMemoryGrowthIsMemoryRegression) {
+  const Json b = document();
+  Json c = b;
+  c["entries"][1]["memory"]["state_bytes"] = b["entries"][1]["memory"]["state_bytes"].get<std::int64_t>() + 8;
+  c["entries"][1]["memory"]["state_bytes_per_param"] = 2.0078125 + 8.0 / 4096;
+  const CompareVerdict v = compare(b, c);
+  EXPECT_EQ(compare_exit_code(v), 4);
+  EXPECT_EQ(metric_of(entry_of(v, "adam8"), "memory.state_bytes_per_param")->status, MetricStatus::regressed);
+}
+
+TEST(AppCompare, PeakRssNoiseIsAbsorbedButLargeGrowthIsNot) {
+  const Json b = document();
+  Json c = b;
+  const double rss = 64 << 20;
+  c["entries"][0]["memory"]["peak_rss_bytes"] = static_cast<std::int64_t>(rss * 1.05);  // inside 10%
+  EXPECT_EQ(compare_exit_code(compare(b, c)), 0);
+  c["entries"][0]["memory"]["peak_rss_bytes"] = static_cast<std::int64_t>(rss * 1.5);
+  const CompareVerdict v = compare(b, c);
+  EXPECT_EQ(compare_exit_code(v), 4);
+  EXPECT_EQ(metric_of(entry_of(v, "adam32"), "memory.peak_rss_bytes")->status, MetricStatus::regressed);
+}
+
+TEST(AppCompare, NewNonFiniteValueIsBit8) {
+  const Json b = document();
+  Json c = b;
+  // results_json writes a NaN as null (JSON has no NaN).
+  c["entries"][1]["error"]["param"]["rel_l2"] = nullptr;
+  c["entries"][1]["nonfinite"]["params"] = 3;
+  const CompareVerdict v = compare(b, c);
+  EXPECT_EQ(compare_exit_code(v), 8);
+  const EntryVerdict& e = entry_of(v, "adam8");
+  EXPECT_EQ(metric_of(e, "error.param.rel_l2")->family, "nonfinite");
+  EXPECT_EQ(metric_of(e, "nonfinite.params")->status, MetricStatus::regressed);
+}
+
+TEST(AppCompare, NaNInParsedDocumentCountsAsNonFinite) {
+  const Json b = document();
+  Json c = b;
+  c["entries"][0]["error"]["param"]["max_abs"] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(compare_exit_code(compare(b, c)), 8);
+}
+
+TEST(AppCompare, SlowdownWellBeyondNoiseIsSpeedRegression) {
+  const Json b = document();
+  Json c = b;
+  c["entries"][0] = entry("adam32", 32, 0.40 * 1.30);  // +30%, samples spread +-2%
+  const CompareVerdict v = compare(b, c);
+  EXPECT_EQ(compare_exit_code(v), 1);
+  const TimeVerdict& t = entry_of(v, "adam32").time;
+  EXPECT_EQ(t.status, MetricStatus::slower);
+  EXPECT_LT(t.p_value, 0.01);
+  EXPECT_NEAR(t.ratio, 1.30, 1e-9);
+}
+
+TEST(AppCompare, SpeedupIsReportedNotFailed) {
+  const Json b = document();
+  Json c = b;
+  c["entries"][1] = entry("adam8", 8, 0.30 * 0.7);
+  const CompareVerdict v = compare(b, c);
+  EXPECT_EQ(compare_exit_code(v), 0);
+  EXPECT_EQ(entry_of(v, "adam8").time.status, MetricStatus::faster);
+}
+
+TEST(AppCompare, DifferenceInsideTheNoiseIsNotARegression) {
+  const Json b = document();
+  Json c = b;
+  // +3% median: below the 5% minimum effect.
+  c["entries"][0] = entry("adam32", 32, 0.40 * 1.03);
+  // +20% median but samples spread +-60%: a rank test over 5 vs 5 cannot tell.
+  Json b2 = b;
+  b2["entries"][1] = entry("adam8", 8, 0.30, 0.6, 5);
+  c["entries"][1] = entry("adam8", 8, 0.30 * 1.2, 0.6, 5);
+  const CompareVerdict v = compare(b2, c);
+  EXPECT_EQ(compare_exit_code(v), 0);
+  EXPECT_EQ(entry_of(v, "adam32").time.status, MetricStatus::same);
+  EXPECT_EQ(entry_of(v, "adam8").time.status, MetricStatus::ambiguous);
+}
+
+TEST(AppCompare, MismatchedMachineContextsSkipTimeAndSaySo) {
+  const Json b = document();
+  Json c = b;
+  c["machine"]["cpu_model"] = "Other CPU";
+  c["machine"]["threads"] = 1;
+  c["entries"][0] = entry("adam32", 32, 0.40 * 2);  // would be slower
+  const CompareVerdict v = compare(b, c);
+  EXPECT_FALSE(v.time_compared);
+  EXPECT_EQ(compare_exit_code(v), 0);
+  ASSERT_EQ(v.context_differences.size(), 2u);
+  EXPECT_NE(v.time_note.find("machine.cpu_model"), std::string::npos);
+  EXPECT_NE(v.time_note.find("machine.threads"), std::string::npos);
+  EXPECT_EQ(entry_of(v, "adam32").time.status, MetricStatus::not_compared);
+  EXPECT_NE(render_compare_table(v).find("time not compared"), std::string::npos);
+
+  CompareOptions forced;
+  forced.force_time = true;
+  const CompareVerdict f = compare(b, c, forced);
+  EXPECT_TRUE(f.time_compared);
+  EXPECT_EQ(compare_exit_code(f), 1);
+}
+
+TEST(AppCompare, BuildTypeIsPartOfTheMachineContext) {
+  const Json b = document();
+  Json c = b;
+  c["tool"]["build_type"] = "Debug";
+  const CompareVerdict v = compare(b, c);
+  EXPECT_FALSE(v.time_compared);
+  ASSERT_EQ(v.context_differences.size(), 1u);
+  EXPECT_EQ(v.context_differences[0].field, "tool.build_type");
+}
+
+TEST(AppCompare, MetricsSelectionExcludesTime) {
+  const Json b = document();
+  Json c = b;
+  c["entries"][0] = entry("adam32", 32, 0.40 * 2);
+  CompareOptions o;
+  o.metrics = parse_compare_metrics("accuracy,memory,nonfinite");
+  const CompareVerdict v = compare(b, c, o);
+  EXPECT_FALSE(v.time_compared);
+  EXPECT_EQ(compare_exit_code(v), 0);
+  EXPECT_THROW(parse_compare_metrics("accuracy,sped"), ConfigError);
+}
+
+TEST(AppCompare, UnmatchedLabelsAreReported) {
+  const Json b = document();
+  Json c = b;
+  c["entries"][1]["label"] = "adam8_renamed";
+  const CompareVerdict v = compare(b, c);
+  EXPECT_EQ(compare_exit_code(v), 0);
+  EXPECT_EQ(v.unmatched, 2);
+  EXPECT_EQ(entry_of(v, "adam8").match, EntryMatch::only_in_baseline);
+  EXPECT_EQ(entry_of(v, "adam8_renamed").match, EntryMatch::only_in_candidate);
+  const std::string md = render_compare_markdown(v);
+  EXPECT_NE(md.find("`adam8`: only in baseline"), std::string::npos) << md;
+}
+
+TEST(AppCompare, ConfigurationMismatchIsReportedNotCompared) {
+  const Json b = document();
+  Json c = b;
+  c["entries"][1]["state_bits"] = 32;
+  c["entries"][1]["error"]["param"]["rel_l2"] = 1.0;  // would be an accuracy regression
+  c["entries"][0]["effective_config"]["w"]["args"]["lr"] = 1e-2;
+  const CompareVerdict v = compare(b, c);
+  EXPECT_EQ(compare_exit_code(v), 0);
+  EXPECT_EQ(v.mismatched, 2);
+  const EntryVerdict& e = entry_of(v, "adam8");
+  EXPECT_EQ(e.match, EntryMatch::config_mismatch);
+  ASSERT_FALSE(e.mismatches.empty());
+  EXPECT_EQ(e.mismatches[0], "state_bits: 8 vs 32");
+  EXPECT_NE(entry_of(v, "adam32").mismatches[0].find("/w/args/lr"), std::string::npos);
+
+  Json seeded = b;
+  seeded["run"]["seed"] = 8;
+  EXPECT_EQ(compare(b, seeded).mismatched, 2);
+  Json bigger = b;
+  bigger["run"]["params"][0]["numel"] = 8192;
+  EXPECT_EQ(compare(b, bigger).mismatched, 2);
+}
+
+TEST(AppCompare, ReportModeExitsZeroWithTheSameVerdict) {
+  const Json b = document();
+  Json c = b;
+  c["entries"][0] = entry("adam32", 32, 0.40 * 1.5);
+  c["entries"][1]["memory"]["state_bytes_per_param"] = 4.0;
+  CompareOptions gate, report;
+  report.mode = CompareMode::report;
+  const CompareVerdict g = compare(b, c, gate);
+  const CompareVerdict r = compare(b, c, report);
+  EXPECT_EQ(compare_exit_code(g), 5);
+  EXPECT_EQ(compare_exit_code(r), 0);
+  EXPECT_EQ(r.bits, g.bits);
+  Json gj = compare_json(g), rj = compare_json(r);
+  EXPECT_EQ(gj["entries"], rj["entries"]);
+  EXPECT_EQ(rj["exit_code"], 0);
+  EXPECT_EQ(gj["exit_code"], 5);
+}
+
+TEST(AppCompare, RenderingsNameTheRegression) {
+  const Json b = document();
+  Json c = b;
+  c["entries"][1]["error"]["param"]["rel_l2"] = 3e-3;
+  const CompareVerdict v = compare(b, c);
+  const std::string table = render_compare_table(v);
+  EXPECT_NE(table.find("REGRESSED (accuracy)"), std::string::npos) << table;
+  EXPECT_NE(table.find("error.param.rel_l2"), std::string::npos) << table;
+  const std::string md = render_compare_markdown(v);
+  EXPECT_NE(md.find("| `adam8` |"), std::string::npos) << md;
+  EXPECT_NE(md.find(":x:"), std::string::npos) << md;
+  const Json j = Json::parse(render_compare(v, CompareFormat::json));
+  EXPECT_EQ(j["bits"], 2);
+  EXPECT_EQ(j["failed"], "accuracy");
+  EXPECT_EQ(j["entries"][1]["families"]["accuracy"], "regressed");
+}
+
+TEST(AppCompare, MalformedDocumentsAreDataErrors) {
+  Json d = document();
+  EXPECT_THROW(validate_results(Json::array(), "x"), DataError);
+  Json no_version = d;
+  no_version.erase("schema_version");
+  EXPECT_THROW(validate_results(no_version, "x"), DataError);
+  Json future = d;
+  future["schema_version"] = 2;
+  EXPECT_THROW(validate_results(future, "x"), DataError);
+  Json dup = d;
+  dup["entries"][1]["label"] = "adam32";
+  EXPECT_THROW(validate_results(dup, "x"), DataError);
+  Json wrong_type = d;
+  wrong_type["entries"][0]["memory"]["state_bytes"] = "many";
+  try {
+    compare(d, wrong_type);
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("entries[0].memory.state_bytes"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(load_results("/nonexistent/results.json"), IoError);
+}
+
+// The exact null distribution against values worked out by hand, and the normal approximation
+// against the exact one where both apply.
+TEST(AppCompare, MannWhitneyPValues) {
+  // Complete separation of 5 vs 5: P(U = 0) = 1 / C(10,5) = 1/252, two-sided 2/252.
+  EXPECT_NEAR(mann_whitney_p({1, 2, 3, 4, 5}, {6, 7, 8, 9, 10}), 2.0 / 252, 1e-12);
+  EXPECT_NEAR(mann_whitney_p({6, 7, 8, 9, 10}, {1, 2, 3, 4, 5}), 2.0 / 252, 1e-12);
+  // 3 vs 3 can never reach 0.1: P(U = 0) = 1/20.
+  EXPECT_NEAR(mann_whitney_p({1, 2, 3}, {4, 5, 6}), 0.1, 1e-12);
+  // Perfect interleaving is the centre of the distribution.
+  EXPECT_GT(mann_whitney_p({1, 3, 5, 7}, {2, 4, 6, 8}), 0.5);
+  EXPECT_DOUBLE_EQ(mann_whitney_p({1, 1, 1}, {1, 1, 1}), 1.0);
+  // 40 vs 40 (normal approximation) separated completely: far below any alpha.
+  std::vector<double> a, b;
+  for (int i = 0; i < 40; ++i) {
+    a.push_back(i);
+    b.push_back(100 + i);
+  }
+  EXPECT_LT(mann_whitney_p(a, b), 1e-10);
+  // Ties (normal approximation with tie correction): half shared, the rest separated.
+  EXPECT_LT(mann_whitney_p({1, 1, 2, 2, 3, 3, 4, 4}, {4, 4, 5, 5, 6, 6, 7, 7}), 0.01);
+}
+
+}  // namespace
+}  // namespace bnb::app
