@@ -3,6 +3,8 @@
 // picks one at run time. All variants compute bit-identical results (no FMA contraction, IEEE
 // sqrt and division everywhere).
 #include <array>
+#include <cstring>
+#include <optional>
 #include <tuple>
 #include <utility>
 
@@ -63,7 +65,23 @@ double sum_squares(DType dtype, const void* data, std::size_t n, int threads) {
 }
 
 void encode_block(const QuantTable& t, const float* x, std::size_t len, float scale, std::uint8_t* out) {
-  cpu_detail::encode_run(cpu_detail::Encoder(t), t, x, len, scale, out);
+  // The quantizer calls this once per block: keep the prepared encoder of the last table per
+  // thread. The key is the table's content (a checkpoint may rebuild a table at the same address).
+  struct Cached {
+    QuantTable table{};
+    std::optional<cpu_detail::Encoder> encoder;
+  };
+  static thread_local Cached cached;
+  const bool same = cached.encoder && cached.table.is_signed == t.is_signed &&
+                    cached.table.zero_code == t.zero_code &&
+                    std::memcmp(cached.table.values, t.values, sizeof t.values) == 0 &&
+                    std::memcmp(cached.table.upper, t.upper, sizeof t.upper) == 0;
+  if (!same) {
+    cached.encoder.reset();
+    cached.table = t;
+    cached.encoder.emplace(cached.table);
+  }
+  cpu_detail::encode_run(*cached.encoder, t, x, len, scale, out);
 }
 
 void decode_block(const QuantTable& t, const std::uint8_t* codes, std::size_t len, float scale, float* out) {

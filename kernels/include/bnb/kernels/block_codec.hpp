@@ -19,12 +19,12 @@ namespace bnb::kernels {
 inline float abs_max(const float* x, std::size_t len) {
   constexpr std::size_t kLanes = 16;
   float lane[kLanes] = {};
-  std::size_t i = 0;
-  for (; i + kLanes <= len; i += kLanes) {
+  const std::size_t full = len / kLanes * kLanes;
+  for (std::size_t i = 0; i < full; i += kLanes) {
     for (std::size_t l = 0; l < kLanes; ++l) lane[l] = std::max(lane[l], std::fabs(x[i + l]));
   }
   float m = 0.0f;
-  for (; i < len; ++i) m = std::max(m, std::fabs(x[i]));
+  for (std::size_t i = full; i < len; ++i) m = std::max(m, std::fabs(x[i]));
   for (std::size_t l = 0; l < kLanes; ++l) m = std::max(m, lane[l]);
   return m;
 }
