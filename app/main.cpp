@@ -14,6 +14,7 @@
 #include "bnb/build_info.hpp"
 #include "bnb/errors.hpp"
 #include "commands.hpp"
+#include "compare_command.hpp"
 #include "exit_codes.hpp"
 
 namespace {
@@ -64,6 +65,9 @@ int main(int argc, char** argv) {
   validate->add_option("config", validate_config, "Config file")->required();
   validate->footer("Exit codes: 0 valid; 64 configuration error; 65 bad trace data; 74 unreadable file.");
 
+  bnb::app::CompareCommand compare_cmd;
+  auto* compare = bnb::app::add_compare_command(app, compare_cmd);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -75,6 +79,7 @@ int main(int argc, char** argv) {
     if (run->parsed()) return bnb::app::run_command(run_cmd);
     if (list->parsed()) return bnb::app::list_command(list_json);
     if (validate->parsed()) return bnb::app::validate_command(validate_config);
+    if (compare->parsed()) return bnb::app::compare_command(compare_cmd);
   } catch (const bnb::ConfigError& e) {
     std::fprintf(stderr, "bnb-bench: error: %s\n", e.what());
     return bnb::app::kUsage;
