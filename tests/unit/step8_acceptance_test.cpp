@@ -47,7 +47,7 @@ struct Worst {
 Worst accept(const AlgoCase& c, DType d, std::size_t rows, std::size_t cols, bnb::StateFormat expected_format,
              int steps) {
   const std::size_t n = rows * cols;
-  Run run(c, d, n);
+  Run8 run(c, d, n);
   Normal rng(0x5eed0000u + static_cast<std::uint64_t>(c.algo) * 131u + static_cast<std::uint64_t>(d) * 7u + cols);
   run.set_param(rng.draw(n, kParamSigma));
   bnb_ref::RefOptimizer ref(ref_algo(c.algo), ref_hyper(run.config().hyper), n, ref_storage(d));

@@ -22,7 +22,7 @@ void expect_fused_equals_unfused(const AlgoCase& c, DType d, std::size_t n, bnb:
                                  bnb::StateFormat format) {
   SCOPED_TRACE(c.name + " " + dtype_label(d) + " n=" + std::to_string(n) + " block=" +
                std::to_string(options.block_size) + (format == bnb::StateFormat::tensorwise8 ? " tensor-wise" : ""));
-  Run run(c, d, n, options);
+  Run8 run(c, d, n, options);
   Normal rng(0xf05edu + static_cast<std::uint64_t>(c.algo) * 17u + static_cast<std::uint64_t>(d));
   run.set_param(rng.draw(n, 0.1));
   run.optimizer().initialize_state(0);

@@ -196,9 +196,9 @@ class Tensor {
 };
 
 /// One parameter tensor "w" optimized by the library.
-class Run {
+class Run8 {
  public:
-  Run(const AlgoCase& c, DType d, std::size_t n, bnb::OptimizerOptions options = {})
+  Run8(const AlgoCase& c, DType d, std::size_t n, bnb::OptimizerOptions options = {})
       : algo_(c.algo),
         dtype_(d),
         opt_(c.name, c.args, {{"w", d, n}}, overrides_of(c), options),
@@ -247,7 +247,9 @@ struct Snapshot {
   std::array<std::vector<float>, bnb::kMaxStateRows> absmax;
 };
 
-inline Snapshot snapshot(Run& run) {
+/// (Allocates the state first if the run has not stepped yet: the format is decided then.)
+inline Snapshot snapshot(Run8& run) {
+  run.optimizer().initialize_state(0);
   Snapshot s;
   s.param = run.param();
   bnb::ParamState& st = run.state();
