@@ -25,7 +25,8 @@ match (or with --force-time). Accuracy: an error field that grows by more than
 max(--error-rel-tol x baseline, --error-abs-tol). Memory: any growth of state bytes; peak RSS
 growth beyond max(--rss-rel-tol x baseline, --rss-abs-tol bytes). Non-finite: any new NaN/Inf.
 Exit codes (gate mode): 0 no regression; 1-15 bit mask (1 speed, 2 accuracy, 4 memory,
-8 non-finite); 64 usage error; 65 malformed results file; 74 unreadable file. --mode report
+8 non-finite); 64 usage error; 65 malformed results file (or, with --require-match,
+entries that do not correspond); 74 unreadable file. --mode report
 always exits 0. The rules are documented in docs/compare.md.)";
 
 CompareFormat parse_format(const std::string& f) {
@@ -54,6 +55,8 @@ CLI::App* add_compare_command(CLI::App& app, CompareCommand& cmd) {
   c->add_option("--metrics", cmd.metrics,
                 "Metric families to compare: comma-separated time, accuracy, memory, nonfinite (default all)");
   c->add_flag("--force-time", cmd.force_time, "Compare time even when the machine contexts differ");
+  c->add_flag("--require-match", cmd.require_match,
+              "Exit 65 when an entry is missing from either file or configured differently (gate mode)");
   c->add_option("-o,--output", cmd.output, "Also write the verdict to FILE atomically (format from the extension: "
                                            ".json, .md, otherwise table; or --output-format)");
   c->add_option("--output-format", cmd.output_format, "Format of --output: table, json, markdown")
@@ -102,6 +105,11 @@ int compare_command(const CompareCommand& cmd) {
   if (!cmd.output.empty()) {
     const CompareFormat f = cmd.output_format.empty() ? format_from_extension(cmd.output) : parse_format(cmd.output_format);
     write_file_atomic(cmd.output, render_compare(verdict, f));
+  }
+  if (cmd.require_match && options.mode == CompareMode::gate && (verdict.unmatched || verdict.mismatched)) {
+    throw DataError(fmt::format("--require-match: {} entries unmatched and {} configured differently between {} and "
+                                "{}; update the baseline (scripts/update-baseline.sh) if the change is intended",
+                                verdict.unmatched, verdict.mismatched, cmd.baseline, cmd.candidate));
   }
   return compare_exit_code(verdict);
 }

@@ -20,6 +20,7 @@ struct CompareCommand {
   std::string output;  // also write the verdict here (format from --output-format, else the extension)
   std::string output_format;
   bool force_time = false;
+  bool require_match = false;  // entries missing on either side or configured differently: exit 65
   CompareThresholds thresholds;
   std::optional<double> max_rel_l2;
 };
