@@ -1,5 +1,6 @@
 #include "bnb_ref/ref_optimizer.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -59,25 +60,36 @@ void RefOptimizer::set_step(std::int64_t completed) {
 }
 
 void RefOptimizer::step(std::span<const float> grad) {
-  std::vector<double> g(grad.size());
-  for (std::size_t i = 0; i < grad.size(); ++i) g[i] = static_cast<double>(grad[i]);
-  step(std::span<const double>(g));
+  check_gradient_size(grad.size());
+  for (std::size_t i = 0; i < grad.size(); ++i) grad_[i] = static_cast<double>(grad[i]);
+  run_step();
 }
 
 void RefOptimizer::step(std::span<const double> grad) {
-  if (grad.size() != size()) {
-    throw std::invalid_argument("bnb_ref::RefOptimizer: gradient has " + std::to_string(grad.size()) +
-                                " values, expected " + std::to_string(size()));
+  check_gradient_size(grad.size());
+  std::copy(grad.begin(), grad.end(), grad_.begin());
+  run_step();
+}
+
+void RefOptimizer::check_gradient_size(std::size_t n) const {
+  if (n != size()) {
+    throw std::invalid_argument("bnb_ref::RefOptimizer: gradient has " + std::to_string(n) + " values, expected " +
+                                std::to_string(size()));
   }
+}
+
+void RefOptimizer::run_step() {
   tensor_.t += 1;
 
   // SPEC.md §6.1 then §3: every gradient element is first multiplied by gnorm_scale.
   double sum_sq = 0;
   if (clip_.active()) {
-    for (double v : grad) sum_sq += v * v;
+    for (double v : grad_) sum_sq += v * v;
   }
   last_gnorm_scale_ = clip_.record(tensor_.t, sum_sq);
-  for (std::size_t i = 0; i < grad.size(); ++i) grad_[i] = grad[i] * last_gnorm_scale_;
+  if (last_gnorm_scale_ != 1.0) {
+    for (double& v : grad_) v *= last_gnorm_scale_;
+  }
 
   last_clip_ = ClipOutcome{};
   switch (algo_) {

@@ -86,11 +86,14 @@ class RefOptimizer {
   double last_gnorm_scale() const { return last_gnorm_scale_; }
 
  private:
+  void check_gradient_size(std::size_t n) const;
+  void run_step();  // grad_ holds the unscaled gradient
+
   Algo algo_;
   RefHyper hyper_;
   RefTensor tensor_;
   RefPercentileClip clip_;
-  std::vector<double> grad_;  // scaled gradient of the current step
+  std::vector<double> grad_;  // the current step's gradient, scaled by gnorm_scale in run_step
   ClipOutcome last_clip_;
   double last_gnorm_scale_ = 1;
 };
