@@ -147,6 +147,46 @@ void update_run(const StepConstants& c, const float* g, float* p, float (*st)[kM
   return update_loop<A, T, kGuard, false, false>(c, g, p, st, len, scale);
 }
 
+/// The fp32-state step of one block straight on the tensor's arrays (no staging buffers: the
+/// loop is memory-bound, extra L1 copies would show). Same operations in the same order as the
+/// staged path: g = load(g) * gnorm_scale, the update, store(p).
+template <class A, class T, bool kSkipZeros, bool kDecay>
+std::uint64_t fp32_state_loop(StepConstants c, const T* __restrict grad, T* __restrict param,
+                              float* __restrict const* rows, std::size_t len, float gnorm_scale, float scale) {
+  c.skip_zeros = kSkipZeros;
+  c.has_weight_decay = kDecay;
+  float* __restrict s0 = rows[0];
+  float* __restrict s1 = rows[A::kRows > 1 ? 1 : 0];
+  float* __restrict s2 = rows[A::kRows > 2 ? 2 : 0];
+  std::uint64_t bad = 0;
+  for (std::size_t i = 0; i < len; ++i) {
+    const float g = Storage<T>::load(grad[i]) * gnorm_scale;
+    float p = Storage<T>::load(param[i]);
+    float s[A::kRows];
+    s[0] = s0[i];
+    if constexpr (A::kRows > 1) s[1] = s1[i];
+    if constexpr (A::kRows > 2) s[2] = s2[i];
+    bad += is_finite(g) ? 0u : 1u;
+    update_element<A, T, false>(c, g, p, s, scale);
+    param[i] = Storage<T>::store(p);
+    s0[i] = s[0];
+    if constexpr (A::kRows > 1) s1[i] = s[1];
+    if constexpr (A::kRows > 2) s2[i] = s[2];
+  }
+  return bad;
+}
+
+template <class A, class T>
+std::uint64_t fp32_state_block(const StepConstants& c, const T* grad, T* param, float* const* rows, std::size_t len,
+                               float gnorm_scale, float scale) {
+  if (c.skip_zeros) {
+    if (c.has_weight_decay) return fp32_state_loop<A, T, true, true>(c, grad, param, rows, len, gnorm_scale, scale);
+    return fp32_state_loop<A, T, true, false>(c, grad, param, rows, len, gnorm_scale, scale);
+  }
+  if (c.has_weight_decay) return fp32_state_loop<A, T, false, true>(c, grad, param, rows, len, gnorm_scale, scale);
+  return fp32_state_loop<A, T, false, false>(c, grad, param, rows, len, gnorm_scale, scale);
+}
+
 template <class A, class T, StateFormat F>
 PrePass pre_pass(const StepRequest& r, bool want_norms) {
   constexpr bool kGuard = F != StateFormat::fp32;
@@ -218,7 +258,7 @@ void tensor_step(const StepRequest& r, StepReport& report) {
   }
   report.update_scale = scale;
 
-  const std::size_t block = F == StateFormat::blockwise8 ? r.state.block_size : kReductionBlock;
+  const std::size_t block = F == StateFormat::blockwise8 ? r.state.block_size : F == StateFormat::fp32 ? kMaxBlock : kReductionBlock;
   const std::size_t blocks = block_count(n, block);
   T* param = static_cast<T*>(r.param);
   const T* grad = static_cast<const T*>(r.grad);
@@ -235,6 +275,12 @@ void tensor_step(const StepRequest& r, StepReport& report) {
   for (std::size_t b = 0; b < blocks; ++b) {
     const std::size_t begin = b * block;
     const std::size_t len = std::min(block, n - begin);
+    if constexpr (F == StateFormat::fp32) {
+      float* rows[A::kRows];
+      for (int k = 0; k < A::kRows; ++k) rows[k] = r.state.values[k] + begin;
+      nonfinite += fp32_state_block<A, T>(c, grad + begin, param + begin, rows, len, r.gnorm_scale, scale);
+      continue;
+    }
     float g[kMaxBlock], p[kMaxBlock], st[A::kRows][kMaxBlock];
     load_values(grad + begin, g, len, r.gnorm_scale);
     load_values(param + begin, p, len);
