@@ -454,6 +454,10 @@ std::vector<ParamSpec> param_specs(const Config& c) {
 }
 
 void check_optimizers(const Config& c) {
+  if (c.device == Device::cuda) {
+    // The run loop keeps parameters, gradients and states in host memory.
+    fail("device", "\"cuda\" is not supported by bnb-bench run yet: it runs CPU tensors only (use \"cpu\")");
+  }
   std::vector<std::string> names;
   for (const auto& p : c.params) names.push_back(p.name);
   auto check_pattern = [&](const std::string& pattern, const std::string& path) {

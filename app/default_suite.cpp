@@ -2,7 +2,7 @@
 
 namespace bnb::app {
 
-// 0.5M elements in a 2-D weight (8-bit state) and a 512-element bias (below min_8bit_size, so
+// 262144 elements in a 2-D weight (8-bit state) and a 512-element bias (below min_8bit_size, so
 // 32-bit in every entry), 20 steps of N(0, 0.01^2) gradients: a few seconds per entry pair on a
 // 2-core machine, the whole suite well under a minute. SGD and LARS need lr and momentum.
 std::string_view default_suite_json() {
@@ -14,7 +14,7 @@ std::string_view default_suite_json() {
     {
       "name": "w",
       "shape": [
-        1024,
+        512,
         512
       ],
       "dtype": "fp32",

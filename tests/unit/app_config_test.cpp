@@ -1,0 +1,131 @@
+// The CLI's building blocks: config parsing (paths in messages, defaults, overrides), glob
+// patterns, suggestions, counter-based random streams (independent of the thread count),
+// objective gradients (against central finite differences) and timing statistics.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "bnb/errors.hpp"
+#include "config.hpp"
+#include "glob.hpp"
+#include "suggest.hpp"
+#include "timing.hpp"
+#include "workload.hpp"
+
+namespace {
+
+using bnb::ConfigError;
+using namespace bnb::app;
+
+std::string minimal(const std::string& extra_top = "", const std::string& optimizer = R"({"name": "Adam8bit"})",
+                    const std::string& workload = R"({"kind": "gradients", "steps": 3})") {
+  return R"({"schema": 1, "params": [{"name": "w", "shape": [4, 8]}, {"name": "emb", "shape": [16]}],
+             "workload": )" + workload + R"(, "optimizers": [)" + optimizer + "]" + extra_top + "}";
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    Config c = parse_config(text, "test.json", ".");
+    check_optimizers(c);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(AppConfig, ParsesDefaultsAndShapes) {
+  const Config c = parse_config(minimal(), "test.json", ".");
+  ASSERT_EQ(c.params.size(), 2u);
+  EXPECT_EQ(c.params[0].numel, 32u);
+  EXPECT_EQ(c.params[0].dtype, bnb::DType::f32);
+  EXPECT_EQ(c.optimizers[0].label, "Adam8bit");  // the label defaults to the name
+  EXPECT_EQ(c.reference, ReferenceMode::drift);
+  EXPECT_EQ(c.workload.steps, 3);
+  EXPECT_EQ(c.name, "test");
+}
+
+TEST(AppConfig, ErrorsNameTheJsonPath) {
+  EXPECT_EQ(error_of(minimal("", R"({"name": "Adam", "betas": [0.9, 0.99, 0.999]})")),
+            "optimizers[0].betas: expected 2 numbers, got 3");
+  EXPECT_NE(error_of(minimal(R"(, "sed": 1)")).find("sed: unknown key (did you mean \"seed\"?)"), std::string::npos);
+  EXPECT_NE(error_of(minimal("", R"({"name": "Adam", "overrides": [{"params": "bias*", "lr": 0.1}]})"))
+                .find("optimizers[0].overrides[0].params: pattern \"bias*\" matches no parameter"),
+            std::string::npos);
+  EXPECT_NE(error_of(minimal("", R"({"name": "Lion8bti"})")).find("did you mean \"Lion8bit\""), std::string::npos);
+  EXPECT_NE(error_of(minimal("", R"({"name": "Adam"})", R"({"kind": "quadratic", "steps": 2, "trace": "x"})"))
+                .find("workload.trace: only allowed with kind \"replay\""),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"schema": 1, "params": [)").find("invalid JSON at line 1"), std::string::npos);
+}
+
+TEST(AppConfig, OverridesMatchByGlob) {
+  const Config c = parse_config(minimal("", R"({"name": "Adam8bit", "overrides": [{"params": ["e*"], "optim_bits": 32}]})"),
+                                "t.json", ".");
+  ASSERT_EQ(c.optimizers[0].overrides.size(), 1u);
+  EXPECT_EQ(c.optimizers[0].overrides[0].pattern, "e*");
+  EXPECT_NO_THROW(check_optimizers(c));
+}
+
+TEST(AppGlob, Patterns) {
+  EXPECT_TRUE(glob_match("layer.*.weight", "layer.3.weight"));
+  EXPECT_TRUE(glob_match("emb", "emb"));
+  EXPECT_FALSE(glob_match("emb", "embedding"));
+  EXPECT_TRUE(glob_match("w[0-9]", "w7"));
+  EXPECT_FALSE(glob_match("w[!0-9]", "w7"));
+  EXPECT_TRUE(glob_match("?a*", "xabc"));
+}
+
+TEST(AppSuggest, NearestWithinReason) {
+  EXPECT_EQ(nearest("optimzers", {"optimizers", "params"}), "optimizers");
+  EXPECT_EQ(nearest("zzzzzzzz", {"optimizers", "params"}), "");
+}
+
+TEST(AppWorkload, GradientStreamIsIndependentOfThreads) {
+  const std::string text = minimal("", R"({"name": "Adam"})",
+                                   R"({"kind": "gradients", "steps": 2, "distribution": "heavy_tailed"})");
+  Config one = parse_config(text, "t.json", ".");
+  one.threads = 1;
+  Config two = one;
+  two.threads = 2;
+  TensorBuffer g1(bnb::DType::f32, 32), g2(bnb::DType::f32, 32);
+  Workload(one, nullptr).gradient(0, 1, TensorBuffer{}, g1);
+  Workload(two, nullptr).gradient(0, 1, TensorBuffer{}, g2);
+  for (std::size_t j = 0; j < 32; ++j) EXPECT_EQ(g1.get(j), g2.get(j)) << j;
+  TensorBuffer g3(bnb::DType::f32, 32);
+  Workload(one, nullptr).gradient(0, 0, TensorBuffer{}, g3);  // another step: other values
+  EXPECT_NE(g1.get(0), g3.get(0));
+}
+
+// The objectives' gradients are the derivative of their loss (sum form: loss * n).
+TEST(AppWorkload, ObjectiveGradientsMatchFiniteDifferences) {
+  for (const char* kind : {"quadratic", "rosenbrock", "least_squares"}) {
+    const Config c = parse_config(
+        minimal("", R"({"name": "Adam"})", std::string(R"({"kind": ")") + kind + R"(", "steps": 2})"), "t.json", ".");
+    const Workload w(c, nullptr);
+    std::vector<double> x(32);
+    for (std::size_t j = 0; j < x.size(); ++j) x[j] = 0.3 * std::sin(static_cast<double>(j));
+    std::vector<double> g;
+    w.gradient(0, 0, x, g);
+    const double h = 1e-6;
+    for (std::size_t j = 0; j < x.size(); j += 5) {
+      auto xp = x, xm = x;
+      xp[j] += h;
+      xm[j] -= h;
+      const double numeric = (w.loss(0, xp) - w.loss(0, xm)) * static_cast<double>(x.size()) / (2 * h);
+      // Central differences of smooth functions at h = 1e-6: error ~ h^2 * f''' plus rounding.
+      EXPECT_NEAR(g[j], numeric, 1e-5 * (1 + std::fabs(numeric))) << kind << " element " << j;
+    }
+  }
+}
+
+TEST(AppTiming, QuantilesAndSummary) {
+  const TimeStats t = summarize({4, 1, 3, 2, 5}, 1, false);
+  EXPECT_DOUBLE_EQ(t.median, 3);
+  EXPECT_DOUBLE_EQ(t.min, 1);
+  EXPECT_DOUBLE_EQ(t.max, 5);
+  EXPECT_DOUBLE_EQ(t.iqr, 2);  // q75 = 4, q25 = 2
+  EXPECT_EQ(t.samples.size(), 5u);
+}
+
+}  // namespace
