@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 
+#include "bnb_ref/ademamix_schedule.hpp"
 #include "bnb_ref/storage_rounding.hpp"
 
 namespace bnb_ref::detail {
@@ -64,19 +65,6 @@ ClipOutcome adam_step(RefTensor& t, const RefHyper& h, const std::vector<double>
     if (h.weight_decay > 0) t.p[i] = round_to_storage(t.p[i] * (1.0 - h.lr * h.weight_decay), t.storage);
   }
   return out;
-}
-
-double ademamix_alpha(const RefHyper& h, double t) {
-  if (h.t_alpha == 0) return h.alpha;
-  return std::min(t * h.alpha / h.t_alpha, h.alpha);
-}
-
-double ademamix_beta3(const RefHyper& h, double t) {
-  if (h.t_beta3 == 0) return h.beta3;
-  const double ln1 = std::log(h.beta1);
-  const double ln3 = std::log(h.beta3);
-  const double frac = t / h.t_beta3;
-  return std::min(std::exp(ln1 * ln3 / ((1.0 - frac) * ln3 + frac * ln1)), h.beta3);
 }
 
 void ademamix_step(RefTensor& t, const RefHyper& h, const std::vector<double>& g) {
@@ -189,6 +177,10 @@ ClipOutcome pytorch_lars_step(RefTensor& t, const RefHyper& h, const std::vector
     const double d = g[i] + h.weight_decay * t.p[i];
     if (h.skip_zeros && d == 0.0) {
       skipped[i] = true;
+      continue;
+    }
+    if (momentum == 0) {  // PyTorch SGD: no buffer without momentum (SPEC.md is silent here)
+      update[i] = d;
       continue;
     }
     buf[i] = t.t == 1 ? d : momentum * buf[i] + (1.0 - h.dampening) * d;

@@ -24,8 +24,4 @@ void lion_step(RefTensor& t, const RefHyper& h, const std::vector<double>& g);
 /// §4.8 PytorchLARS, the plain form (nesterov, dampening).
 ClipOutcome pytorch_lars_step(RefTensor& t, const RefHyper& h, const std::vector<double>& g);
 
-/// ademamix schedulers (§4.2), exposed for tests.
-double ademamix_alpha(const RefHyper& h, double t);
-double ademamix_beta3(const RefHyper& h, double t);
-
 }  // namespace bnb_ref::detail

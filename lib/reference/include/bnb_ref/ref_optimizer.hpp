@@ -19,7 +19,8 @@
 //   - an element skipped by skip_zeros contributes 0 to U but its parameter still counts in P;
 //   - lars/rmsprop clip with limit max_unorm·P + eps, lamb and pytorch_lars with max_unorm·P;
 //   - max_unorm has no effect on adam, ademamix, momentum, adagrad, lion (SPEC.md §4.8);
-//   - pytorch_lars honours skip_zeros like momentum (the zero test on d = g + wd·p).
+//   - pytorch_lars honours skip_zeros like momentum (the zero test on d = g + wd·p);
+//   - pytorch_lars with momentum 0 steps with d and keeps no buffer (PyTorch SGD).
 #include <array>
 #include <cstddef>
 #include <cstdint>
