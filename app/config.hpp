@@ -11,6 +11,7 @@
 #include "bnb/arguments.hpp"
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/optimizer.hpp"
+#include "gates.hpp"
 
 namespace bnb::app {
 
@@ -89,6 +90,7 @@ struct GatesConfig {
   std::optional<double> max_rel_l2;
   std::optional<double> max_state_bytes_per_param;
   bool allow_nonfinite = true;
+  ExtraGates extra;  // per-label and relative speed gates (gates.hpp)
 };
 
 struct Config {

@@ -440,6 +440,7 @@ void apply_gates(const Config& c, RunResult& r) {
     e.gate_failures = bits;
     r.exit_bits |= bits;
   }
+  apply_extra_gates(g.extra, r);
 }
 
 }  // namespace bnb::app
