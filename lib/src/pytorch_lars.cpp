@@ -13,10 +13,17 @@ float pytorch_lars_step(const EffectiveConfig& cfg, std::int64_t t, float* param
   const float momentum = static_cast<float>(h.beta1);
   const float one_minus_dampening = static_cast<float>(1.0 - cfg.dampening);
   std::vector<float> update(n);
+  std::vector<bool> skipped(n, false);
   double update_sq = 0, param_sq = 0;  // sequential order: deterministic
   for (std::size_t i = 0; i < n; ++i) {
     float d = grad[i];
     if (wd != 0.0f) d = d + wd * param[i];
+    param_sq += static_cast<double>(param[i]) * static_cast<double>(param[i]);
+    if (h.skip_zeros && d == 0.0f) {  // SPEC.md §4.9: left entirely alone, adds 0 to the norm
+      skipped[i] = true;
+      update[i] = 0.0f;
+      continue;
+    }
     float u = d;
     if (momentum != 0.0f) {
       buffer[i] = t == 1 ? d : momentum * buffer[i] + one_minus_dampening * d;
@@ -24,7 +31,6 @@ float pytorch_lars_step(const EffectiveConfig& cfg, std::int64_t t, float* param
     }
     update[i] = u;
     update_sq += static_cast<double>(u) * static_cast<double>(u);
-    param_sq += static_cast<double>(param[i]) * static_cast<double>(param[i]);
   }
   float scale = 1.0f;
   const double max_unorm = h.max_unorm;
@@ -33,7 +39,9 @@ float pytorch_lars_step(const EffectiveConfig& cfg, std::int64_t t, float* param
     const double limit = max_unorm * std::sqrt(param_sq);
     if (unorm > limit) scale = static_cast<float>(limit / unorm);
   }
-  for (std::size_t i = 0; i < n; ++i) param[i] = param[i] - lr * scale * update[i];
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!skipped[i]) param[i] = param[i] - lr * scale * update[i];
+  }
   return scale;
 }
 
