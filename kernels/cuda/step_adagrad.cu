@@ -1,6 +1,6 @@
 // The CUDA kernels of Adagrad: every parameter dtype and state format (one file per algorithm so
 // that the build compiles the instantiations in parallel).
-#include "step_kernels.cuh"
+#include "step_launch.cuh"
 
 namespace bnb::kernels::cuda {
 

@@ -11,22 +11,33 @@
 //   step      one thread block per state block: load, decode, update, store the parameter, encode.
 // Compiled with --fmad=false and without fast-math, so every + * / sqrt is an IEEE operation
 // rounded exactly as on the CPU.
-#include <cuda_runtime.h>
-
+//
+// Device code only (no launches, no runtime calls): nvcc compiles it for the GPU, and the host
+// test compiles it against a small CPU emulation of the CUDA execution model
+// (emulation/cuda_emulation.hpp) to check the kernels against cpu_step without a GPU.
+#include <cmath>
 #include <cstdint>
 
 #include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/kernels/cuda_step.hpp"
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/quant_table.hpp"
-#include "cuda_check.hpp"
-#include "launchers.hpp"
 
 namespace bnb::kernels::cuda::device {
 
 inline constexpr float kFloatMax = 3.40282347e38f;
 inline constexpr unsigned kWarp = 32;
 inline constexpr unsigned kMaxWarps = kThreadsPerBlock / kWarp;
+
+/// The block's dynamic shared memory.
+__device__ __forceinline__ float* dynamic_shared() {
+#if defined(BNB_CUDA_EMULATION)
+  return emulation::dynamic_shared();
+#else
+  extern __shared__ float bnb_dynamic_shared[];
+  return bnb_dynamic_shared;
+#endif
+}
 
 /// SPEC.md §3 guard predicate (as cpu_detail::is_finite): false for NaN and +-Inf.
 __device__ __forceinline__ bool is_finite(float x) { return fabsf(x) <= kFloatMax; }
@@ -164,7 +175,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock) prepass_kernel(const KernelA
 template <class A, class T, StateFormat F>
 __global__ void __launch_bounds__(kThreadsPerBlock) step_kernel(const KernelArgs a) {
   constexpr bool kGuard = F != StateFormat::fp32;  // SPEC.md §3: 8-bit paths skip non-finite g
-  extern __shared__ float shared[];  // block-wise: [kMaxWarps + 1 scratch][rows][block_size]
+  float* shared = dynamic_shared();  // block-wise: [kMaxWarps + 1 scratch][rows][block_size]
 
   const std::size_t per_block = F == StateFormat::blockwise8 ? a.block_size : kThreadsPerBlock;
   const std::size_t begin = static_cast<std::size_t>(blockIdx.x) * per_block;
@@ -226,49 +237,63 @@ __global__ void __launch_bounds__(kThreadsPerBlock) step_kernel(const KernelArgs
   if (bad != 0) atomicAdd(a.nonfinite, bad);
 }
 
-template <class A, class T, StateFormat F>
-void launch_prepass(const KernelArgs& args, const LaunchGeometry& g, cudaStream_t stream) {
-  prepass_kernel<A, T, F><<<static_cast<unsigned>(g.grid), g.threads, g.shared_bytes, stream>>>(args);
-}
+/// The pre-pass finalizer, one thread block: the chunk partials added in chunk order in double
+/// (exactly cpu_detail::pre_pass's order), sqrt, rounded to float, clip_scale; the tensor-wise
+/// old max kept aside for the step kernel's decoding and the new max stored. kStage partials are
+/// staged in shared memory per round so that thread 0's ordered sum reads fast memory. (A
+/// template only so that the header can define it in several translation units.)
+template <unsigned kStage = 1024>
+__global__ void __launch_bounds__(kThreadsPerBlock) finalize_kernel(const KernelArgs a, std::size_t chunks) {
+  __shared__ float unorm_stage[kStage];
+  __shared__ float pnorm_stage[kStage];
+  __shared__ float scratch[kMaxWarps + 1];
 
-template <class A, class T, StateFormat F>
-void launch_step(const KernelArgs& args, const LaunchGeometry& g, cudaStream_t stream) {
-  if (g.shared_bytes > 48u * 1024u) {  // above the default dynamic shared memory limit: opt in
-    check(cudaFuncSetAttribute(step_kernel<A, T, F>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                               static_cast<int>(g.shared_bytes)),
-          "cudaFuncSetAttribute(MaxDynamicSharedMemorySize)");
+  double unorm_sq = 0.0, pnorm_sq = 0.0;  // meaningful in thread 0
+  if (a.clips) {
+    for (std::size_t base = 0; base < chunks; base += kStage) {
+      const std::size_t left = chunks - base;
+      const unsigned count = left < kStage ? static_cast<unsigned>(left) : kStage;
+      for (unsigned j = threadIdx.x; j < count; j += blockDim.x) {
+        unorm_stage[j] = a.unorm_part[base + j];
+        pnorm_stage[j] = a.pnorm_part[base + j];
+      }
+      __syncthreads();
+      if (threadIdx.x == 0) {
+        for (unsigned j = 0; j < count; ++j) {
+          unorm_sq += static_cast<double>(unorm_stage[j]);
+          pnorm_sq += static_cast<double>(pnorm_stage[j]);
+        }
+      }
+      __syncthreads();
+    }
   }
-  step_kernel<A, T, F><<<static_cast<unsigned>(g.grid), g.threads, g.shared_bytes, stream>>>(args);
-}
 
-template <class A, class T, StateFormat F>
-constexpr Launchers launchers_of() {
-  constexpr bool kPrepass = clips_update_norm(A::kId) || F == StateFormat::tensorwise8;
-  Launchers l;
-  if constexpr (kPrepass) l.prepass = &launch_prepass<A, T, F>;
-  l.step = &launch_step<A, T, F>;
-  return l;
-}
-
-template <class A, class T>
-Launchers launchers_by_format(StateFormat format) {
-  switch (format) {
-    case StateFormat::fp32: return launchers_of<A, T, StateFormat::fp32>();
-    case StateFormat::blockwise8: return launchers_of<A, T, StateFormat::blockwise8>();
-    case StateFormat::tensorwise8: return launchers_of<A, T, StateFormat::tensorwise8>();
+  float new_max[kMaxStateRows] = {};
+  if (a.format == StateFormat::tensorwise8) {
+    const std::size_t rows = static_cast<std::size_t>(a.rows);
+    for (int k = 0; k < a.rows; ++k) {
+      float m = 0.0f;  // chunk maxima are never NaN, so the combination order does not matter
+      for (std::size_t c = threadIdx.x; c < chunks; c += blockDim.x) m = keep_max(m, a.max_part[c * rows + static_cast<std::size_t>(k)]);
+      new_max[k] = block_max(m, scratch);
+    }
   }
-  return {};
-}
 
-/// The body of every launchers_for<A> specialization.
-template <class A>
-Launchers launchers_by_dtype(DType dtype, StateFormat format) {
-  switch (dtype) {
-    case DType::f32: return launchers_by_format<A, float>(format);
-    case DType::f16: return launchers_by_format<A, half_t>(format);
-    case DType::bf16: return launchers_by_format<A, bf16_t>(format);
+  if (threadIdx.x == 0) {
+    StepScalars s;
+    if (a.clips) {
+      s.unorm = static_cast<float>(sqrt(unorm_sq));
+      s.pnorm = static_cast<float>(sqrt(pnorm_sq));
+      s.update_scale = clip_scale(a.algorithm, s.unorm, s.pnorm, a.max_unorm, a.constants.eps);
+    }
+    if (a.format == StateFormat::tensorwise8) {
+      for (int k = 0; k < a.rows; ++k) {
+        s.old_max[k] = a.absmax[k][0];  // the step kernel decodes with it
+        s.new_max[k] = new_max[k];
+        a.absmax[k][0] = new_max[k];
+      }
+    }
+    *a.scalars = s;
   }
-  return {};
 }
 
 }  // namespace bnb::kernels::cuda::device

@@ -3,11 +3,18 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
+#include <random>
+#include <vector>
 #include <string>
 #include <type_traits>
 
+#include "bnb/kernels/cpu_variant.hpp"
 #include "bnb/kernels/cuda_step.hpp"
 #include "bnb/kernels/qmap_bits.hpp"
+// The kernels themselves, compiled for the CPU emulation of the CUDA execution model.
+#include "../../kernels/cuda/emulation/cuda_emulation.hpp"
+#include "../../kernels/cuda/step_kernels.cuh"
 
 namespace bnb::kernels::cuda {
 namespace {
@@ -269,6 +276,195 @@ TEST(CudaDiscovery, EmptyOwnersAreSafeToMoveAndDestroy) {
   StepWorkspace w2(std::move(w1));
   static_assert(!std::is_copy_constructible_v<StepWorkspace> && !std::is_copy_constructible_v<Stream> &&
                 !std::is_copy_constructible_v<DeviceBuffer> && !std::is_copy_constructible_v<ManagedBuffer>);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kernels on the CPU emulation (emulation/cuda_emulation.hpp) against cpu_step: the same
+// pass order as cuda_step (pre-pass, finalize, step), host memory standing in for device memory.
+// Expected bit-identical: same per-element functions, same reduction order.
+
+template <unsigned kStage>
+void emulated_step(const StepRequest& r, StepReport& report) {
+  namespace em = emulation;
+  const int rows = state_rows(r.algorithm);
+  const std::size_t chunks = block_count(r.n, kReductionBlock);
+  std::vector<QuantTable> tables(static_cast<std::size_t>(rows));
+  if (r.state.format != StateFormat::fp32) {
+    for (int k = 0; k < rows; ++k) tables[static_cast<std::size_t>(k)] = *r.state.table[k];
+  }
+  StepScalars scalars;
+  unsigned long long nonfinite = 0;
+  std::vector<float> unorm(chunks), pnorm(chunks), maxima(chunks * static_cast<std::size_t>(rows));
+  ScratchPointers sp;
+  sp.tables = tables.data();
+  sp.scalars = &scalars;
+  sp.nonfinite = &nonfinite;
+  sp.unorm_part = unorm.data();
+  sp.pnorm_part = pnorm.data();
+  sp.max_part = maxima.data();
+  const KernelArgs args = pack_kernel_args(r, sp);
+  em::Scheduler& s = em::Scheduler::instance();
+  with_algorithm(r.algorithm, [&]<class A>() {
+    auto run = [&]<class T, StateFormat F>() {
+      if (needs_prepass(r)) {
+        const LaunchGeometry g = prepass_geometry(r.n);
+        s.launch(static_cast<unsigned>(g.grid), g.threads, 0, [&] { device::prepass_kernel<A, T, F>(args); });
+        s.launch(1, kThreadsPerBlock, 0, [&] { device::finalize_kernel<kStage>(args, chunks); });
+      }
+      const LaunchGeometry g = step_geometry(F, rows, r.n, r.state.block_size);
+      s.launch(static_cast<unsigned>(g.grid), g.threads, g.shared_bytes, [&] { device::step_kernel<A, T, F>(args); });
+    };
+    auto by_format = [&]<class T>() {
+      switch (r.state.format) {
+        case StateFormat::fp32: return run.template operator()<T, StateFormat::fp32>();
+        case StateFormat::blockwise8: return run.template operator()<T, StateFormat::blockwise8>();
+        case StateFormat::tensorwise8: return run.template operator()<T, StateFormat::tensorwise8>();
+      }
+    };
+    switch (r.dtype) {
+      case DType::f32: return by_format.template operator()<float>();
+      case DType::f16: return by_format.template operator()<half_t>();
+      case DType::bf16: return by_format.template operator()<bf16_t>();
+    }
+  });
+  if (args.clips) {
+    report.unorm = scalars.unorm;
+    report.pnorm = scalars.pnorm;
+  }
+  report.update_scale = needs_prepass(r) ? scalars.update_scale : 1.0f;
+  report.nonfinite_grads = nonfinite;
+}
+
+/// One tensor in host memory, twice: stepped by cpu_step and by the emulated kernels.
+struct TwinTensors {
+  std::size_t n, value_bytes;
+  std::vector<std::uint8_t> param[2], grad;
+  std::vector<float> values[2][kMaxStateRows], absmax[2][kMaxStateRows];
+  std::vector<std::uint8_t> codes[2][kMaxStateRows];
+  QuantTable tables[kMaxStateRows];
+  StepRequest r[2];
+
+  TwinTensors(Algorithm a, DType d, StateFormat f, std::size_t size, std::size_t block) : n(size) {
+    value_bytes = d == DType::f32 ? 4 : 2;
+    const int rows = state_rows(a);
+    std::mt19937 rng(99u + static_cast<unsigned>(a));
+    std::normal_distribution<float> dist(0.0f, 0.1f);
+    param[0].resize(n * value_bytes);
+    grad.resize(n * value_bytes);
+    auto put = [&](std::vector<std::uint8_t>& v, std::size_t i, float x) {
+      if (d == DType::f32) {
+        std::memcpy(v.data() + 4 * i, &x, 4);
+      } else {
+        const std::uint16_t bits = d == DType::f16 ? float_to_half(x).bits : float_to_bf16(x).bits;
+        std::memcpy(v.data() + 2 * i, &bits, 2);
+      }
+    };
+    for (std::size_t i = 0; i < n; ++i) put(param[0], i, dist(rng));
+    param[1] = param[0];
+    HyperParams h;
+    h.weight_decay = 0.01;
+    h.max_unorm = a == Algorithm::lars ? 0.02 : 0.5;  // small enough that LAMB/LARS/RMSprop clip
+    for (int side = 0; side < 2; ++side) {
+      StepRequest& q = r[side];
+      q.algorithm = a;
+      q.dtype = d;
+      q.n = n;
+      q.param = param[side].data();
+      q.grad = grad.data();
+      q.state.format = f;
+      q.state.rows = rows;
+      q.state.block_size = block;
+      q.max_unorm = static_cast<float>(h.max_unorm);
+      for (int k = 0; k < rows; ++k) {
+        const bool is_unsigned = rows > 1 && k == rows - 1;
+        tables[k] = is_unsigned ? make_quant_table(kUnsignedMapBits, false) : make_quant_table(kSignedMapBits, true);
+        q.state.table[k] = &tables[k];
+        if (f == StateFormat::fp32) {
+          values[side][k].assign(n, 0.0f);
+          q.state.values[k] = values[side][k].data();
+        } else {
+          codes[side][k].assign(n, tables[k].zero_code);
+          absmax[side][k].assign(f == StateFormat::blockwise8 ? block_count(n, block) : 1, 0.0f);
+          q.state.codes[k] = codes[side][k].data();
+          q.state.absmax[k] = absmax[side][k].data();
+        }
+      }
+    }
+    hyper = h;
+    gen = rng;
+    format = f;
+    dtype = d;
+    put_value = put;
+  }
+
+  HyperParams hyper;
+  std::mt19937 gen;
+  StateFormat format;
+  DType dtype;
+  std::function<void(std::vector<std::uint8_t>&, std::size_t, float)> put_value;
+
+  void new_gradient(std::int64_t t) {
+    std::normal_distribution<float> dist(0.0f, 0.01f);
+    for (std::size_t i = 0; i < n; ++i) put_value(grad, i, i % 61 == 0 ? 0.0f : dist(gen));
+    if (format != StateFormat::fp32) {
+      put_value(grad, 3, NAN);
+      put_value(grad, n - 2, INFINITY);
+    }
+    for (StepRequest& q : r) {
+      q.constants = with_algorithm(q.algorithm, [&]<class A>() { return A::prepare(hyper, t); });
+      q.gnorm_scale = t == 2 ? 0.75f : 1.0f;
+    }
+  }
+};
+
+template <unsigned kStage = 1024>
+void expect_emulation_matches_cpu(Algorithm a, DType d, StateFormat f, std::size_t n, std::size_t block) {
+  SCOPED_TRACE(std::to_string(static_cast<int>(a)) + "/" + std::to_string(static_cast<int>(d)) + "/" +
+               std::to_string(static_cast<int>(f)) + " n=" + std::to_string(n) + " block=" + std::to_string(block));
+  TwinTensors x(a, d, f, n, block);
+  for (std::int64_t t = 1; t <= 2; ++t) {
+    x.new_gradient(t);
+    StepReport cpu, emu;
+    cpu_step(CpuVariant::scalar, x.r[0], cpu);
+    emulated_step<kStage>(x.r[1], emu);
+    EXPECT_EQ(emu.unorm, cpu.unorm);
+    EXPECT_EQ(emu.pnorm, cpu.pnorm);
+    EXPECT_EQ(emu.update_scale, cpu.update_scale);
+    EXPECT_EQ(emu.nonfinite_grads, cpu.nonfinite_grads);
+  }
+  EXPECT_EQ(x.param[1], x.param[0]);
+  for (int k = 0; k < state_rows(a); ++k) {
+    EXPECT_EQ(x.values[1][k], x.values[0][k]) << "row " << k;
+    EXPECT_EQ(x.codes[1][k], x.codes[0][k]) << "row " << k;
+    EXPECT_EQ(x.absmax[1][k], x.absmax[0][k]) << "row " << k;
+  }
+}
+
+constexpr Algorithm kAllAlgorithms[] = {Algorithm::adam,    Algorithm::ademamix, Algorithm::momentum, Algorithm::rmsprop,
+                                        Algorithm::adagrad, Algorithm::lion,     Algorithm::lamb,     Algorithm::lars};
+
+TEST(CudaKernelEmulation, EveryAlgorithmAndFormatMatchesCpuBitForBit) {
+  for (Algorithm a : kAllAlgorithms) {
+    for (StateFormat f : {StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8}) {
+      expect_emulation_matches_cpu(a, DType::bf16, f, 700, 256);  // 3 blocks, tail of 188
+    }
+  }
+}
+
+TEST(CudaKernelEmulation, EveryDtypeMatchesCpuBitForBit) {
+  for (DType d : {DType::f32, DType::f16}) {
+    for (StateFormat f : {StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8}) {
+      expect_emulation_matches_cpu(Algorithm::lamb, d, f, 700, 256);
+    }
+  }
+}
+
+TEST(CudaKernelEmulation, BlockSizesAndMultiRoundFinalizeMatchCpu) {
+  expect_emulation_matches_cpu(Algorithm::ademamix, DType::f16, StateFormat::blockwise8, 1500, 64);
+  expect_emulation_matches_cpu(Algorithm::lars, DType::f32, StateFormat::blockwise8, 1500, 1024);
+  // A 4-partial stage makes the finalizer's ordered double sum take several rounds.
+  expect_emulation_matches_cpu<4>(Algorithm::lamb, DType::f32, StateFormat::blockwise8, 2900, 128);
+  expect_emulation_matches_cpu<4>(Algorithm::adam, DType::bf16, StateFormat::tensorwise8, 2900, 256);
 }
 
 }  // namespace
