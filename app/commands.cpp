@@ -85,7 +85,15 @@ int run_command(const RunCommand& cmd) {
   const OutputFormat file_format = cmd.format.empty() ? format_for_file(cmd.output) : parse_format(cmd.format);
   if (!cmd.output.empty()) check_writable_file(cmd.output, "--output");
   if (!cmd.dump_dir.empty()) check_writable_dir(cmd.dump_dir, "--dump");
-  if (!cmd.resume.empty()) (void)resume_files(c, cmd.resume);
+  if (!cmd.resume.empty()) {
+    const auto files = resume_files(c, cmd.resume);
+    for (std::size_t k = 0; k < files.size(); ++k) {
+      if (files[k].empty()) {
+        std::fprintf(stderr, "note: --resume %s: entry \"%s\" has no dump there and is not run\n", cmd.resume.c_str(),
+                     c.optimizers[k].label.c_str());
+      }
+    }
+  }
 
   RunOptions options;
   if (!cmd.dump_dir.empty()) options.dump_dir = cmd.dump_dir;

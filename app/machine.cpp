@@ -48,6 +48,9 @@ nlohmann::json machine_context(int threads, std::size_t bandwidth_elements) {
   std::string model = field("/proc/cpuinfo", "model name");
   m["cpu_model"] = model.empty() ? "unknown" : model;
   m["logical_cpus"] = std::thread::hardware_concurrency();
+  if (const std::string cores = field("/proc/cpuinfo", "cpu cores"); !cores.empty()) {
+    m["cores_per_socket"] = std::stoi(cores);
+  }
   m["threads"] = threads;
   try {
     m["isa_variant"] = std::string(kernels::variant_name(kernels::active_variant()));

@@ -8,6 +8,10 @@
 namespace bnb::app {
 namespace {
 
+// Conversions cost about a nanosecond per element: below a million elements a parallel region
+// costs more than it saves (and far more on a loaded machine, where threads wait at barriers).
+constexpr std::int64_t kParallelMin = std::int64_t{1} << 20;
+
 template <class T>
 double load_one(const std::byte* base, std::size_t i) {
   T v;
@@ -46,7 +50,7 @@ void TensorBuffer::set(std::size_t i, double v) {
 std::vector<double> TensorBuffer::to_double(int threads) const {
   std::vector<double> out(numel_);
   const auto n = static_cast<std::int64_t>(numel_);
-#pragma omp parallel for num_threads(threads) schedule(static) if (n > 65536)
+#pragma omp parallel for num_threads(threads) schedule(static) if (n > kParallelMin)
   for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = get(static_cast<std::size_t>(i));
   return out;
 }
@@ -54,7 +58,7 @@ std::vector<double> TensorBuffer::to_double(int threads) const {
 std::vector<float> TensorBuffer::to_float(int threads) const {
   std::vector<float> out(numel_);
   const auto n = static_cast<std::int64_t>(numel_);
-#pragma omp parallel for num_threads(threads) schedule(static) if (n > 65536)
+#pragma omp parallel for num_threads(threads) schedule(static) if (n > kParallelMin)
   for (std::int64_t i = 0; i < n; ++i) {
     out[static_cast<std::size_t>(i)] = static_cast<float>(get(static_cast<std::size_t>(i)));
   }
@@ -63,14 +67,14 @@ std::vector<float> TensorBuffer::to_float(int threads) const {
 
 void TensorBuffer::assign(const double* values, int threads) {
   const auto n = static_cast<std::int64_t>(numel_);
-#pragma omp parallel for num_threads(threads) schedule(static) if (n > 65536)
+#pragma omp parallel for num_threads(threads) schedule(static) if (n > kParallelMin)
   for (std::int64_t i = 0; i < n; ++i) set(static_cast<std::size_t>(i), values[i]);
 }
 
 std::size_t TensorBuffer::count_nonfinite(int threads) const {
   const auto n = static_cast<std::int64_t>(numel_);
   std::size_t count = 0;
-#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : count) if (n > 65536)
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : count) if (n > kParallelMin)
   for (std::int64_t i = 0; i < n; ++i) count += std::isfinite(get(static_cast<std::size_t>(i))) ? 0u : 1u;
   return count;
 }
