@@ -21,7 +21,7 @@ namespace {
 
 constexpr const char* kRunFooter = R"(
 With no CONFIG, runs the built-in default suite: every algorithm with 8-bit and 32-bit state on a
-0.5M-element synthetic workload, compared against the fp64 reference, with timing.
+262k-element synthetic workload, compared against the fp64 reference, with timing.
 Exit codes: 0 ok; 1-15 failed gates (1 speed, 2 accuracy, 4 memory, 8 non-finite);
 64 usage or configuration error; 65 bad input data; 70 internal error; 74 I/O error.
 The config format is documented in docs/cli.md.)";
