@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+
 #include "bnb/errors.hpp"
 #include "compare.hpp"
 #include "exit_codes.hpp"
@@ -68,6 +70,25 @@ ExtraGates parse_extra_gates(const nlohmann::json& gates, std::string_view path)
     }
   }
   return g;
+}
+
+void check_extra_gate_labels(const ExtraGates& g, const std::vector<std::string>& labels) {
+  for (std::size_t k = 0; k < g.per_label.size(); ++k) {
+    bool any = false;
+    for (const auto& l : labels) any = any || glob_match(g.per_label[k].labels, l);
+    if (!any) {
+      fail(fmt::format("gates.per_label[{}].labels", k),
+           fmt::format("pattern \"{}\" matches no optimizer label", g.per_label[k].labels));
+    }
+  }
+  auto known = [&](const std::string& l) { return std::find(labels.begin(), labels.end(), l) != labels.end(); };
+  for (std::size_t k = 0; k < g.relative_speed.size(); ++k) {
+    const RelativeSpeedGate& s = g.relative_speed[k];
+    if (!known(s.entry)) fail(fmt::format("gates.relative_speed[{}].entry", k), fmt::format("no optimizer labelled \"{}\"", s.entry));
+    if (!known(s.baseline)) {
+      fail(fmt::format("gates.relative_speed[{}].baseline", k), fmt::format("no optimizer labelled \"{}\"", s.baseline));
+    }
+  }
 }
 
 int apply_extra_gates(const ExtraGates& g, RunResult& r, std::vector<std::string>* notes) {

@@ -42,6 +42,10 @@ inline const std::vector<std::string> kExtraGateKeys = {"per_label", "relative_s
 /// Reads "per_label" and "relative_speed" of a "gates" object; ConfigError naming the JSON path.
 ExtraGates parse_extra_gates(const nlohmann::json& gates, std::string_view path);
 
+/// ConfigError (before any work) when a per-label pattern matches none of `labels` or a relative
+/// speed gate names a label that is not among them.
+void check_extra_gate_labels(const ExtraGates& g, const std::vector<std::string>& labels);
+
 /// Checks labels named by the gates exist in the run (ConfigError otherwise), applies them,
 /// ORs the failed bits into each entry's gate_failures and returns their union; `notes` receives
 /// one line per failure.
