@@ -3,53 +3,11 @@
 #include <array>
 #include <stdexcept>
 
+#include "bnb_ref/from_product.hpp"
 #include "bnb_ref/ref_optimizer.hpp"
 
 namespace bnb::app {
 namespace {
-
-bnb_ref::Algo ref_algo(const EffectiveConfig& c) {
-  if (c.reference_form) return bnb_ref::Algo::pytorch_lars;
-  switch (c.algorithm) {
-    case Algorithm::adam: return bnb_ref::Algo::adam;
-    case Algorithm::ademamix: return bnb_ref::Algo::ademamix;
-    case Algorithm::momentum: return bnb_ref::Algo::momentum;
-    case Algorithm::rmsprop: return bnb_ref::Algo::rmsprop;
-    case Algorithm::adagrad: return bnb_ref::Algo::adagrad;
-    case Algorithm::lion: return bnb_ref::Algo::lion;
-    case Algorithm::lamb: return bnb_ref::Algo::lamb;
-    case Algorithm::lars: return bnb_ref::Algo::lars;
-  }
-  throw std::logic_error("unknown algorithm");
-}
-
-bnb_ref::RefHyper ref_hyper(const EffectiveConfig& c) {
-  bnb_ref::RefHyper h;
-  h.lr = c.hyper.lr;
-  h.beta1 = c.hyper.beta1;
-  h.beta2 = c.hyper.beta2;
-  h.beta3 = c.hyper.beta3;
-  h.alpha = c.hyper.alpha;
-  h.t_alpha = c.hyper.t_alpha;
-  h.t_beta3 = c.hyper.t_beta3;
-  h.eps = c.hyper.eps;
-  h.weight_decay = c.hyper.weight_decay;
-  h.max_unorm = c.hyper.max_unorm;
-  h.skip_zeros = c.hyper.skip_zeros;
-  h.percentile_clipping = c.percentile_clipping;
-  h.nesterov = c.nesterov;
-  h.dampening = c.dampening;
-  return h;
-}
-
-bnb_ref::StorageKind storage_of(DType d) {
-  switch (d) {
-    case DType::f16: return bnb_ref::StorageKind::f16;
-    case DType::bf16: return bnb_ref::StorageKind::bf16;
-    case DType::f32: break;
-  }
-  return bnb_ref::StorageKind::f32;
-}
 
 const std::vector<double> kEmpty;
 
@@ -65,7 +23,8 @@ ReferenceModel::ReferenceModel(const Optimizer& opt, const std::vector<TensorBuf
   impl_->threads = threads;
   for (std::size_t i = 0; i < opt.param_count(); ++i) {
     const EffectiveConfig& c = opt.config(i);
-    impl_->tensors.emplace_back(ref_algo(c), ref_hyper(c), opt.param(i).numel, storage_of(opt.param(i).dtype));
+    impl_->tensors.emplace_back(bnb_ref::ref_algo(c), bnb_ref::ref_hyper(c), opt.param(i).numel,
+                                 bnb_ref::ref_storage(opt.param(i).dtype, /*exact_fp32=*/false));
     resync(i, opt, params[i]);
   }
 }

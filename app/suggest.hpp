@@ -6,10 +6,7 @@
 
 namespace bnb::app {
 
-/// Levenshtein distance, case-insensitive (so "adam8Bit" is close to "Adam8bit").
-std::size_t edit_distance(std::string_view a, std::string_view b);
-
-/// The candidate nearest to `word`, or "" when none is plausibly meant (distance greater than
+/// The candidate nearest to `word` (bnb::nearest_name: case-insensitive edit distance), or "" when none is plausibly meant (distance greater than
 /// half the word's length plus one).
 std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
 

@@ -9,20 +9,6 @@
 namespace bnb::kernels::cuda {
 namespace {
 
-const char* algorithm_name(Algorithm a) {
-  switch (a) {
-    case Algorithm::adam: return "adam";
-    case Algorithm::ademamix: return "ademamix";
-    case Algorithm::momentum: return "momentum";
-    case Algorithm::rmsprop: return "rmsprop";
-    case Algorithm::adagrad: return "adagrad";
-    case Algorithm::lion: return "lion";
-    case Algorithm::lamb: return "lamb";
-    case Algorithm::lars: return "lars";
-  }
-  return "?";
-}
-
 [[noreturn]] void reject(const std::string& what) { throw std::invalid_argument("cuda_step: " + what); }
 
 void check_block_size(std::size_t block_size) {
@@ -76,7 +62,7 @@ bool needs_prepass(const StepRequest& r) {
 
 KernelArgs pack_kernel_args(const StepRequest& r, const ScratchPointers& scratch) {
   const int rows = state_rows(r.algorithm);
-  const std::string algo = algorithm_name(r.algorithm);
+  const std::string algo(algorithm_name(r.algorithm));
   if (r.state.rows != rows) {
     reject("state.rows is " + std::to_string(r.state.rows) + " but " + algo + " keeps " + std::to_string(rows));
   }

@@ -286,20 +286,6 @@ const std::vector<std::string>& overridable_keys() {
   return keys;
 }
 
-std::string_view algorithm_name(Algorithm a) {
-  switch (a) {
-    case Algorithm::adam: return "adam";
-    case Algorithm::ademamix: return "ademamix";
-    case Algorithm::momentum: return "momentum";
-    case Algorithm::rmsprop: return "rmsprop";
-    case Algorithm::adagrad: return "adagrad";
-    case Algorithm::lion: return "lion";
-    case Algorithm::lamb: return "lamb";
-    case Algorithm::lars: return "lars";
-  }
-  return "unknown";
-}
-
 std::string_view paging_name(Paging p) {
   switch (p) {
     case Paging::never: return "never";

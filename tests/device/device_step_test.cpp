@@ -44,10 +44,6 @@ class GpuTest : public ::testing::Test {
   }
 };
 
-const char* algorithm_name(Algorithm a) {
-  static const char* names[] = {"adam", "ademamix", "momentum", "rmsprop", "adagrad", "lion", "lamb", "lars"};
-  return names[static_cast<int>(a)];
-}
 const char* dtype_name(DType d) {
   static const char* names[] = {"fp32", "fp16", "bf16"};
   return names[static_cast<int>(d)];
@@ -368,7 +364,7 @@ TEST_P(CudaPaged, ManagedStateEqualsDeviceState) {
   gpu::StepWorkspace ws;
   const std::size_t before = gpu::managed_bytes_in_use();
   for (Algorithm a : {Algorithm::adam, Algorithm::ademamix, Algorithm::lars}) {
-    SCOPED_TRACE(algorithm_name(a));
+    SCOPED_TRACE(std::string(algorithm_name(a)));
     HostTensor cpu_a(a, DType::bf16, GetParam(), kDefaultN, kDefaultBlockSize);
     HostTensor cpu_b = cpu_a;
     const HostTensor device = run_both(cpu_a, false, stream.get(), ws);

@@ -15,23 +15,12 @@
 #include "bnb/kernels/cpu_variant.hpp"
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/step_request.hpp"
+#include "bnb_ref/from_product.hpp"
 #include "bnb_ref/ref_optimizer.hpp"
 
 namespace step32 {
 
-inline bnb_ref::Algo ref_algo(bnb::Algorithm a) {
-  switch (a) {
-    case bnb::Algorithm::adam: return bnb_ref::Algo::adam;
-    case bnb::Algorithm::ademamix: return bnb_ref::Algo::ademamix;
-    case bnb::Algorithm::momentum: return bnb_ref::Algo::momentum;
-    case bnb::Algorithm::rmsprop: return bnb_ref::Algo::rmsprop;
-    case bnb::Algorithm::adagrad: return bnb_ref::Algo::adagrad;
-    case bnb::Algorithm::lion: return bnb_ref::Algo::lion;
-    case bnb::Algorithm::lamb: return bnb_ref::Algo::lamb;
-    case bnb::Algorithm::lars: return bnb_ref::Algo::lars;
-  }
-  return bnb_ref::Algo::adam;
-}
+using bnb_ref::ref_algo;
 
 inline const char* dtype_name(bnb::DType d) {
   return d == bnb::DType::f32 ? "f32" : (d == bnb::DType::f16 ? "f16" : "bf16");
@@ -39,10 +28,7 @@ inline const char* dtype_name(bnb::DType d) {
 
 /// The reference storage for a product dtype: fp32 runs compare against exact double math (no
 /// rounding); 16-bit runs round the reference parameter to the dtype as the product stores it.
-inline bnb_ref::StorageKind ref_storage(bnb::DType d) {
-  return d == bnb::DType::f32 ? bnb_ref::StorageKind::f64
-                              : (d == bnb::DType::f16 ? bnb_ref::StorageKind::f16 : bnb_ref::StorageKind::bf16);
-}
+inline bnb_ref::StorageKind ref_storage(bnb::DType d) { return bnb_ref::ref_storage(d, /*exact_fp32=*/true); }
 
 /// The kernel hyper-parameters with `max_unorm` (which the kernels take through the request).
 struct Config {

@@ -19,9 +19,13 @@
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/optimizer.hpp"
 #include "bnb/quantize.hpp"
+#include "bnb_ref/from_product.hpp"
 #include "bnb_ref/ref_optimizer.hpp"
 
 namespace step8 {
+
+using bnb_ref::ref_algo;
+using bnb_ref::ref_hyper;
 
 using bnb::Algorithm;
 using bnb::DType;
@@ -31,19 +35,7 @@ inline constexpr std::array<Algorithm, 8> kAlgorithms = {Algorithm::adam,    Alg
                                                          Algorithm::lamb,    Algorithm::lars};
 inline constexpr std::array<DType, 3> kDTypes = {DType::f32, DType::f16, DType::bf16};
 
-inline const char* algo_label(Algorithm a) {
-  switch (a) {
-    case Algorithm::adam: return "adam";
-    case Algorithm::ademamix: return "ademamix";
-    case Algorithm::momentum: return "momentum";
-    case Algorithm::rmsprop: return "rmsprop";
-    case Algorithm::adagrad: return "adagrad";
-    case Algorithm::lion: return "lion";
-    case Algorithm::lamb: return "lamb";
-    case Algorithm::lars: return "lars";
-  }
-  return "?";
-}
+inline const char* algo_label(Algorithm a) { return algorithm_name(a).data(); }
 
 inline const char* dtype_label(DType d) { return d == DType::f32 ? "fp32" : (d == DType::f16 ? "fp16" : "bf16"); }
 
@@ -90,44 +82,9 @@ inline AlgoCase thirty_two_bit(AlgoCase c) {
   return c;
 }
 
-inline bnb_ref::Algo ref_algo(Algorithm a) {
-  switch (a) {
-    case Algorithm::adam: return bnb_ref::Algo::adam;
-    case Algorithm::ademamix: return bnb_ref::Algo::ademamix;
-    case Algorithm::momentum: return bnb_ref::Algo::momentum;
-    case Algorithm::rmsprop: return bnb_ref::Algo::rmsprop;
-    case Algorithm::adagrad: return bnb_ref::Algo::adagrad;
-    case Algorithm::lion: return bnb_ref::Algo::lion;
-    case Algorithm::lamb: return bnb_ref::Algo::lamb;
-    case Algorithm::lars: return bnb_ref::Algo::lars;
-  }
-  return bnb_ref::Algo::adam;
-}
-
 /// fp32 runs compare against exact double math; 16-bit runs round the reference parameter to the
 /// dtype, as the product stores it.
-inline bnb_ref::StorageKind ref_storage(DType d) {
-  return d == DType::f32 ? bnb_ref::StorageKind::f64
-                         : (d == DType::f16 ? bnb_ref::StorageKind::f16 : bnb_ref::StorageKind::bf16);
-}
-
-/// The reference's hyper-parameters from the product's effective configuration (the mapping of
-/// user arguments onto kernel hyper-parameters is the catalogue's business, tested elsewhere).
-inline bnb_ref::RefHyper ref_hyper(const bnb::HyperParams& h) {
-  bnb_ref::RefHyper r;
-  r.lr = h.lr;
-  r.beta1 = h.beta1;
-  r.beta2 = h.beta2;
-  r.beta3 = h.beta3;
-  r.alpha = h.alpha;
-  r.t_alpha = h.t_alpha;
-  r.t_beta3 = h.t_beta3;
-  r.eps = h.eps;
-  r.weight_decay = h.weight_decay;
-  r.max_unorm = h.max_unorm;
-  r.skip_zeros = h.skip_zeros;
-  return r;
-}
+inline bnb_ref::StorageKind ref_storage(DType d) { return bnb_ref::ref_storage(d, /*exact_fp32=*/true); }
 
 /// A fast deterministic N(0, sigma²) source (splitmix64 + Box-Muller); std::normal_distribution
 /// would dominate the run time of the large shapes.

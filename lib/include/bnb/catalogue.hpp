@@ -62,8 +62,6 @@ std::string nearest_optimizer_name(std::string_view name);
 /// The keys an override may set (SPEC.md §8), in the order SPEC.md lists them.
 const std::vector<std::string>& overridable_keys();
 
-/// "adam", "ademamix", "momentum", ... (the algorithm names of SPEC.md §1).
-std::string_view algorithm_name(Algorithm a);
 
 /// "never", "optional (is_paged)", "always".
 std::string_view paging_name(Paging p);

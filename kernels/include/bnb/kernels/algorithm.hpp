@@ -9,6 +9,7 @@
 // so one generic driver per backend runs them all.
 #include <cmath>
 #include <cstdint>
+#include <string_view>
 
 #include "bnb/kernels/hd.hpp"
 
@@ -16,6 +17,21 @@ namespace bnb {
 
 enum class Algorithm : std::uint8_t { adam, ademamix, momentum, rmsprop, adagrad, lion, lamb, lars };
 inline constexpr int kAlgorithmCount = 8;
+
+/// "adam", "ademamix", ... — the names SPEC.md §1 uses for the update rules.
+constexpr std::string_view algorithm_name(Algorithm a) {
+  switch (a) {
+    case Algorithm::adam: return "adam";
+    case Algorithm::ademamix: return "ademamix";
+    case Algorithm::momentum: return "momentum";
+    case Algorithm::rmsprop: return "rmsprop";
+    case Algorithm::adagrad: return "adagrad";
+    case Algorithm::lion: return "lion";
+    case Algorithm::lamb: return "lamb";
+    case Algorithm::lars: return "lars";
+  }
+  return "unknown";
+}
 
 /// The effective per-tensor configuration that reaches the kernels (SPEC.md §2 meanings, after
 /// the beta mapping: rmsprop's alpha is beta1, momentum's momentum is beta1, ...).
