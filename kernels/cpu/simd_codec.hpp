@@ -13,13 +13,20 @@
 // value is >= 0 exactly when its code is >= the number of negative map values.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#define BNB_SIMD_CODEC_AVX2 1
+#endif
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512DQ__)
 #include <immintrin.h>
 #define BNB_SIMD_CODEC_AVX512 1
 #endif
 
 #include "bnb/kernels/quant_table.hpp"
+#include "bucket_table.hpp"
 
 #ifndef BNB_CPU_VARIANT
 #error "compiled once per CPU variant: BNB_CPU_VARIANT names the variant"
@@ -37,12 +44,40 @@ inline int negative_count(const QuantTable& t) {
   return n + (t.values[n] < 0.0f ? 1 : 0);
 }
 
-/// An encoder prepared for one table; cheap to build (a few hundred scalar moves), so the fused
-/// step builds one per state row and step, the quantizer one per call.
+inline bool same_table(const QuantTable& a, const QuantTable& b) {
+  return a.is_signed == b.is_signed && a.zero_code == b.zero_code &&
+         std::memcmp(a.values, b.values, sizeof a.values) == 0 && std::memcmp(a.upper, b.upper, sizeof a.upper) == 0;
+}
+
+/// The bucket table of t (nullptr: t does not fit the scheme), built once per thread and table
+/// content: building one walks a few thousand buckets, too much to repeat every step.
+inline std::shared_ptr<const BucketTable> cached_bucket_table(const QuantTable& t) {
+  struct Entry {
+    QuantTable table{};
+    std::shared_ptr<const BucketTable> buckets;
+    bool valid = false;
+  };
+  constexpr int kEntries = 4;  // the two built-in maps and a few checkpoint maps
+  static thread_local Entry cache[kEntries];
+  static thread_local int next = 0;
+  for (const Entry& e : cache) {
+    if (e.valid && same_table(e.table, t)) return e.buckets;
+  }
+  Entry& e = cache[next];
+  next = (next + 1) % kEntries;
+  e.table = t;
+  e.buckets = make_bucket_table(t);
+  e.valid = true;
+  return e.buckets;
+}
+
+/// An encoder prepared for one table; cheap to build (a cache look-up), so the fused step builds
+/// one per state row and step, the quantizer one per call.
 class Encoder {
  public:
-  explicit Encoder(const QuantTable& t) : table_(t), negatives_(negative_count(t)) {
+  explicit Encoder(const QuantTable& t) : table_(t), negatives_(negative_count(t)), buckets_(cached_bucket_table(t)) {
 #if BNB_SIMD_CODEC_AVX512
+    if (buckets_) return;  // the search levels are only needed without a bucket table
     for (int level = 1; level <= 8; ++level) {
       const int count = 1 << (level - 1);
       const int stride = 1 << (9 - level);
@@ -55,6 +90,7 @@ class Encoder {
 
   /// codes of x[i] / scale, i < len. Precondition: scale != 0 (the caller stores zero codes).
   void encode(const float* x, std::size_t len, float scale, std::uint8_t* out) const {
+    if (buckets_) return encode_buckets(x, len, scale, out);
     std::size_t i = 0;
 #if BNB_SIMD_CODEC_AVX512
     i = encode_avx512(x, len, scale, out);
@@ -63,7 +99,127 @@ class Encoder {
     for (; i < len; ++i) out[i] = encode_one(t, x[i] / scale, negatives_);
   }
 
+  bool uses_buckets() const { return buckets_ != nullptr; }
+
  private:
+  /// The bucket-table encoder: count(y) from one table word and one integer compare, then the same
+  /// sign correction and NaN rule as encode_one.
+  void encode_buckets(const float* x, std::size_t len, float scale, std::uint8_t* out) const {
+    std::size_t i = 0;
+#if BNB_SIMD_CODEC_AVX512
+    i = encode_buckets_avx512(x, len, scale, out);
+#elif BNB_SIMD_CODEC_AVX2
+    i = encode_buckets_avx2(x, len, scale, out);
+#endif
+    const BucketTable& b = *buckets_;
+    const bool is_signed = table_.is_signed;
+    for (; i < len; ++i) {
+      const float y = x[i] / scale;
+      int code = bucket_count(b, y);
+      if (is_signed) {
+        code -= (y < 0.0f && code >= negatives_) ? 1 : 0;
+        code += (y > 0.0f && code < negatives_) ? 1 : 0;
+      }
+      out[i] = y != y ? table_.zero_code : static_cast<std::uint8_t>(code);
+    }
+  }
+
+#if BNB_SIMD_CODEC_AVX512
+  std::size_t encode_buckets_avx512(const float* x, std::size_t len, float scale, std::uint8_t* out) const {
+    const BucketTable& b = *buckets_;
+    const __m512 vscale = _mm512_set1_ps(scale);
+    const __m512i magnitude = _mm512_set1_epi32(0x7fffffff), sub_bits = _mm512_set1_epi32(0xffffff);
+    const __m512i low_mask = _mm512_set1_epi32(static_cast<int>(b.low_mask));
+    const __m128i shift = _mm_cvtsi32_si128(b.shift);
+    const __m512i base = _mm512_set1_epi32(b.base), last = _mm512_set1_epi32(b.per_sign - 1);
+    const __m512i per_sign = _mm512_set1_epi32(b.per_sign), zero_i = _mm512_setzero_si512();
+    const __m512i one = _mm512_set1_epi32(1), negatives = _mm512_set1_epi32(negatives_);
+    const __m512i zero_code = _mm512_set1_epi32(table_.zero_code);
+    const __m512 zero = _mm512_setzero_ps();
+    const bool is_signed = table_.is_signed;
+    const void* packed_table = b.packed.data();
+    std::size_t i = 0;
+    for (; i < len; i += 16) {
+      const std::size_t rest = len - i;
+      const __mmask16 lanes = rest >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << rest) - 1u);
+      const __m512 y = _mm512_div_ps(_mm512_maskz_loadu_ps(lanes, x + i), vscale);
+      const __m512i bits = _mm512_castps_si512(y);
+      const __m512i mag = _mm512_and_si512(bits, magnitude);
+      const __mmask16 negative = _mm512_movepi32_mask(bits);
+      __m512i bucket = _mm512_sub_epi32(_mm512_srl_epi32(mag, shift), base);
+      bucket = _mm512_min_epi32(_mm512_max_epi32(bucket, zero_i), last);
+      bucket = _mm512_mask_add_epi32(bucket, negative, bucket, per_sign);
+      const __m512i packed = _mm512_i32gather_epi32(bucket, packed_table, 4);
+      __m512i key = _mm512_and_si512(mag, low_mask);
+      key = _mm512_mask_xor_epi32(key, negative, key, low_mask);
+      const __m512i lo = _mm512_srli_epi32(packed, 24);
+      __m512i code = _mm512_mask_add_epi32(lo, _mm512_cmpge_epi32_mask(key, _mm512_and_si512(packed, sub_bits)), lo, one);
+      if (is_signed) {
+        const __mmask16 below = _mm512_cmp_ps_mask(y, zero, _CMP_LT_OQ);
+        const __mmask16 above = _mm512_cmp_ps_mask(y, zero, _CMP_GT_OQ);
+        const __mmask16 nonneg_code = _mm512_cmpge_epi32_mask(code, negatives);
+        code = _mm512_mask_sub_epi32(code, static_cast<__mmask16>(below & nonneg_code), code, one);
+        code = _mm512_mask_add_epi32(code, static_cast<__mmask16>(above & ~nonneg_code), code, one);
+      }
+      code = _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q), zero_code);
+      // A masked narrowing store (vpmovdb to memory) is microcoded on some cores: full vectors
+      // narrow in a register and store plainly.
+      if (rest >= 16) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm512_cvtepi32_epi8(code));
+      } else {
+        _mm512_mask_cvtepi32_storeu_epi8(out + i, lanes, code);
+      }
+    }
+    return len;
+  }
+#elif BNB_SIMD_CODEC_AVX2
+  std::size_t encode_buckets_avx2(const float* x, std::size_t len, float scale, std::uint8_t* out) const {
+    const BucketTable& b = *buckets_;
+    const __m256 vscale = _mm256_set1_ps(scale);
+    const __m256i magnitude = _mm256_set1_epi32(0x7fffffff), sub_bits = _mm256_set1_epi32(0xffffff);
+    const __m256i low_mask = _mm256_set1_epi32(static_cast<int>(b.low_mask));
+    const __m128i shift = _mm_cvtsi32_si128(b.shift);
+    const __m256i base = _mm256_set1_epi32(b.base), last = _mm256_set1_epi32(b.per_sign - 1);
+    const __m256i per_sign = _mm256_set1_epi32(b.per_sign), zero_i = _mm256_setzero_si256();
+    const __m256i negatives_minus_one = _mm256_set1_epi32(negatives_ - 1);
+    const __m256i zero_code = _mm256_set1_epi32(table_.zero_code);
+    // Byte 0 of every 32-bit lane to the low 4 bytes of each 128-bit half, then both halves together.
+    const __m256i pick_bytes = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,  //
+                                                0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m256i join_halves = _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1);
+    const __m256 zero = _mm256_setzero_ps();
+    const bool is_signed = table_.is_signed;
+    const int* packed_table = reinterpret_cast<const int*>(b.packed.data());
+    std::size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+      const __m256 y = _mm256_div_ps(_mm256_loadu_ps(x + i), vscale);
+      const __m256i bits = _mm256_castps_si256(y);
+      const __m256i mag = _mm256_and_si256(bits, magnitude);
+      const __m256i negative = _mm256_srai_epi32(bits, 31);  // all ones in negative lanes
+      __m256i bucket = _mm256_sub_epi32(_mm256_srl_epi32(mag, shift), base);
+      bucket = _mm256_min_epi32(_mm256_max_epi32(bucket, zero_i), last);
+      bucket = _mm256_add_epi32(bucket, _mm256_and_si256(negative, per_sign));
+      const __m256i packed = _mm256_i32gather_epi32(packed_table, bucket, 4);
+      const __m256i key = _mm256_xor_si256(_mm256_and_si256(mag, low_mask), _mm256_and_si256(negative, low_mask));
+      const __m256i sub = _mm256_and_si256(packed, sub_bits);
+      // key >= sub as "not (sub > key)"; compare masks are -1 where true, so subtracting counts.
+      const __m256i above_threshold = _mm256_xor_si256(_mm256_cmpgt_epi32(sub, key), _mm256_set1_epi32(-1));
+      __m256i code = _mm256_sub_epi32(_mm256_srli_epi32(packed, 24), above_threshold);
+      if (is_signed) {
+        const __m256i below = _mm256_castps_si256(_mm256_cmp_ps(y, zero, _CMP_LT_OQ));
+        const __m256i above = _mm256_castps_si256(_mm256_cmp_ps(y, zero, _CMP_GT_OQ));
+        const __m256i nonneg_code = _mm256_cmpgt_epi32(code, negatives_minus_one);
+        code = _mm256_add_epi32(code, _mm256_and_si256(below, nonneg_code));
+        code = _mm256_sub_epi32(code, _mm256_andnot_si256(nonneg_code, above));
+      }
+      code = _mm256_blendv_epi8(code, zero_code, _mm256_castps_si256(_mm256_cmp_ps(y, y, _CMP_UNORD_Q)));
+      const __m256i out_bytes = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(code, pick_bytes), join_halves);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), _mm256_castsi256_si128(out_bytes));
+    }
+    return i;
+  }
+#endif
+
   /// encode_value() written without an early return so that it if-converts and vectorizes.
   static std::uint8_t encode_one(const QuantTable& t, float y, int negatives) {
     int code = 0;
@@ -140,6 +296,7 @@ class Encoder {
 #endif
   const QuantTable& table_;
   int negatives_;
+  std::shared_ptr<const BucketTable> buckets_;
 };
 
 /// values[code] * scale for each code.

@@ -4,6 +4,7 @@
 // sqrt and division everywhere).
 #include <array>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -69,19 +70,20 @@ void encode_block(const QuantTable& t, const float* x, std::size_t len, float sc
   // thread. The key is the table's content (a checkpoint may rebuild a table at the same address).
   struct Cached {
     QuantTable table{};
-    std::optional<cpu_detail::Encoder> encoder;
+    std::unique_ptr<cpu_detail::Encoder> encoder;  // (std::optional here trips GCC 12's maybe-uninitialized)
   };
   static thread_local Cached cached;
-  const bool same = cached.encoder && cached.table.is_signed == t.is_signed &&
-                    cached.table.zero_code == t.zero_code &&
-                    std::memcmp(cached.table.values, t.values, sizeof t.values) == 0 &&
-                    std::memcmp(cached.table.upper, t.upper, sizeof t.upper) == 0;
-  if (!same) {
+  if (!cached.encoder || !cpu_detail::same_table(cached.table, t)) {
     cached.encoder.reset();
     cached.table = t;
-    cached.encoder.emplace(cached.table);
+    cached.encoder = std::make_unique<cpu_detail::Encoder>(cached.table);
   }
   cpu_detail::encode_run(*cached.encoder, t, x, len, scale, out);
+}
+
+int encoder_comparisons(const QuantTable& t) {
+  const auto buckets = cpu_detail::cached_bucket_table(t);
+  return buckets ? buckets->comparisons : 0;
 }
 
 void decode_block(const QuantTable& t, const std::uint8_t* codes, std::size_t len, float scale, float* out) {

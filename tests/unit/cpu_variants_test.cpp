@@ -266,6 +266,75 @@ TEST_P(CpuVariantTest, FastEncoderMatchesEncodeValueOnEveryInput) {
   }
 }
 
+using ComparisonsFn = int (*)(const k::QuantTable&);
+
+ComparisonsFn comparisons_of(k::CpuVariant v) {
+  switch (v) {
+    case k::CpuVariant::scalar: return k::scalar::encoder_comparisons;
+    case k::CpuVariant::avx2: return k::avx2::encoder_comparisons;
+    case k::CpuVariant::avx512: return k::avx512::encoder_comparisons;
+  }
+  return nullptr;
+}
+
+// The built-in maps must take the fast bucket encoder (one comparison for the signed map, at
+// most two for the unsigned one), not the binary-search fallback.
+TEST_P(CpuVariantTest, BuiltInMapsUseTheBucketEncoder) {
+  const ComparisonsFn comparisons = comparisons_of(GetParam());
+  EXPECT_EQ(comparisons(bnb::quant_table(bnb::QuantMap::signed_dynamic)), 1);
+  const int unsigned_comparisons = comparisons(bnb::quant_table(bnb::QuantMap::unsigned_dynamic));
+  EXPECT_GE(unsigned_comparisons, 1);
+  EXPECT_LE(unsigned_comparisons, 2);
+}
+
+/// Sorted maps unlike the built-in ones, as a checkpoint could carry: linear, cubic (dense
+/// near 0), random with duplicates, and one whose values sit a few ulps apart (no bucket
+/// scheme fits: the encoder must fall back to the search).
+std::vector<std::pair<std::string, k::QuantTable>> custom_tables() {
+  std::vector<std::pair<std::string, k::QuantTable>> out;
+  float v[256];
+  for (int i = 0; i < 256; ++i) v[i] = -1.0f + 2.0f * static_cast<float>(i) / 255.0f;
+  out.emplace_back("linear", k::make_quant_table(v, true));
+  for (int i = 0; i < 256; ++i) v[i] = v[i] * v[i] * v[i];
+  out.emplace_back("cubic", k::make_quant_table(v, true));
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 0.3f);
+  for (float& x : v) x = std::round(normal(rng) * 64.0f) / 64.0f;  // duplicates on purpose
+  std::sort(std::begin(v), std::end(v));
+  out.emplace_back("random_with_duplicates", k::make_quant_table(v, true));
+  float x = 0.5f;
+  for (float& y : v) {
+    y = x;
+    x = std::nextafter(std::nextafter(x, 1.0f), 1.0f);
+  }
+  out.emplace_back("ulp_spaced", k::make_quant_table(v, false));
+  return out;
+}
+
+TEST_P(CpuVariantTest, FastEncoderMatchesEncodeValueOnCustomMaps) {
+  const EncodeFn encode = encoder_of(GetParam());
+  std::vector<float> in = encoder_inputs();
+  in.resize(in.size() / 4 + 5);  // boundary and special values first, then random ones
+  for (const auto& [name, t] : custom_tables()) {
+    std::vector<float> inputs = in;
+    for (int j = 0; j < 255; ++j) {
+      inputs.insert(inputs.end(), {t.upper[j], std::nextafter(t.upper[j], -INFINITY), -t.upper[j],
+                                   std::nextafter(-t.upper[j], INFINITY)});
+    }
+    std::vector<std::uint8_t> got(inputs.size());
+    encode(t, inputs.data(), inputs.size(), 1.0f, got.data());
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const std::uint8_t want = k::encode_value(t, inputs[i]);
+      if (got[i] != want && ++mismatches <= 5) {
+        ADD_FAILURE() << name << " input " << inputs[i] << ": code " << int{got[i]} << ", want " << int{want};
+      }
+    }
+    EXPECT_EQ(mismatches, 0u) << name;
+  }
+  EXPECT_EQ(comparisons_of(GetParam())(custom_tables().back().second), 0) << "ulp-spaced map must fall back";
+}
+
 TEST_P(CpuVariantTest, BlockCodecMatchesReferenceWithScale) {
   const EncodeFn encode = encoder_of(GetParam());
   const DecodeFn decode = decoder_of(GetParam());

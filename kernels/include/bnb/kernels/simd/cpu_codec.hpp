@@ -17,7 +17,10 @@ void cpu_decode_block(const QuantTable& t, const std::uint8_t* codes, std::size_
   namespace ns {                                                                                           \
   void encode_block(const QuantTable& t, const float* x, std::size_t len, float scale, std::uint8_t* out); \
   void decode_block(const QuantTable& t, const std::uint8_t* codes, std::size_t len, float scale, float* out); \
+  int encoder_comparisons(const QuantTable& t);                                                            \
   }
+// encoder_comparisons: threshold comparisons per value of the bucket encoder for t (1 or 2), 0
+// when t does not fit the bucket scheme and the encoder falls back to the binary search.
 BNB_DECLARE_CODEC_VARIANT(scalar)
 BNB_DECLARE_CODEC_VARIANT(avx2)
 BNB_DECLARE_CODEC_VARIANT(avx512)

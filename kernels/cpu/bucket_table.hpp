@@ -1,0 +1,131 @@
+#pragma once
+// Exact 8-bit encoder with one table look-up per value: a table indexed by the float's sign,
+// exponent and top mantissa bits ("bucket") holds, for every bucket, the code of the bucket's
+// lowest value (lo) and where the bucket's one threshold, if any, sits inside the bucket.
+//
+// count(y) = the number of thresholds upper[j] <= y, which encode_value() finds by binary
+// search. count is monotone in y, so for y in a bucket it lies between count(lowest) and
+// count(highest) of the bucket. The table is only accepted when that difference is at most 1
+// for every bucket (checked when the table is built, so any sorted map works, including maps
+// loaded from checkpoints; a map that does not fit gets no table and keeps the binary search).
+// Then count(y) = lo + (y >= upper[lo]), and since y and upper[lo] share sign, exponent and the
+// bucket's mantissa bits, the comparison only needs the remaining low mantissa bits: the table
+// stores them ("sub") next to lo in one 32-bit word, so the encoder makes one look-up (one
+// gather) and integer compares, no float threshold look-up:
+//     key(y) = low bits of |y|, reversed (mask - low) for negative y (y >= t <=> |y| <= |t|)
+//     count(y) = lo + (key(y) >= sub),   sub = key(upper[lo]), or 2^23 (> any key) for none.
+//
+// Bucket of y: clamp((bits(|y|) >> shift) - base, 0, per_sign - 1) + (sign bit ? per_sign : 0).
+// The clamps make bucket 0 of each sign hold everything below the covered binades (zero,
+// subnormals) and the last bucket everything above (|y| > 1, infinity); both must hold no
+// threshold. NaN lands in the last bucket and is replaced by the zero code afterwards.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "bnb/kernels/bits.hpp"
+#include "bnb/kernels/quant_table.hpp"
+
+#ifndef BNB_CPU_VARIANT
+#error "compiled once per CPU variant: BNB_CPU_VARIANT names the variant"
+#endif
+
+namespace bnb::kernels::cpu_detail {
+inline namespace BNB_CPU_VARIANT {
+
+struct BucketTable {
+  int comparisons = 1;     // threshold comparisons per value (always 1 in this scheme)
+  int shift = 0;           // 23 - mantissa bits per binade
+  std::int32_t base = 0;   // (bits(|y|) >> shift) of bucket 0
+  std::int32_t per_sign = 0;
+  std::uint32_t low_mask = 0;         // (1 << shift) - 1
+  std::vector<std::uint32_t> packed;  // 2 * per_sign words: lo << 24 | sub
+};
+
+inline constexpr std::uint32_t kNoThreshold = 1u << 23;  // sub of a bucket without threshold
+
+/// Number of thresholds <= y: encode_value()'s search without the sign correction.
+inline int threshold_count(const QuantTable& t, float y) {
+  int code = 0;
+  for (int step = 128; step >= 1; step >>= 1) code += (y >= t.upper[code + step - 1]) ? step : 0;
+  return code;
+}
+
+/// The bucket table with 2^mantissa_bits buckets per binade, or nullptr when some bucket holds
+/// more than one threshold (or an end bucket holds any) or the table would exceed max_per_sign.
+inline std::unique_ptr<BucketTable> try_bucket_table(const QuantTable& t, int mantissa_bits, std::int32_t max_per_sign) {
+  // Covered binades: one below that of the smallest nonzero threshold magnitude up to two above
+  // the largest finite one, so that the clamped end buckets hold no threshold.
+  std::uint32_t min_mag = 0x7f800000u, max_mag = 0;
+  for (int j = 0; j < 255; ++j) {
+    const std::uint32_t m = float_bits(t.upper[j]) & 0x7fffffffu;
+    if (m >= 0x7f800000u) return nullptr;
+    if (m != 0 && m < min_mag) min_mag = m;
+    if (m > max_mag) max_mag = m;
+  }
+  if (min_mag >= 0x7f800000u) return nullptr;
+  const std::int32_t e_top = static_cast<std::int32_t>(max_mag >> 23) + 2;  // first binade not covered
+  const std::int32_t e_low = static_cast<std::int32_t>(min_mag >> 23) - 1;
+  const std::int32_t per_binade = std::int32_t{1} << mantissa_bits;
+  if (e_low < 0 || e_top > 254 || (e_top - e_low) * per_binade > max_per_sign) return nullptr;
+
+  auto table = std::make_unique<BucketTable>();
+  BucketTable& b = *table;
+  b.shift = 23 - mantissa_bits;
+  b.base = (e_low << 23) >> b.shift;
+  b.per_sign = (e_top - e_low) * per_binade;
+  b.low_mask = (1u << b.shift) - 1u;
+  b.packed.assign(static_cast<std::size_t>(2 * b.per_sign), 0);
+
+  for (std::int32_t i = 0; i < b.per_sign; ++i) {
+    // Magnitude range of bucket i: [low, high] as bit patterns (end buckets reach 0 and +inf).
+    const bool end_bucket = i == 0 || i == b.per_sign - 1;
+    const std::uint32_t low = i == 0 ? 0u : static_cast<std::uint32_t>(b.base + i) << b.shift;
+    const std::uint32_t high =
+        i == b.per_sign - 1 ? 0x7f800000u : (static_cast<std::uint32_t>(b.base + i + 1) << b.shift) - 1u;
+    for (int negative = 0; negative < 2; ++negative) {
+      const float lowest = negative ? -bits_float(high) : bits_float(low);
+      const float highest = negative ? -bits_float(low) : bits_float(high);
+      const int lo = threshold_count(t, lowest);
+      const int inside = threshold_count(t, highest) - lo;
+      if (inside > 1 || (inside == 1 && end_bucket)) return nullptr;
+      std::uint32_t sub = kNoThreshold;
+      if (inside == 1) {
+        // upper[lo] lies in this bucket: same sign, same bucket bits; keep its low bits.
+        const std::uint32_t th = float_bits(t.upper[lo]);
+        const std::uint32_t mag = th & 0x7fffffffu;
+        if ((th >> 31) != static_cast<std::uint32_t>(negative) || (mag >> b.shift) != static_cast<std::uint32_t>(b.base + i)) {
+          return nullptr;
+        }
+        sub = negative ? b.low_mask - (mag & b.low_mask) : mag & b.low_mask;
+      }
+      b.packed[static_cast<std::size_t>(i + negative * b.per_sign)] = static_cast<std::uint32_t>(lo) << 24 | sub;
+    }
+  }
+  return table;
+}
+
+/// The smallest table that fits (fewest buckets per binade).
+inline std::unique_ptr<BucketTable> make_bucket_table(const QuantTable& t) {
+  constexpr std::int32_t kMaxPerSign = 4096;  // at most 32 KiB of table
+  for (int mantissa_bits = 3; mantissa_bits <= 8; ++mantissa_bits) {
+    if (auto table = try_bucket_table(t, mantissa_bits, kMaxPerSign)) return table;
+  }
+  return nullptr;
+}
+
+/// count(y) from the table (any y that is not NaN; NaN gives some code in 0..255).
+inline int bucket_count(const BucketTable& b, float y) {
+  const std::uint32_t bits = float_bits(y);
+  const std::uint32_t mag = bits & 0x7fffffffu;
+  const bool negative = (bits >> 31) != 0;
+  std::int32_t i = static_cast<std::int32_t>(mag >> b.shift) - b.base;
+  i = i < 0 ? 0 : i;
+  i = i > b.per_sign - 1 ? b.per_sign - 1 : i;
+  const std::uint32_t packed = b.packed[static_cast<std::size_t>(i + (negative ? b.per_sign : 0))];
+  const std::uint32_t key = (mag & b.low_mask) ^ (negative ? b.low_mask : 0u);
+  return static_cast<int>(packed >> 24) + (key >= (packed & 0xffffffu) ? 1 : 0);
+}
+
+}  // namespace BNB_CPU_VARIANT
+}  // namespace bnb::kernels::cpu_detail
