@@ -89,13 +89,6 @@ Optimizer::~Optimizer() {
 Optimizer::Optimizer(Optimizer&&) noexcept = default;
 Optimizer& Optimizer::operator=(Optimizer&&) noexcept = default;
 
-std::size_t Optimizer::index_of(const std::string& name) const {
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    if (params_[i].name == name) return i;
-  }
-  throw ConfigError("no parameter named '" + name + "'");
-}
-
 void Optimizer::initialize_state(std::size_t i) {
   ParamState& st = states_.at(i);
   if (st.initialized) return;

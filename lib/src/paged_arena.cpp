@@ -80,13 +80,6 @@ void PagedArena::release(std::byte* data) noexcept {
   }
 }
 
-PagedArena::Mapping* PagedArena::find(const std::byte* data) {
-  for (Mapping& m : mappings_) {
-    if (m.data == data) return &m;
-  }
-  return nullptr;
-}
-
 void PagedArena::prefetch(const std::byte* data) {
   for (auto it = mappings_.begin(); it != mappings_.end(); ++it) {
     if (it->data != data) continue;
@@ -106,10 +99,6 @@ void PagedArena::drop(Mapping& m) {
   m.resident = false;
 }
 
-void PagedArena::evict(const std::byte* data) {
-  if (Mapping* m = find(data)) drop(*m);
-}
-
 void PagedArena::enforce_budget() {
   if (budget_ == 0) return;
   std::size_t resident = 0;
@@ -120,12 +109,6 @@ void PagedArena::enforce_budget() {
     drop(m);
     resident -= m.mapped;
   }
-}
-
-std::size_t PagedArena::total_bytes() const {
-  std::size_t total = 0;
-  for (const Mapping& m : mappings_) total += m.bytes;
-  return total;
 }
 
 std::size_t PagedArena::resident_bytes() const {

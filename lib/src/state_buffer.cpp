@@ -59,8 +59,4 @@ void StateBuffer::prefetch() const {
   if (arena_) arena_->prefetch(data_);
 }
 
-void StateBuffer::evict() const {
-  if (arena_) arena_->evict(data_);
-}
-
 }  // namespace bnb

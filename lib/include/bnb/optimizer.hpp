@@ -75,8 +75,6 @@ class Optimizer {
   const OptimizerOptions& options() const { return options_; }
   std::size_t param_count() const { return params_.size(); }
   const ParamSpec& param(std::size_t i) const { return params_.at(i); }
-  /// Index of the parameter called `name`; throws ConfigError when there is none.
-  std::size_t index_of(const std::string& name) const;
   const EffectiveConfig& config(std::size_t i) const { return configs_.at(i); }
   /// Warnings about accepted arguments that have no effect (SPEC.md §2).
   const std::vector<std::string>& warnings() const { return warnings_; }
@@ -90,7 +88,7 @@ class Optimizer {
   void initialize_state(std::size_t i);
 
   MemoryReport memory() const;
-  /// Minor and major page faults of this process (paged-state cost, SPEC.md §7).
+  /// The paged-state arena (nullptr when no tensor is paged): resident bytes, budget.
   PagedArena* paged_arena() { return arena_.get(); }
 
  private:

@@ -32,14 +32,12 @@ class PagedArena {
   std::byte* allocate(std::size_t bytes);
   void release(std::byte* data) noexcept;
 
-  /// Make resident (and mark most recently used) / write back and drop from memory.
+  /// Makes resident and marks most recently used.
   void prefetch(const std::byte* data);
-  void evict(const std::byte* data);
   /// Evicts least recently used buffers until the resident total is within the budget.
   void enforce_budget();
 
   std::size_t budget_bytes() const { return budget_; }
-  std::size_t total_bytes() const;
   /// Bytes of paged buffers resident in memory now, measured with mincore().
   std::size_t resident_bytes() const;
 
@@ -51,7 +49,6 @@ class PagedArena {
     int fd;
     bool resident;       // not evicted since the last prefetch
   };
-  Mapping* find(const std::byte* data);
   void drop(Mapping& m);
 
   std::string directory_;

@@ -33,9 +33,9 @@ class StateBuffer {
   template <class T>
   const T* as() const { return reinterpret_cast<const T*>(data_); }
 
-  /// Paged buffers: make resident before use / advise out after use. No-ops on heap buffers.
+  /// Paged buffers: make resident before use (eviction is the arena's budget decision). No-op
+  /// on heap buffers.
   void prefetch() const;
-  void evict() const;
 
  private:
   void release() noexcept;
