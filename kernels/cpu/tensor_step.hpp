@@ -23,6 +23,7 @@
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/step_request.hpp"
 #include "simd_codec.hpp"
+#include "vector_storage.hpp"
 
 #ifndef BNB_CPU_VARIANT
 #error "compiled once per CPU variant: BNB_CPU_VARIANT names the variant"
@@ -51,17 +52,17 @@ inline float chunk_sum(const float* x, std::size_t len) {
 
 template <class T>
 void load_values(const T* src, float* dst, std::size_t len, float scale) {
-  for (std::size_t i = 0; i < len; ++i) dst[i] = Storage<T>::load(src[i]) * scale;
+  for (std::size_t i = 0; i < len; ++i) dst[i] = VectorStorage<T>::load(src[i]) * scale;
 }
 
 template <class T>
 void load_values(const T* src, float* dst, std::size_t len) {
-  for (std::size_t i = 0; i < len; ++i) dst[i] = Storage<T>::load(src[i]);
+  for (std::size_t i = 0; i < len; ++i) dst[i] = VectorStorage<T>::load(src[i]);
 }
 
 template <class T>
 void store_values(const float* src, T* dst, std::size_t len) {
-  for (std::size_t i = 0; i < len; ++i) dst[i] = Storage<T>::store(src[i]);
+  for (std::size_t i = 0; i < len; ++i) dst[i] = VectorStorage<T>::store(src[i]);
 }
 
 /// Decodes elements [begin, begin+len) of one state row into fp32, one run per absmax block.
@@ -104,7 +105,7 @@ inline void update_element(const StepConstants& c, float g, float& p, float* s, 
   float pn = p;
   float sn[A::kRows];
   for (int k = 0; k < A::kRows; ++k) sn[k] = s[k];
-  A::template update<Storage<T>>(c, g, pn, sn, scale);
+  A::template update<VectorStorage<T>>(c, g, pn, sn, scale);
   if constexpr (kGuard) {
     const bool ok = is_finite(g);
     p = ok ? pn : p;
@@ -160,15 +161,15 @@ std::uint64_t fp32_state_loop(StepConstants c, const T* __restrict grad, T* __re
   float* __restrict s2 = rows[A::kRows > 2 ? 2 : 0];
   std::uint64_t bad = 0;
   for (std::size_t i = 0; i < len; ++i) {
-    const float g = Storage<T>::load(grad[i]) * gnorm_scale;
-    float p = Storage<T>::load(param[i]);
+    const float g = VectorStorage<T>::load(grad[i]) * gnorm_scale;
+    float p = VectorStorage<T>::load(param[i]);
     float s[A::kRows];
     s[0] = s0[i];
     if constexpr (A::kRows > 1) s[1] = s1[i];
     if constexpr (A::kRows > 2) s[2] = s2[i];
     bad += is_finite(g) ? 0u : 1u;
     update_element<A, T, false>(c, g, p, s, scale);
-    param[i] = Storage<T>::store(p);
+    param[i] = VectorStorage<T>::store(p);
     s0[i] = s[0];
     if constexpr (A::kRows > 1) s1[i] = s[1];
     if constexpr (A::kRows > 2) s2[i] = s[2];
@@ -187,55 +188,86 @@ std::uint64_t fp32_state_block(const StepConstants& c, const T* grad, T* param, 
   return fp32_state_loop<A, T, false, false>(c, grad, param, rows, len, gnorm_scale, scale);
 }
 
+/// What one reduction chunk of the pre-pass contributes.
+struct ChunkPart {
+  float unorm = 0;
+  float pnorm = 0;
+  float max[kMaxStateRows] = {};
+};
+
+/// One reduction chunk of the pre-pass, with the step's run-time switches turned into
+/// constants (as in update_loop) so that the term loop has no branches left and vectorizes.
+template <class A, class T, StateFormat F, bool kSkipZeros, bool kDecay>
+ChunkPart pre_pass_chunk(StepConstants c, const StepRequest& r, std::size_t begin, std::size_t len, bool want_norms) {
+  constexpr bool kGuard = F != StateFormat::fp32;
+  c.skip_zeros = kSkipZeros;
+  c.has_weight_decay = kDecay;
+  const T* grad = static_cast<const T*>(r.grad) + begin;
+  const T* param = static_cast<const T*>(r.param) + begin;
+  float g[kReductionBlock], p[kReductionBlock], st[A::kRows][kMaxBlock];  // update_run's row type
+  float uterm[kReductionBlock], pterm[kReductionBlock];
+  load_values(grad, g, len, r.gnorm_scale);
+  load_values(param, p, len);
+  const float* rows[A::kRows];
+  for (int k = 0; k < A::kRows; ++k) {
+    if constexpr (F == StateFormat::fp32) {
+      rows[k] = r.state.values[k] + begin;  // read in place: no copy
+    } else {
+      decode_row<F>(r.state, k, begin, len, st[k]);
+      rows[k] = st[k];
+    }
+  }
+  ChunkPart part;
+  if (want_norms) {
+    for (std::size_t i = 0; i < len; ++i) {
+      float s[A::kRows];
+      for (int k = 0; k < A::kRows; ++k) s[k] = rows[k][i];
+      const float term = A::unorm_term(c, g[i], p[i], s);
+      uterm[i] = !kGuard || is_finite(g[i]) ? term : 0.0f;
+      pterm[i] = p[i] * p[i];
+    }
+    part.unorm = chunk_sum(uterm, len);
+    part.pnorm = chunk_sum(pterm, len);
+  }
+  if constexpr (F == StateFormat::tensorwise8) {
+    update_run<A, T, true>(c, g, p, st, len, 1.0f);  // the new states (p is a scratch copy)
+    for (int k = 0; k < A::kRows; ++k) part.max[k] = abs_max(st[k], len);
+  }
+  return part;
+}
+
+template <class A, class T, StateFormat F>
+ChunkPart pre_pass_chunk(const StepRequest& r, std::size_t begin, std::size_t len, bool want_norms) {
+  const StepConstants& c = r.constants;
+  if (c.skip_zeros) {
+    if (c.has_weight_decay) return pre_pass_chunk<A, T, F, true, true>(c, r, begin, len, want_norms);
+    return pre_pass_chunk<A, T, F, true, false>(c, r, begin, len, want_norms);
+  }
+  if (c.has_weight_decay) return pre_pass_chunk<A, T, F, false, true>(c, r, begin, len, want_norms);
+  return pre_pass_chunk<A, T, F, false, false>(c, r, begin, len, want_norms);
+}
+
 template <class A, class T, StateFormat F>
 PrePass pre_pass(const StepRequest& r, bool want_norms) {
-  constexpr bool kGuard = F != StateFormat::fp32;
   const std::size_t n = r.n;
   const std::size_t chunks = block_count(n, kReductionBlock);
-  std::vector<float> unorm_part(want_norms ? chunks : 0), pnorm_part(want_norms ? chunks : 0);
-  std::vector<float> max_part(F == StateFormat::tensorwise8 ? chunks * A::kRows : 0);
-  const T* grad = static_cast<const T*>(r.grad);
-  const T* param = static_cast<const T*>(r.param);
-  const StepConstants c = r.constants;
+  std::vector<ChunkPart> parts(chunks);
 
 #pragma omp parallel for schedule(static) num_threads(r.threads)
   for (std::size_t ch = 0; ch < chunks; ++ch) {
     const std::size_t begin = ch * kReductionBlock;
-    const std::size_t len = std::min(kReductionBlock, n - begin);
-    float g[kReductionBlock], p[kReductionBlock], st[A::kRows][kReductionBlock];
-    float uterm[kReductionBlock], pterm[kReductionBlock];
-    load_values(grad + begin, g, len, r.gnorm_scale);
-    load_values(param + begin, p, len);
-    for (int k = 0; k < A::kRows; ++k) decode_row<F>(r.state, k, begin, len, st[k]);
-    for (std::size_t i = 0; i < len; ++i) {
-      float s[A::kRows];
-      for (int k = 0; k < A::kRows; ++k) s[k] = st[k][i];
-      const bool ok = !kGuard || is_finite(g[i]);
-      uterm[i] = ok ? A::unorm_term(c, g[i], p[i], s) : 0.0f;
-      pterm[i] = p[i] * p[i];
-      if constexpr (F == StateFormat::tensorwise8) {
-        float pp = p[i];
-        if (ok) A::template update<Storage<T>>(c, g[i], pp, s, 1.0f);
-        for (int k = 0; k < A::kRows; ++k) st[k][i] = ok ? s[k] : 0.0f;
-      }
-    }
-    if (want_norms) {
-      unorm_part[ch] = chunk_sum(uterm, len);
-      pnorm_part[ch] = chunk_sum(pterm, len);
-    }
-    if constexpr (F == StateFormat::tensorwise8) {
-      for (int k = 0; k < A::kRows; ++k) max_part[ch * A::kRows + k] = abs_max(st[k], len);
-    }
+    parts[ch] = pre_pass_chunk<A, T, F>(r, begin, std::min(kReductionBlock, n - begin), want_norms);
   }
 
   PrePass out;
-  for (std::size_t ch = 0; ch < unorm_part.size(); ++ch) {
-    out.unorm_sq += static_cast<double>(unorm_part[ch]);
-    out.pnorm_sq += static_cast<double>(pnorm_part[ch]);
-  }
-  for (std::size_t i = 0; i < max_part.size(); ++i) {
-    float& m = out.new_max[i % A::kRows];
-    m = std::max(m, max_part[i]);
+  for (const ChunkPart& part : parts) {
+    if (want_norms) {
+      out.unorm_sq += static_cast<double>(part.unorm);
+      out.pnorm_sq += static_cast<double>(part.pnorm);
+    }
+    if constexpr (F == StateFormat::tensorwise8) {
+      for (int k = 0; k < A::kRows; ++k) out.new_max[k] = std::max(out.new_max[k], part.max[k]);
+    }
   }
   return out;
 }
@@ -321,7 +353,7 @@ double sum_squares(const void* data, std::size_t n, int threads) {
     const std::size_t len = std::min(kReductionBlock, n - begin);
     float sq[kReductionBlock];
     for (std::size_t i = 0; i < len; ++i) {
-      const float v = Storage<T>::load(x[begin + i]);
+      const float v = VectorStorage<T>::load(x[begin + i]);
       sq[i] = v * v;
     }
     part[ch] = chunk_sum(sq, len);

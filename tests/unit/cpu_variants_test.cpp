@@ -24,6 +24,11 @@
 #include "bnb/kernels/simd/cpu_codec.hpp"
 #include "bnb/quantize.hpp"
 
+// The driver's select-based half conversions (compiled here in a namespace of their own).
+#define BNB_CPU_VARIANT conversion_test
+#include "../../kernels/cpu/vector_storage.hpp"
+#undef BNB_CPU_VARIANT
+
 namespace {
 
 using bnb::Algorithm;
@@ -358,6 +363,22 @@ TEST_P(CpuVariantTest, BlockCodecMatchesReferenceWithScale) {
       }
     }
   }
+}
+
+// The select-based half conversions the driver vectorizes must equal dtype.hpp's: every half,
+// and every 251st float bit pattern (all exponents, NaN payloads, subnormals, rounding ties).
+TEST(CpuConversions, SelectHalfConversionsMatchDtype) {
+  namespace cd = k::cpu_detail;
+  for (std::uint32_t h = 0; h < 65536; ++h) {
+    const bnb::half_t x{static_cast<std::uint16_t>(h)};
+    ASSERT_EQ(k::float_bits(cd::half_to_float_select(x)), k::float_bits(k::half_to_float(x))) << h;
+  }
+  std::size_t mismatches = 0;
+  for (std::uint64_t u = 0; u < (std::uint64_t{1} << 32); u += 251) {
+    const float f = k::bits_float(static_cast<std::uint32_t>(u));
+    mismatches += cd::float_to_half_select(f).bits != k::float_to_half(f).bits ? 1 : 0;
+  }
+  EXPECT_EQ(mismatches, 0u);
 }
 
 TEST(CpuCodec, AbsMaxIgnoresNanAndMatchesSequentialMax) {
