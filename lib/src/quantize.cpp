@@ -23,13 +23,14 @@ void quantize_typed(const T* in, std::size_t n, const kernels::QuantTable& t, st
     const std::size_t begin = b * block;
     const std::size_t len = std::min(block, n - begin);
     float x[4096];
-    bool has_nan = false, has_inf = false;
+    // One vectorizable test for "any non-finite"; which kind only matters in the rare bad block.
+    int nonfinite = 0;
     for (std::size_t i = 0; i < len; ++i) {
       x[i] = kernels::Storage<T>::load(in[begin + i]);
-      has_nan |= std::isnan(x[i]);
-      has_inf |= std::isinf(x[i]);
+      nonfinite |= !(std::fabs(x[i]) <= std::numeric_limits<float>::max());
     }
-    if (has_nan || has_inf) {
+    if (nonfinite) {
+      const bool has_nan = std::any_of(x, x + len, [](float v) { return std::isnan(v); });
       absmax[b] = has_nan ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
       std::fill(codes + begin, codes + begin + len, t.zero_code);
       continue;
