@@ -49,9 +49,11 @@ void full_step(EntryRun& e) {
   for (std::size_t i = 0; i < e.params.size(); ++i) e.opt->step(i, e.params[i].data(), e.grads[i].data());
 }
 
-/// State row r of tensor i as the SPEC.md §9 state it belongs to: ademamix rows 0 and 1 are
-/// state1 (m1, m2), row 2 state2; adam/lamb row 0 state1, row 1 state2; others state1.
-std::string state_name(int rows, int r) { return (rows == 3 ? r < 2 : r == 0) ? "state1" : "state2"; }
+/// "state1" or "state2": the SPEC.md §9 state kernel row r of tensor i belongs to.
+std::string state_name(const Optimizer& opt, std::size_t i, int r) {
+  const Algorithm a = opt.config(i).reference_form ? Algorithm::lars : opt.config(i).algorithm;
+  return "state" + std::to_string(state_of_row(a, r));
+}
 
 nlohmann::json effective_config_json(const Optimizer& opt) {
   nlohmann::json params = nlohmann::json::object();
@@ -196,7 +198,7 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
       const ParamState& s = e.opt->state(i);
       if (!s.initialized) continue;
       for (int r = 0; r < s.rows && r < ref->rows(i); ++r) {
-        state_acc[state_name(s.rows, r)].add(s.dequantized(r), ref->state(i, r));
+        state_acc[state_name(*e.opt, i, r)].add(s.dequantized(r), ref->state(i, r));
       }
     }
     error.param = param_acc.stats();

@@ -37,8 +37,7 @@ std::span<const std::byte> bytes_of(const T* data, std::size_t count) {
 std::vector<int> rows_of_state(Algorithm a, int rows, int s) {
   std::vector<int> out;
   for (int r = 0; r < rows; ++r) {
-    const int idx = a == Algorithm::ademamix ? (r < 2 ? 1 : 2) : r + 1;
-    if (idx == s) out.push_back(r);
+    if (state_of_row(a, r) == s) out.push_back(r);
   }
   return out;
 }

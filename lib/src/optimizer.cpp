@@ -21,12 +21,6 @@ bool matches(const std::string& pattern, const std::string& name) {
   return pattern == name || fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
 }
 
-/// Which SPEC.md §9 state (1 or 2) a kernel row belongs to.
-int state_index(Algorithm a, int row) {
-  if (a == Algorithm::ademamix) return row < 2 ? 1 : 2;
-  return row + 1;
-}
-
 bool row_is_signed(Algorithm a, int row) {
   return kernels::with_algorithm(a, [row]<class A>() { return A::kRowSigned[row]; });
 }
@@ -158,7 +152,7 @@ MemoryReport Optimizer::memory() const {
     std::size_t state_bytes[3] = {}, absmax_bytes[3] = {};
     bool paged = false;
     for (int r = 0; r < st.rows; ++r) {
-      const int s = state_index(a, r);
+      const int s = state_of_row(a, r);
       state_bytes[s] += st.row[r].size();
       absmax_bytes[s] += st.absmax[r].size() * sizeof(float);
       paged = paged || st.row[r].is_paged();

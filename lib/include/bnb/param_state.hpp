@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bnb/kernels/algorithm.hpp"
 #include "bnb/kernels/quant_table.hpp"
 #include "bnb/kernels/state_view.hpp"
 #include "bnb/state_buffer.hpp"
@@ -15,6 +16,13 @@
 namespace bnb {
 
 inline constexpr int kGnormHistory = 100;
+
+/// Which SPEC.md §9 state (1 or 2) kernel row `row` belongs to: ademamix keeps m1 and m2 in
+/// state1 and nu in state2; adam/lamb m in state1 and v in state2; one-state algorithms state1.
+constexpr int state_of_row(Algorithm a, int row) {
+  if (a == Algorithm::ademamix) return row < 2 ? 1 : 2;
+  return row + 1;
+}
 
 struct ParamState {
   std::int64_t step = 0;
