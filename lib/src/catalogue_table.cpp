@@ -101,7 +101,8 @@ std::vector<ArgSpec> lamb_args(int fixed_bits) {
   return args;
 }
 
-std::vector<ArgSpec> lars_args(int fixed_bits) {
+/// The arguments SGD and LARS share (the momentum family), up to percentile_clipping.
+std::vector<ArgSpec> momentum_family_args(int fixed_bits) {
   std::vector<ArgSpec> args{required_number("lr", "learning rate (required)"),
                             number("momentum", 0, "momentum: must be > 0"),
                             without_effect(number("dampening", 0, "dampening")),
@@ -109,6 +110,11 @@ std::vector<ArgSpec> lars_args(int fixed_bits) {
                             without_effect(boolean("nesterov", false, "Nesterov momentum"))};
   add_state_args(args, fixed_bits);
   args.push_back(percentile_clipping());
+  return args;
+}
+
+std::vector<ArgSpec> lars_args(int fixed_bits) {
+  std::vector<ArgSpec> args = momentum_family_args(fixed_bits);
   args.push_back(number("max_unorm", 0.02, "update norm limit relative to the parameter norm"));
   args.push_back(skip_zeros(true));
   return args;
@@ -150,13 +156,7 @@ std::vector<ArgSpec> rmsprop_args(int fixed_bits) {
 }
 
 std::vector<ArgSpec> sgd_args(int fixed_bits) {
-  std::vector<ArgSpec> args{required_number("lr", "learning rate (required)"),
-                            number("momentum", 0, "momentum: must be > 0"),
-                            without_effect(number("dampening", 0, "dampening")),
-                            weight_decay(0),
-                            without_effect(boolean("nesterov", false, "Nesterov momentum"))};
-  add_state_args(args, fixed_bits);
-  args.push_back(percentile_clipping());
+  std::vector<ArgSpec> args = momentum_family_args(fixed_bits);
   args.push_back(block_wise(true));
   args.push_back(skip_zeros(true));
   return args;
