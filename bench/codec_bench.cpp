@@ -35,32 +35,31 @@ void set_counters(benchmark::State& state, std::size_t n, double bytes_per_elem)
   state.SetBytesProcessed(static_cast<std::int64_t>(items * bytes_per_elem));
 }
 
-using EncodeFn = void (*)(const k::QuantTable&, const float*, std::size_t, float, std::uint8_t*);
-using DecodeFn = void (*)(const k::QuantTable&, const std::uint8_t*, std::size_t, float, float*);
-
-void encode_bench(benchmark::State& state, EncodeFn encode, bnb::QuantMap map) {
+void encode_bench(benchmark::State& state, k::CpuVariant variant, bnb::QuantMap map) {
   constexpr std::size_t kN = 1 << 16, kBlock = 256;
   std::vector<float> x = sample(kN);
   if (map == bnb::QuantMap::unsigned_dynamic) {
     for (float& v : x) v = std::fabs(v);
   }
   std::vector<std::uint8_t> codes(kN);
-  const k::QuantTable& t = bnb::quant_table(map);
+  const auto codec = k::prepare_cpu_codec(variant, bnb::quant_table(map));
   for (auto _ : state) {
-    for (std::size_t b = 0; b < kN; b += kBlock) encode(t, x.data() + b, kBlock, k::abs_max(x.data() + b, kBlock), codes.data() + b);
+    for (std::size_t b = 0; b < kN; b += kBlock) {
+      codec->encode(x.data() + b, kBlock, codec->abs_max(x.data() + b, kBlock), codes.data() + b);
+    }
     benchmark::DoNotOptimize(codes.data());
   }
   set_counters(state, kN, 5.0);
 }
 
-void decode_bench(benchmark::State& state, DecodeFn decode) {
+void decode_bench(benchmark::State& state, k::CpuVariant v) {
   constexpr std::size_t kN = 1 << 16;
   std::vector<std::uint8_t> codes(kN);
   for (std::size_t i = 0; i < kN; ++i) codes[i] = static_cast<std::uint8_t>(i * 131 % 256);
   std::vector<float> out(kN);
-  const k::QuantTable& t = bnb::quant_table(bnb::QuantMap::signed_dynamic);
+  const auto codec = k::prepare_cpu_codec(v, bnb::quant_table(bnb::QuantMap::signed_dynamic));
   for (auto _ : state) {
-    decode(t, codes.data(), kN, 0.5f, out.data());
+    codec->decode(codes.data(), kN, 0.5f, out.data());
     benchmark::DoNotOptimize(out.data());
   }
   set_counters(state, kN, 5.0);
@@ -84,16 +83,9 @@ void quantize_bench(benchmark::State& state, k::CpuVariant v, int threads) {
 const bool kRegistered = [] {
   for (k::CpuVariant v : k::supported_variants()) {
     const std::string name(k::variant_name(v));
-    const EncodeFn encode = v == k::CpuVariant::scalar ? k::scalar::encode_block
-                            : v == k::CpuVariant::avx2 ? k::avx2::encode_block
-                                                       : k::avx512::encode_block;
-    const DecodeFn decode = v == k::CpuVariant::scalar ? k::scalar::decode_block
-                            : v == k::CpuVariant::avx2 ? k::avx2::decode_block
-                                                       : k::avx512::decode_block;
-    benchmark::RegisterBenchmark(("encode/signed/" + name).c_str(), encode_bench, encode, bnb::QuantMap::signed_dynamic);
-    benchmark::RegisterBenchmark(("encode/unsigned/" + name).c_str(), encode_bench, encode,
-                                 bnb::QuantMap::unsigned_dynamic);
-    benchmark::RegisterBenchmark(("decode/" + name).c_str(), decode_bench, decode);
+    benchmark::RegisterBenchmark(("encode/signed/" + name).c_str(), encode_bench, v, bnb::QuantMap::signed_dynamic);
+    benchmark::RegisterBenchmark(("encode/unsigned/" + name).c_str(), encode_bench, v, bnb::QuantMap::unsigned_dynamic);
+    benchmark::RegisterBenchmark(("decode/" + name).c_str(), decode_bench, v);
     for (int threads : {1, 2}) {
       benchmark::RegisterBenchmark(("quantize_blockwise/" + name + "/threads:" + std::to_string(threads)).c_str(),
                                    quantize_bench, v, threads)

@@ -18,6 +18,7 @@ bool cpu_supports(CpuVariant v) {
     case CpuVariant::avx512:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    case CpuVariant::avx512vbmi: return cpu_supports(CpuVariant::avx512) && __builtin_cpu_supports("avx512vbmi");
   }
   return false;
 }
@@ -27,9 +28,7 @@ bool cpu_supports(CpuVariant v) {
 std::atomic<int> g_forced{-1};
 
 CpuVariant widest_supported() {
-  static const CpuVariant widest = cpu_supports(CpuVariant::avx512) ? CpuVariant::avx512
-                                   : cpu_supports(CpuVariant::avx2) ? CpuVariant::avx2
-                                                                    : CpuVariant::scalar;
+  static const CpuVariant widest = supported_variants().back();
   return widest;
 }
 
@@ -40,12 +39,13 @@ std::string_view variant_name(CpuVariant v) {
     case CpuVariant::scalar: return "scalar";
     case CpuVariant::avx2: return "avx2";
     case CpuVariant::avx512: return "avx512";
+    case CpuVariant::avx512vbmi: return "avx512vbmi";
   }
   return "?";
 }
 
 std::optional<CpuVariant> parse_variant(std::string_view name) {
-  for (CpuVariant v : {CpuVariant::scalar, CpuVariant::avx2, CpuVariant::avx512}) {
+  for (CpuVariant v : kAllCpuVariants) {
     if (variant_name(v) == name) return v;
   }
   return std::nullopt;
@@ -53,7 +53,7 @@ std::optional<CpuVariant> parse_variant(std::string_view name) {
 
 std::vector<CpuVariant> supported_variants() {
   std::vector<CpuVariant> out;
-  for (CpuVariant v : {CpuVariant::scalar, CpuVariant::avx2, CpuVariant::avx512}) {
+  for (CpuVariant v : kAllCpuVariants) {
     if (cpu_supports(v)) out.push_back(v);
   }
   return out;
@@ -70,7 +70,7 @@ CpuVariant active_variant() {
   if (const int forced = g_forced.load(std::memory_order_relaxed); forced >= 0) return static_cast<CpuVariant>(forced);
   if (const char* env = std::getenv("BNB_CPU_VARIANT"); env && *env) {
     const auto v = parse_variant(env);
-    if (!v) throw std::invalid_argument(std::string("BNB_CPU_VARIANT='") + env + "': expected scalar, avx2 or avx512");
+    if (!v) throw std::invalid_argument(std::string("BNB_CPU_VARIANT='") + env + "': expected scalar, avx2, avx512 or avx512vbmi");
     if (!cpu_supports(*v)) throw std::invalid_argument(std::string("BNB_CPU_VARIANT='") + env + "' is not supported by this CPU");
     return *v;
   }
@@ -82,6 +82,7 @@ void cpu_step(CpuVariant v, const StepRequest& r, StepReport& report) {
     case CpuVariant::scalar: return scalar::step(r, report);
     case CpuVariant::avx2: return avx2::step(r, report);
     case CpuVariant::avx512: return avx512::step(r, report);
+    case CpuVariant::avx512vbmi: return avx512vbmi::step(r, report);
   }
 }
 
@@ -92,24 +93,21 @@ double cpu_sum_squares(DType dtype, const void* data, std::size_t n, int threads
     case CpuVariant::scalar: return scalar::sum_squares(dtype, data, n, threads);
     case CpuVariant::avx2: return avx2::sum_squares(dtype, data, n, threads);
     case CpuVariant::avx512: return avx512::sum_squares(dtype, data, n, threads);
+    case CpuVariant::avx512vbmi: return avx512vbmi::sum_squares(dtype, data, n, threads);
   }
   return 0;
 }
 
-void cpu_encode_block(const QuantTable& t, const float* x, std::size_t len, float scale, std::uint8_t* out) {
-  switch (active_variant()) {
-    case CpuVariant::scalar: return scalar::encode_block(t, x, len, scale, out);
-    case CpuVariant::avx2: return avx2::encode_block(t, x, len, scale, out);
-    case CpuVariant::avx512: return avx512::encode_block(t, x, len, scale, out);
+std::unique_ptr<const PreparedCodec> prepare_cpu_codec(CpuVariant v, const QuantTable& t) {
+  switch (v) {
+    case CpuVariant::scalar: return scalar::prepare_codec(t);
+    case CpuVariant::avx2: return avx2::prepare_codec(t);
+    case CpuVariant::avx512: return avx512::prepare_codec(t);
+    case CpuVariant::avx512vbmi: return avx512vbmi::prepare_codec(t);
   }
+  return nullptr;
 }
 
-void cpu_decode_block(const QuantTable& t, const std::uint8_t* codes, std::size_t len, float scale, float* out) {
-  switch (active_variant()) {
-    case CpuVariant::scalar: return scalar::decode_block(t, codes, len, scale, out);
-    case CpuVariant::avx2: return avx2::decode_block(t, codes, len, scale, out);
-    case CpuVariant::avx512: return avx512::decode_block(t, codes, len, scale, out);
-  }
-}
+std::unique_ptr<const PreparedCodec> prepare_cpu_codec(const QuantTable& t) { return prepare_cpu_codec(active_variant(), t); }
 
 }  // namespace bnb::kernels

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -26,7 +27,9 @@
 #endif
 
 #include "bnb/kernels/quant_table.hpp"
+#include "bnb/kernels/simd/cpu_codec.hpp"  // EncoderKind
 #include "bucket_table.hpp"
+#include "byte_plane_codec.hpp"
 
 #ifndef BNB_CPU_VARIANT
 #error "compiled once per CPU variant: BNB_CPU_VARIANT names the variant"
@@ -49,35 +52,49 @@ inline bool same_table(const QuantTable& a, const QuantTable& b) {
          std::memcmp(a.values, b.values, sizeof a.values) == 0 && std::memcmp(a.upper, b.upper, sizeof a.upper) == 0;
 }
 
-/// The bucket table of t (nullptr: t does not fit the scheme), built once per thread and table
-/// content: building one walks a few thousand buckets, too much to repeat every step.
-inline std::shared_ptr<const BucketTable> cached_bucket_table(const QuantTable& t) {
+/// The encoder tables of t: the byte-plane table where the variant has VBMI and t fits it, else
+/// the bucket table where t fits that (both null: t keeps the binary search). Built once per
+/// thread and table content: building walks every bucket, too much to repeat every step.
+struct EncoderTables {
+  std::shared_ptr<const BytePlaneEncoderTable> planes;
+  std::shared_ptr<const BucketTable> buckets;
+};
+
+inline EncoderTables cached_encoder_tables(const QuantTable& t) {
   struct Entry {
     QuantTable table{};
-    std::shared_ptr<const BucketTable> buckets;
+    EncoderTables tables;
     bool valid = false;
   };
   constexpr int kEntries = 4;  // the two built-in maps and a few checkpoint maps
   static thread_local Entry cache[kEntries];
   static thread_local int next = 0;
   for (const Entry& e : cache) {
-    if (e.valid && same_table(e.table, t)) return e.buckets;
+    if (e.valid && same_table(e.table, t)) return e.tables;
   }
   Entry& e = cache[next];
   next = (next + 1) % kEntries;
   e.table = t;
-  e.buckets = make_bucket_table(t);
+  e.tables = {};
+#if BNB_BYTE_PLANE_CODEC
+  e.tables.planes = make_byte_plane_encoder(t);
+#endif
+  if (!e.tables.planes) e.tables.buckets = make_bucket_table(t);
   e.valid = true;
-  return e.buckets;
+  return e.tables;
 }
 
-/// An encoder prepared for one table; cheap to build (a cache look-up), so the fused step builds
-/// one per state row and step, the quantizer one per call.
+/// An encoder prepared for one table (which must outlive it); cheap to build (a cache look-up),
+/// so the fused step builds one per state row and step.
 class Encoder {
  public:
-  explicit Encoder(const QuantTable& t) : table_(t), negatives_(negative_count(t)), buckets_(cached_bucket_table(t)) {
+  explicit Encoder(const QuantTable& t) : table_(t), negatives_(negative_count(t)) {
+    EncoderTables tables = cached_encoder_tables(t);
+    planes_ = std::move(tables.planes);
+    buckets_ = std::move(tables.buckets);
 #if BNB_SIMD_CODEC_AVX512
-    if (buckets_) return;  // the search levels are only needed without a bucket table
+    if (buckets_) return;  // the search levels are only needed without a bucket table (or for
+                           // the byte-plane encoder's tail of < 64 values)
     for (int level = 1; level <= 8; ++level) {
       const int count = 1 << (level - 1);
       const int stride = 1 << (9 - level);
@@ -90,16 +107,21 @@ class Encoder {
 
   /// codes of x[i] / scale, i < len. Precondition: scale != 0 (the caller stores zero codes).
   void encode(const float* x, std::size_t len, float scale, std::uint8_t* out) const {
-    if (buckets_) return encode_buckets(x, len, scale, out);
     std::size_t i = 0;
+#if BNB_BYTE_PLANE_CODEC
+    if (planes_) i = encode_byte_planes(*planes_, table_, negatives_, x, len, scale, out);
+#endif
+    if (buckets_) return encode_buckets(x + i, len - i, scale, out + i);
 #if BNB_SIMD_CODEC_AVX512
-    i = encode_avx512(x, len, scale, out);
+    i += encode_avx512(x + i, len - i, scale, out + i);
 #endif
     const QuantTable& t = table_;
     for (; i < len; ++i) out[i] = encode_one(t, x[i] / scale, negatives_);
   }
 
-  bool uses_buckets() const { return buckets_ != nullptr; }
+  EncoderKind kind() const {
+    return planes_ ? EncoderKind::byte_planes : buckets_ ? EncoderKind::buckets : EncoderKind::search;
+  }
 
  private:
   /// The bucket-table encoder: count(y) from one table word and one integer compare, then the same
@@ -296,6 +318,7 @@ class Encoder {
 #endif
   const QuantTable& table_;
   int negatives_;
+  std::shared_ptr<const BytePlaneEncoderTable> planes_;
   std::shared_ptr<const BucketTable> buckets_;
 };
 
@@ -311,6 +334,33 @@ inline void decode_scaled(const QuantTable& t, const std::uint8_t* codes, std::s
 #endif
   for (; i < len; ++i) out[i] = decode_value(t, codes[i], scale);
 }
+
+/// A decoder prepared for one table (which must outlive it): with VBMI the values as byte planes
+/// (1 KiB, built in well under a microsecond), else decode_scaled's gather.
+class Decoder {
+ public:
+  explicit Decoder(const QuantTable& t) : table_(t) {
+#if BNB_BYTE_PLANE_CODEC
+    std::uint32_t words[256];
+    for (int i = 0; i < 256; ++i) words[i] = float_bits(t.values[i]);
+    fill_planes(values_, words);
+#endif
+  }
+
+  void decode(const std::uint8_t* codes, std::size_t len, float scale, float* out) const {
+    std::size_t i = 0;
+#if BNB_BYTE_PLANE_CODEC
+    i = decode_byte_planes(values_, codes, len, scale, out);
+#endif
+    decode_scaled(table_, codes + i, len - i, scale, out + i);
+  }
+
+ private:
+  const QuantTable& table_;
+#if BNB_BYTE_PLANE_CODEC
+  BytePlanes values_;
+#endif
+};
 
 }  // namespace BNB_CPU_VARIANT
 }  // namespace bnb::kernels::cpu_detail

@@ -1,5 +1,5 @@
 // The CPU step for one instruction set. This file is compiled once per variant (scalar, avx2,
-// avx512) with BNB_CPU_VARIANT naming the namespace and the variant's -m flags; cpu_dispatch.cpp
+// avx512, avx512vbmi) with BNB_CPU_VARIANT naming the namespace and the variant's -m flags; cpu_dispatch.cpp
 // picks one at run time. All variants compute bit-identical results (no FMA contraction, IEEE
 // sqrt and division everywhere).
 #include <array>
@@ -65,29 +65,30 @@ double sum_squares(DType dtype, const void* data, std::size_t n, int threads) {
   return 0;
 }
 
-void encode_block(const QuantTable& t, const float* x, std::size_t len, float scale, std::uint8_t* out) {
-  // The quantizer calls this once per block: keep the prepared encoder of the last table per
-  // thread. The key is the table's content (a checkpoint may rebuild a table at the same address).
-  struct Cached {
-    QuantTable table{};
-    std::unique_ptr<cpu_detail::Encoder> encoder;  // (std::optional here trips GCC 12's maybe-uninitialized)
-  };
-  static thread_local Cached cached;
-  if (!cached.encoder || !cpu_detail::same_table(cached.table, t)) {
-    cached.encoder.reset();
-    cached.table = t;
-    cached.encoder = std::make_unique<cpu_detail::Encoder>(cached.table);
+namespace {
+
+/// PreparedCodec for this variant: the table copied, then the encoder and decoder built on it.
+class VariantCodec final : public PreparedCodec {
+ public:
+  explicit VariantCodec(const QuantTable& t) : table_(t), encoder_(table_), decoder_(table_) {}
+
+  void encode(const float* x, std::size_t len, float scale, std::uint8_t* out) const override {
+    cpu_detail::encode_run(encoder_, table_, x, len, scale, out);
   }
-  cpu_detail::encode_run(*cached.encoder, t, x, len, scale, out);
-}
+  void decode(const std::uint8_t* codes, std::size_t len, float scale, float* out) const override {
+    decoder_.decode(codes, len, scale, out);
+  }
+  float abs_max(const float* x, std::size_t len) const override { return cpu_detail::block_abs_max(x, len); }
+  EncoderKind encoder_kind() const override { return encoder_.kind(); }
 
-int encoder_comparisons(const QuantTable& t) {
-  const auto buckets = cpu_detail::cached_bucket_table(t);
-  return buckets ? buckets->comparisons : 0;
-}
+ private:
+  QuantTable table_;
+  cpu_detail::Encoder encoder_;
+  cpu_detail::Decoder decoder_;
+};
 
-void decode_block(const QuantTable& t, const std::uint8_t* codes, std::size_t len, float scale, float* out) {
-  cpu_detail::decode_scaled(t, codes, len, scale, out);
-}
+}  // namespace
+
+std::unique_ptr<const PreparedCodec> prepare_codec(const QuantTable& t) { return std::make_unique<VariantCodec>(t); }
 
 }  // namespace bnb::kernels::BNB_CPU_VARIANT

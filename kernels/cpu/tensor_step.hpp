@@ -22,6 +22,7 @@
 #include "bnb/kernels/block_codec.hpp"
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/step_request.hpp"
+#include "block_abs_max.hpp"
 #include "simd_codec.hpp"
 #include "vector_storage.hpp"
 
@@ -65,25 +66,34 @@ void store_values(const float* src, T* dst, std::size_t len) {
   for (std::size_t i = 0; i < len; ++i) dst[i] = VectorStorage<T>::store(src[i]);
 }
 
-/// Decodes elements [begin, begin+len) of one state row into fp32, one run per absmax block.
+/// The prepared codecs of a step's 8-bit state rows, shared read-only by the threads.
+template <int kRows>
+struct RowCodecs {
+  std::optional<Encoder> encoders[kRows];
+  std::optional<Decoder> decoders[kRows];
+
+  explicit RowCodecs(const StateView& s) {
+    if (s.format == StateFormat::fp32) return;
+    for (int k = 0; k < kRows; ++k) {
+      encoders[k].emplace(*s.table[k]);
+      decoders[k].emplace(*s.table[k]);
+    }
+  }
+};
+
+/// Decodes elements [begin, begin+len) of an 8-bit state row into fp32, one run per absmax block.
 template <StateFormat F>
-void decode_row(const StateView& s, int row, std::size_t begin, std::size_t len, float* out) {
-  if constexpr (F == StateFormat::fp32) {
-    const float* src = s.values[row] + begin;
-    for (std::size_t i = 0; i < len; ++i) out[i] = src[i];
+void decode_row(const StateView& s, const Decoder& d, int row, std::size_t begin, std::size_t len, float* out) {
+  const std::uint8_t* codes = s.codes[row] + begin;
+  if constexpr (F == StateFormat::tensorwise8) {
+    d.decode(codes, len, s.absmax[row][0], out);
   } else {
-    const QuantTable& t = *s.table[row];
-    const std::uint8_t* codes = s.codes[row] + begin;
-    if constexpr (F == StateFormat::tensorwise8) {
-      decode_scaled(t, codes, len, s.absmax[row][0], out);
-    } else {
-      const std::size_t b = s.block_size;
-      for (std::size_t i = 0; i < len;) {
-        const std::size_t block = (begin + i) / b;
-        const std::size_t run = std::min(len - i, (block + 1) * b - (begin + i));
-        decode_scaled(t, codes + i, run, s.absmax[row][block], out + i);
-        i += run;
-      }
+    const std::size_t b = s.block_size;
+    for (std::size_t i = 0; i < len;) {
+      const std::size_t block = (begin + i) / b;
+      const std::size_t run = std::min(len - i, (block + 1) * b - (begin + i));
+      d.decode(codes + i, run, s.absmax[row][block], out + i);
+      i += run;
     }
   }
 }
@@ -198,7 +208,8 @@ struct ChunkPart {
 /// One reduction chunk of the pre-pass, with the step's run-time switches turned into
 /// constants (as in update_loop) so that the term loop has no branches left and vectorizes.
 template <class A, class T, StateFormat F, bool kSkipZeros, bool kDecay>
-ChunkPart pre_pass_chunk(StepConstants c, const StepRequest& r, std::size_t begin, std::size_t len, bool want_norms) {
+ChunkPart pre_pass_chunk(StepConstants c, const StepRequest& r, const RowCodecs<A::kRows>& codecs, std::size_t begin,
+                         std::size_t len, bool want_norms) {
   constexpr bool kGuard = F != StateFormat::fp32;
   c.skip_zeros = kSkipZeros;
   c.has_weight_decay = kDecay;
@@ -213,7 +224,7 @@ ChunkPart pre_pass_chunk(StepConstants c, const StepRequest& r, std::size_t begi
     if constexpr (F == StateFormat::fp32) {
       rows[k] = r.state.values[k] + begin;  // read in place: no copy
     } else {
-      decode_row<F>(r.state, k, begin, len, st[k]);
+      decode_row<F>(r.state, *codecs.decoders[k], k, begin, len, st[k]);
       rows[k] = st[k];
     }
   }
@@ -231,24 +242,25 @@ ChunkPart pre_pass_chunk(StepConstants c, const StepRequest& r, std::size_t begi
   }
   if constexpr (F == StateFormat::tensorwise8) {
     update_run<A, T, true>(c, g, p, st, len, 1.0f);  // the new states (p is a scratch copy)
-    for (int k = 0; k < A::kRows; ++k) part.max[k] = abs_max(st[k], len);
+    for (int k = 0; k < A::kRows; ++k) part.max[k] = block_abs_max(st[k], len);
   }
   return part;
 }
 
 template <class A, class T, StateFormat F>
-ChunkPart pre_pass_chunk(const StepRequest& r, std::size_t begin, std::size_t len, bool want_norms) {
+ChunkPart pre_pass_chunk(const StepRequest& r, const RowCodecs<A::kRows>& codecs, std::size_t begin, std::size_t len,
+                         bool want_norms) {
   const StepConstants& c = r.constants;
   if (c.skip_zeros) {
-    if (c.has_weight_decay) return pre_pass_chunk<A, T, F, true, true>(c, r, begin, len, want_norms);
-    return pre_pass_chunk<A, T, F, true, false>(c, r, begin, len, want_norms);
+    if (c.has_weight_decay) return pre_pass_chunk<A, T, F, true, true>(c, r, codecs, begin, len, want_norms);
+    return pre_pass_chunk<A, T, F, true, false>(c, r, codecs, begin, len, want_norms);
   }
-  if (c.has_weight_decay) return pre_pass_chunk<A, T, F, false, true>(c, r, begin, len, want_norms);
-  return pre_pass_chunk<A, T, F, false, false>(c, r, begin, len, want_norms);
+  if (c.has_weight_decay) return pre_pass_chunk<A, T, F, false, true>(c, r, codecs, begin, len, want_norms);
+  return pre_pass_chunk<A, T, F, false, false>(c, r, codecs, begin, len, want_norms);
 }
 
 template <class A, class T, StateFormat F>
-PrePass pre_pass(const StepRequest& r, bool want_norms) {
+PrePass pre_pass(const StepRequest& r, const RowCodecs<A::kRows>& codecs, bool want_norms) {
   const std::size_t n = r.n;
   const std::size_t chunks = block_count(n, kReductionBlock);
   std::vector<ChunkPart> parts(chunks);
@@ -256,7 +268,7 @@ PrePass pre_pass(const StepRequest& r, bool want_norms) {
 #pragma omp parallel for schedule(static) num_threads(r.threads)
   for (std::size_t ch = 0; ch < chunks; ++ch) {
     const std::size_t begin = ch * kReductionBlock;
-    parts[ch] = pre_pass_chunk<A, T, F>(r, begin, std::min(kReductionBlock, n - begin), want_norms);
+    parts[ch] = pre_pass_chunk<A, T, F>(r, codecs, begin, std::min(kReductionBlock, n - begin), want_norms);
   }
 
   PrePass out;
@@ -279,8 +291,9 @@ void tensor_step(const StepRequest& r, StepReport& report) {
   const bool clips = clips_update_norm(A::kId) && r.max_unorm > 0.0f;
   float scale = 1.0f;
   float new_max[kMaxStateRows] = {};
+  const RowCodecs<A::kRows> codecs(r.state);
   if (clips || F == StateFormat::tensorwise8) {
-    const PrePass pre = pre_pass<A, T, F>(r, clips);
+    const PrePass pre = pre_pass<A, T, F>(r, codecs, clips);
     if (clips) {
       report.unorm = static_cast<float>(std::sqrt(pre.unorm_sq));
       report.pnorm = static_cast<float>(std::sqrt(pre.pnorm_sq));
@@ -296,12 +309,6 @@ void tensor_step(const StepRequest& r, StepReport& report) {
   const T* grad = static_cast<const T*>(r.grad);
   const StepConstants c = r.constants;
   std::uint64_t nonfinite = 0;
-  // One prepared encoder per 8-bit row, shared read-only by the threads.
-  std::optional<Encoder> encoder_storage[A::kRows];
-  const Encoder* encoders[A::kRows] = {};
-  if constexpr (F != StateFormat::fp32) {
-    for (int k = 0; k < A::kRows; ++k) encoders[k] = &encoder_storage[k].emplace(*r.state.table[k]);
-  }
 
 #pragma omp parallel for schedule(static) num_threads(r.threads) reduction(+ : nonfinite)
   for (std::size_t b = 0; b < blocks; ++b) {
@@ -316,23 +323,19 @@ void tensor_step(const StepRequest& r, StepReport& report) {
     float g[kMaxBlock], p[kMaxBlock], st[A::kRows][kMaxBlock];
     load_values(grad + begin, g, len, r.gnorm_scale);
     load_values(param + begin, p, len);
-    for (int k = 0; k < A::kRows; ++k) decode_row<F>(r.state, k, begin, len, st[k]);
+    for (int k = 0; k < A::kRows; ++k) decode_row<F>(r.state, *codecs.decoders[k], k, begin, len, st[k]);
     std::uint64_t bad = 0;
     for (std::size_t i = 0; i < len; ++i) bad += is_finite(g[i]) ? 0u : 1u;
     update_run<A, T, kGuard>(c, g, p, st, len, scale);
     nonfinite += bad;
     store_values(p, param + begin, len);
     for (int k = 0; k < A::kRows; ++k) {
-      if constexpr (F == StateFormat::fp32) {
-        float* dst = r.state.values[k] + begin;
-        for (std::size_t i = 0; i < len; ++i) dst[i] = st[k][i];
-      } else if constexpr (F == StateFormat::blockwise8) {
-        const float m = abs_max(st[k], len);
+      float m = new_max[k];
+      if constexpr (F == StateFormat::blockwise8) {
+        m = block_abs_max(st[k], len);
         r.state.absmax[k][b] = m;
-        encode_run(*encoders[k], *r.state.table[k], st[k], len, m, r.state.codes[k] + begin);
-      } else {
-        encode_run(*encoders[k], *r.state.table[k], st[k], len, new_max[k], r.state.codes[k] + begin);
       }
+      encode_run(*codecs.encoders[k], *r.state.table[k], st[k], len, m, r.state.codes[k] + begin);
     }
   }
   if constexpr (F == StateFormat::tensorwise8) {

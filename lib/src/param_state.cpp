@@ -31,9 +31,9 @@ std::vector<float> ParamState::dequantized(int r) const {
     return out;
   }
   const std::size_t block = format == StateFormat::blockwise8 ? block_size : std::max<std::size_t>(numel, 1);
+  const auto codec = kernels::prepare_cpu_codec(*table[r]);
   for (std::size_t b = 0, begin = 0; begin < numel; ++b, begin += block) {
-    kernels::decode_block(*table[r], row[r].as<std::uint8_t>() + begin, std::min(block, numel - begin), absmax[r][b],
-                          out.data() + begin);
+    codec->decode(row[r].as<std::uint8_t>() + begin, std::min(block, numel - begin), absmax[r][b], out.data() + begin);
   }
   return out;
 }
@@ -44,10 +44,11 @@ void ParamState::assign(int r, const float* values) {
     return;
   }
   const std::size_t block = format == StateFormat::blockwise8 ? block_size : std::max<std::size_t>(numel, 1);
+  const auto codec = kernels::prepare_cpu_codec(*table[r]);
   for (std::size_t b = 0, begin = 0; begin < numel; ++b, begin += block) {
     const std::size_t len = std::min(block, numel - begin);
-    absmax[r][b] = kernels::abs_max(values + begin, len);
-    kernels::encode_block(*table[r], values + begin, len, absmax[r][b], row[r].as<std::uint8_t>() + begin);
+    absmax[r][b] = codec->abs_max(values + begin, len);
+    codec->encode(values + begin, len, absmax[r][b], row[r].as<std::uint8_t>() + begin);
   }
 }
 

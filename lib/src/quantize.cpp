@@ -18,6 +18,7 @@ template <class T>
 void quantize_typed(const T* in, std::size_t n, const kernels::QuantTable& t, std::size_t block, std::uint8_t* codes,
                     float* absmax, int threads) {
   const std::size_t blocks = block_count(n, block);
+  const auto codec = kernels::prepare_cpu_codec(t);
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (std::size_t b = 0; b < blocks; ++b) {
     const std::size_t begin = b * block;
@@ -35,8 +36,8 @@ void quantize_typed(const T* in, std::size_t n, const kernels::QuantTable& t, st
       std::fill(codes + begin, codes + begin + len, t.zero_code);
       continue;
     }
-    absmax[b] = kernels::abs_max(x, len);
-    kernels::encode_block(t, x, len, absmax[b], codes + begin);
+    absmax[b] = codec->abs_max(x, len);
+    codec->encode(x, len, absmax[b], codes + begin);
   }
 }
 
@@ -75,10 +76,11 @@ void dequantize_blockwise(const std::uint8_t* codes, const float* absmax, std::s
   check_block_size(block_size);
   const kernels::QuantTable& t = quant_table(map);
   const std::size_t blocks = block_count(n, block_size);
+  const auto codec = kernels::prepare_cpu_codec(t);
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (std::size_t b = 0; b < blocks; ++b) {
     const std::size_t begin = b * block_size;
-    kernels::decode_block(t, codes + begin, std::min(block_size, n - begin), absmax[b], output + begin);
+    codec->decode(codes + begin, std::min(block_size, n - begin), absmax[b], output + begin);
   }
 }
 

@@ -197,25 +197,9 @@ TEST_P(CpuVariantTest, ThreadCountDoesNotChangeResults) {
   }
 }
 
-using EncodeFn = void (*)(const k::QuantTable&, const float*, std::size_t, float, std::uint8_t*);
-using DecodeFn = void (*)(const k::QuantTable&, const std::uint8_t*, std::size_t, float, float*);
-
-EncodeFn encoder_of(k::CpuVariant v) {
-  switch (v) {
-    case k::CpuVariant::scalar: return k::scalar::encode_block;
-    case k::CpuVariant::avx2: return k::avx2::encode_block;
-    case k::CpuVariant::avx512: return k::avx512::encode_block;
-  }
-  return nullptr;
-}
-
-DecodeFn decoder_of(k::CpuVariant v) {
-  switch (v) {
-    case k::CpuVariant::scalar: return k::scalar::decode_block;
-    case k::CpuVariant::avx2: return k::avx2::decode_block;
-    case k::CpuVariant::avx512: return k::avx512::decode_block;
-  }
-  return nullptr;
+/// The codec of variant v for t, the way the quantizer and the fused step use it.
+std::unique_ptr<const k::PreparedCodec> codec_of(k::CpuVariant v, const k::QuantTable& t) {
+  return k::prepare_cpu_codec(v, t);
 }
 
 /// Inputs that sit on every decision boundary of the search, plus special and random values.
@@ -254,11 +238,10 @@ std::vector<float> encoder_inputs() {
 
 TEST_P(CpuVariantTest, FastEncoderMatchesEncodeValueOnEveryInput) {
   const std::vector<float> in = encoder_inputs();
-  const EncodeFn encode = encoder_of(GetParam());
   for (auto map : {bnb::QuantMap::signed_dynamic, bnb::QuantMap::unsigned_dynamic}) {
     const k::QuantTable& t = bnb::quant_table(map);
     std::vector<std::uint8_t> got(in.size());
-    encode(t, in.data(), in.size(), 1.0f, got.data());  // scale 1: y == x exactly
+    codec_of(GetParam(), t)->encode(in.data(), in.size(), 1.0f, got.data());  // scale 1: y == x exactly
     std::size_t mismatches = 0;
     for (std::size_t i = 0; i < in.size(); ++i) {
       const std::uint8_t want = k::encode_value(t, in[i]);
@@ -271,25 +254,14 @@ TEST_P(CpuVariantTest, FastEncoderMatchesEncodeValueOnEveryInput) {
   }
 }
 
-using ComparisonsFn = int (*)(const k::QuantTable&);
-
-ComparisonsFn comparisons_of(k::CpuVariant v) {
-  switch (v) {
-    case k::CpuVariant::scalar: return k::scalar::encoder_comparisons;
-    case k::CpuVariant::avx2: return k::avx2::encoder_comparisons;
-    case k::CpuVariant::avx512: return k::avx512::encoder_comparisons;
+// The built-in maps must take the fastest encoder of the variant (byte planes with VBMI, the
+// bucket table otherwise), not the binary-search fallback.
+TEST_P(CpuVariantTest, BuiltInMapsUseTheFastEncoder) {
+  const k::EncoderKind want =
+      GetParam() == k::CpuVariant::avx512vbmi ? k::EncoderKind::byte_planes : k::EncoderKind::buckets;
+  for (auto map : {bnb::QuantMap::signed_dynamic, bnb::QuantMap::unsigned_dynamic}) {
+    EXPECT_EQ(codec_of(GetParam(), bnb::quant_table(map))->encoder_kind(), want) << static_cast<int>(map);
   }
-  return nullptr;
-}
-
-// The built-in maps must take the fast bucket encoder (one comparison for the signed map, at
-// most two for the unsigned one), not the binary-search fallback.
-TEST_P(CpuVariantTest, BuiltInMapsUseTheBucketEncoder) {
-  const ComparisonsFn comparisons = comparisons_of(GetParam());
-  EXPECT_EQ(comparisons(bnb::quant_table(bnb::QuantMap::signed_dynamic)), 1);
-  const int unsigned_comparisons = comparisons(bnb::quant_table(bnb::QuantMap::unsigned_dynamic));
-  EXPECT_GE(unsigned_comparisons, 1);
-  EXPECT_LE(unsigned_comparisons, 2);
 }
 
 /// Sorted maps unlike the built-in ones, as a checkpoint could carry: linear, cubic (dense
@@ -317,7 +289,6 @@ std::vector<std::pair<std::string, k::QuantTable>> custom_tables() {
 }
 
 TEST_P(CpuVariantTest, FastEncoderMatchesEncodeValueOnCustomMaps) {
-  const EncodeFn encode = encoder_of(GetParam());
   std::vector<float> in = encoder_inputs();
   in.resize(in.size() / 4 + 5);  // boundary and special values first, then random ones
   for (const auto& [name, t] : custom_tables()) {
@@ -327,7 +298,7 @@ TEST_P(CpuVariantTest, FastEncoderMatchesEncodeValueOnCustomMaps) {
                                    std::nextafter(-t.upper[j], INFINITY)});
     }
     std::vector<std::uint8_t> got(inputs.size());
-    encode(t, inputs.data(), inputs.size(), 1.0f, got.data());
+    codec_of(GetParam(), t)->encode(inputs.data(), inputs.size(), 1.0f, got.data());
     std::size_t mismatches = 0;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       const std::uint8_t want = k::encode_value(t, inputs[i]);
@@ -337,15 +308,14 @@ TEST_P(CpuVariantTest, FastEncoderMatchesEncodeValueOnCustomMaps) {
     }
     EXPECT_EQ(mismatches, 0u) << name;
   }
-  EXPECT_EQ(comparisons_of(GetParam())(custom_tables().back().second), 0) << "ulp-spaced map must fall back";
+  EXPECT_EQ(codec_of(GetParam(), custom_tables().back().second)->encoder_kind(), k::EncoderKind::search)
+      << "ulp-spaced map must fall back";
 }
 
 TEST_P(CpuVariantTest, BlockCodecMatchesReferenceWithScale) {
-  const EncodeFn encode = encoder_of(GetParam());
-  const DecodeFn decode = decoder_of(GetParam());
   std::mt19937 rng(5);
   std::normal_distribution<float> normal(0.0f, 3.0f);
-  for (std::size_t len : {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{255}, std::size_t{4096}}) {
+  for (std::size_t len : {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{100}, std::size_t{255}, std::size_t{4096}}) {
     std::vector<float> x(len);
     for (float& v : x) v = normal(rng);
     const float scale = k::abs_max(x.data(), len);
@@ -354,11 +324,12 @@ TEST_P(CpuVariantTest, BlockCodecMatchesReferenceWithScale) {
       for (float s : {scale, 0.0f}) {
         std::vector<std::uint8_t> want(len), got(len);
         k::encode_block_reference(t, x.data(), len, s, want.data());
-        encode(t, x.data(), len, s, got.data());
+        const auto codec = codec_of(GetParam(), t);
+        codec->encode(x.data(), len, s, got.data());
         EXPECT_EQ(want, got) << "len " << len << " scale " << s;
         std::vector<float> dwant(len), dgot(len);
         k::decode_block_reference(t, want.data(), len, scale, dwant.data());
-        decode(t, want.data(), len, scale, dgot.data());
+        codec->decode(want.data(), len, scale, dgot.data());
         EXPECT_TRUE(same_bytes(dwant, dgot)) << "decode, len " << len;
       }
     }
@@ -392,8 +363,46 @@ TEST(CpuCodec, AbsMaxIgnoresNanAndMatchesSequentialMax) {
   EXPECT_EQ(k::abs_max(x.data(), x.size()), 40.5f);
 }
 
+// Each variant's vectorized abs_max is the sequential rule: every length 0..80 (all tails of
+// the 16- and 32-wide loops) and a 256-block, with the maximum in every position, NaN and
+// infinities placed anywhere, -0 and negative maxima.
+TEST_P(CpuVariantTest, AbsMaxMatchesSequentialRule) {
+  const auto codec = codec_of(GetParam(), bnb::quant_table(bnb::QuantMap::signed_dynamic));
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const auto sequential = [](const std::vector<float>& v) {
+    float m = 0.0f;
+    for (float e : v) m = std::max(m, std::fabs(e));
+    return m;
+  };
+  std::vector<std::size_t> lengths(81);
+  for (std::size_t i = 0; i < lengths.size(); ++i) lengths[i] = i;
+  lengths.push_back(256);
+  std::size_t cases = 0;
+  for (std::size_t len : lengths) {
+    for (std::size_t peak = 0; peak < std::max<std::size_t>(len, 1); ++peak) {
+      std::vector<float> x(len);
+      for (float& v : x) v = normal(rng);
+      if (len == 0) {
+        EXPECT_EQ(codec->abs_max(x.data(), 0), 0.0f);
+        break;
+      }
+      x[peak] = (peak % 2 ? -1.0f : 1.0f) * 9.5f;
+      if (len > 2) x[(peak + 1) % len] = std::numeric_limits<float>::quiet_NaN();
+      if (len > 3 && peak % 5 == 0) x[(peak + 2) % len] = -std::numeric_limits<float>::infinity();
+      if (len > 4) x[(peak + 3) % len] = -0.0f;
+      const float want = sequential(x);
+      ASSERT_EQ(k::float_bits(codec->abs_max(x.data(), len)), k::float_bits(want)) << "len " << len << " peak " << peak;
+      ++cases;
+    }
+  }
+  EXPECT_GT(cases, 3000u);
+  const std::vector<float> only_nan(37, std::numeric_limits<float>::quiet_NaN());
+  EXPECT_EQ(codec->abs_max(only_nan.data(), only_nan.size()), 0.0f);
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, CpuVariantTest,
-                         ::testing::Values(k::CpuVariant::scalar, k::CpuVariant::avx2, k::CpuVariant::avx512),
+                         ::testing::ValuesIn(k::kAllCpuVariants),
                          [](const ::testing::TestParamInfo<k::CpuVariant>& param) {
                            return std::string(k::variant_name(param.param));
                          });

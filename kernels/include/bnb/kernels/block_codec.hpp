@@ -29,13 +29,14 @@ inline float abs_max(const float* x, std::size_t len) {
   return m;
 }
 
-/// Codes of x / scale; a zero scale stores the zero code everywhere.
+/// Codes of x / scale; a zero scale stores the zero code everywhere. Prepares a codec per call:
+/// code many blocks through one prepare_cpu_codec() instead.
 inline void encode_block(const QuantTable& t, const float* x, std::size_t len, float scale, std::uint8_t* out) {
-  cpu_encode_block(t, x, len, scale, out);
+  prepare_cpu_codec(t)->encode(x, len, scale, out);
 }
 
 inline void decode_block(const QuantTable& t, const std::uint8_t* codes, std::size_t len, float scale, float* out) {
-  cpu_decode_block(t, codes, len, scale, out);
+  prepare_cpu_codec(t)->decode(codes, len, scale, out);
 }
 
 /// encode_block element by element with encode_value (the definition the fast paths must match).

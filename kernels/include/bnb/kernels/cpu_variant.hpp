@@ -10,7 +10,11 @@
 
 namespace bnb::kernels {
 
-enum class CpuVariant { scalar, avx2, avx512 };
+/// x86 instruction-set levels, narrowest first: avx512 = F/BW/VL/DQ (Skylake-X on), avx512vbmi
+/// adds the byte permutes of VBMI (Ice Lake, Zen 4 on) used by the 8-bit codec.
+enum class CpuVariant { scalar, avx2, avx512, avx512vbmi };
+inline constexpr CpuVariant kAllCpuVariants[] = {CpuVariant::scalar, CpuVariant::avx2, CpuVariant::avx512,
+                                                 CpuVariant::avx512vbmi};
 
 std::string_view variant_name(CpuVariant v);
 std::optional<CpuVariant> parse_variant(std::string_view name);
@@ -39,6 +43,7 @@ double cpu_sum_squares(DType dtype, const void* data, std::size_t n, int threads
 BNB_DECLARE_VARIANT(scalar)
 BNB_DECLARE_VARIANT(avx2)
 BNB_DECLARE_VARIANT(avx512)
+BNB_DECLARE_VARIANT(avx512vbmi)
 #undef BNB_DECLARE_VARIANT
 
 }  // namespace bnb::kernels
