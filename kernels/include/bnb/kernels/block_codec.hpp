@@ -14,8 +14,9 @@
 namespace bnb::kernels {
 
 /// max |x| over the block; NaN values do not take part (std::max keeps the left operand). The
-/// maximum of non-NaN values does not depend on the order, so 16 independent lanes (which
-/// vectorize to vmaxps) give exactly the sequential result.
+/// maximum of non-NaN values does not depend on the order, so 16 independent lanes give exactly
+/// the sequential result. This is the definition; GCC keeps it scalar, so the hot paths use the
+/// variants' vectorized copy (PreparedCodec::abs_max, kernels/cpu/block_abs_max.hpp).
 inline float abs_max(const float* x, std::size_t len) {
   constexpr std::size_t kLanes = 16;
   float lane[kLanes] = {};
