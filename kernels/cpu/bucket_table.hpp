@@ -21,6 +21,7 @@
 // threshold. NaN lands in the last bucket and is replaced by the zero code afterwards.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "bnb/kernels/bits.hpp"
@@ -51,21 +52,34 @@ inline int threshold_count(const QuantTable& t, float y) {
   return code;
 }
 
+/// Bit patterns of the smallest nonzero and the largest threshold magnitude: the binades a
+/// bucket scheme must resolve. Empty when a threshold is not finite or all are zero (no bucket
+/// scheme applies then).
+struct ThresholdMagnitudes {
+  std::uint32_t min = 0, max = 0;
+};
+
+inline std::optional<ThresholdMagnitudes> threshold_magnitudes(const QuantTable& t) {
+  ThresholdMagnitudes r{0x7f800000u, 0};
+  for (int j = 0; j < 255; ++j) {
+    const std::uint32_t m = float_bits(t.upper[j]) & 0x7fffffffu;
+    if (m >= 0x7f800000u) return std::nullopt;
+    if (m != 0 && m < r.min) r.min = m;
+    if (m > r.max) r.max = m;
+  }
+  if (r.max == 0) return std::nullopt;
+  return r;
+}
+
 /// The bucket table with 2^mantissa_bits buckets per binade, or nullptr when some bucket holds
 /// more than one threshold (or an end bucket holds any) or the table would exceed max_per_sign.
 inline std::unique_ptr<BucketTable> try_bucket_table(const QuantTable& t, int mantissa_bits, std::int32_t max_per_sign) {
   // Covered binades: one below that of the smallest nonzero threshold magnitude up to two above
   // the largest finite one, so that the clamped end buckets hold no threshold.
-  std::uint32_t min_mag = 0x7f800000u, max_mag = 0;
-  for (int j = 0; j < 255; ++j) {
-    const std::uint32_t m = float_bits(t.upper[j]) & 0x7fffffffu;
-    if (m >= 0x7f800000u) return nullptr;
-    if (m != 0 && m < min_mag) min_mag = m;
-    if (m > max_mag) max_mag = m;
-  }
-  if (min_mag >= 0x7f800000u) return nullptr;
-  const std::int32_t e_top = static_cast<std::int32_t>(max_mag >> 23) + 2;  // first binade not covered
-  const std::int32_t e_low = static_cast<std::int32_t>(min_mag >> 23) - 1;
+  const std::optional<ThresholdMagnitudes> mags = threshold_magnitudes(t);
+  if (!mags) return nullptr;
+  const std::int32_t e_top = static_cast<std::int32_t>(mags->max >> 23) + 2;  // first binade not covered
+  const std::int32_t e_low = static_cast<std::int32_t>(mags->min >> 23) - 1;
   const std::int32_t per_binade = std::int32_t{1} << mantissa_bits;
   if (e_low < 0 || e_top > 254 || (e_top - e_low) * per_binade > max_per_sign) return nullptr;
 

@@ -29,10 +29,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "bnb/kernels/bits.hpp"
 #include "bnb/kernels/quant_table.hpp"
-#include "bucket_table.hpp"  // threshold_count
+#include "bucket_table.hpp"  // threshold_count, threshold_magnitudes
 
 #if defined(__AVX512VBMI__) && defined(__AVX512BW__) && defined(__AVX512F__)
 #include <immintrin.h>
@@ -90,15 +91,10 @@ inline int binade_bits(const QuantTable& t, std::uint32_t low, bool negative) {
 /// The table for t, or nullptr when t does not fit (non-finite or subnormal thresholds, more
 /// than 30 binades between them, more than 512 buckets, a binade needing more than 18 bits).
 inline std::unique_ptr<BytePlaneEncoderTable> make_byte_plane_encoder(const QuantTable& t) {
-  std::uint32_t min_mag = 0x7f800000u, max_mag = 0;
-  for (int j = 0; j < 255; ++j) {
-    const std::uint32_t m = float_bits(t.upper[j]) & 0x7fffffffu;
-    if (m >= 0x7f800000u) return nullptr;
-    if (m != 0 && m < min_mag) min_mag = m;
-    if (m > max_mag) max_mag = m;
-  }
-  const std::uint32_t e_low = min_mag >> 23, e_high = max_mag >> 23;
-  if (e_low == 0 || max_mag == 0 || e_high - e_low + 2 > 31) return nullptr;
+  const std::optional<ThresholdMagnitudes> mags = threshold_magnitudes(t);
+  if (!mags) return nullptr;
+  const std::uint32_t e_low = mags->min >> 23, e_high = mags->max >> 23;
+  if (e_low == 0 || e_high - e_low + 2 > 31) return nullptr;
 
   auto table = std::make_unique<BytePlaneEncoderTable>();
   BytePlaneEncoderTable& b = *table;
