@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "bnb/kernels/algorithms/all.hpp"
@@ -23,6 +24,7 @@
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/step_request.hpp"
 #include "block_abs_max.hpp"
+#include "half_staging.hpp"
 #include "simd_codec.hpp"
 #include "vector_storage.hpp"
 
@@ -36,6 +38,8 @@ namespace bnb::kernels::cpu_detail {
 inline namespace BNB_CPU_VARIANT {
 
 inline constexpr std::size_t kMaxBlock = 4096;
+/// Elements per decode-and-update chunk of the 8-bit step (a multiple of the 64-value codec).
+inline constexpr std::size_t kUpdateChunk = 64;
 inline constexpr float kFloatMax = 3.40282347e38f;
 
 BNB_HD bool is_finite(float x) { return std::fabs(x) <= kFloatMax; }
@@ -53,17 +57,11 @@ inline float chunk_sum(const float* x, std::size_t len) {
 
 template <class T>
 void load_values(const T* src, float* dst, std::size_t len, float scale) {
-  for (std::size_t i = 0; i < len; ++i) dst[i] = VectorStorage<T>::load(src[i]) * scale;
-}
-
-template <class T>
-void load_values(const T* src, float* dst, std::size_t len) {
-  for (std::size_t i = 0; i < len; ++i) dst[i] = VectorStorage<T>::load(src[i]);
-}
-
-template <class T>
-void store_values(const float* src, T* dst, std::size_t len) {
-  for (std::size_t i = 0; i < len; ++i) dst[i] = VectorStorage<T>::store(src[i]);
+  if constexpr (std::is_same_v<T, half_t>) {
+    halves_to_floats(src, dst, len, scale);
+  } else {
+    for (std::size_t i = 0; i < len; ++i) dst[i] = VectorStorage<T>::load(src[i]) * scale;
+  }
 }
 
 /// The prepared codecs of a step's 8-bit state rows, shared read-only by the threads.
@@ -110,12 +108,12 @@ inline void encode_run(const Encoder& e, const QuantTable& t, const float* x, st
 
 /// One element of the step through the algorithm's update, written so that the loop around it
 /// if-converts: the update runs on copies and the guarded result is selected afterwards.
-template <class A, class T, bool kGuard>
+template <class A, class Store, bool kGuard>
 inline void update_element(const StepConstants& c, float g, float& p, float* s, float scale) {
   float pn = p;
   float sn[A::kRows];
   for (int k = 0; k < A::kRows; ++k) sn[k] = s[k];
-  A::template update<VectorStorage<T>>(c, g, pn, sn, scale);
+  A::template update<Store>(c, g, pn, sn, scale);
   if constexpr (kGuard) {
     const bool ok = is_finite(g);
     p = ok ? pn : p;
@@ -133,37 +131,15 @@ struct PrePass {
   float new_max[kMaxStateRows] = {};
 };
 
-/// The update loop over one block with the step's run-time switches turned into constants, so
-/// that the loop body has no branches left and vectorizes (GCC does not unswitch it by itself).
-template <class A, class T, bool kGuard, bool kSkipZeros, bool kDecay>
-void update_loop(StepConstants c, const float* g, float* p, float (*st)[kMaxBlock], std::size_t len, float scale) {
-  c.skip_zeros = kSkipZeros;
-  c.has_weight_decay = kDecay;
-  for (std::size_t i = 0; i < len; ++i) {
-    float s[A::kRows];
-    for (int k = 0; k < A::kRows; ++k) s[k] = st[k][i];
-    update_element<A, T, kGuard>(c, g[i], p[i], s, scale);
-    for (int k = 0; k < A::kRows; ++k) st[k][i] = s[k];
-  }
-}
-
-template <class A, class T, bool kGuard>
-void update_run(const StepConstants& c, const float* g, float* p, float (*st)[kMaxBlock], std::size_t len,
-                float scale) {
-  if (c.skip_zeros) {
-    if (c.has_weight_decay) return update_loop<A, T, kGuard, true, true>(c, g, p, st, len, scale);
-    return update_loop<A, T, kGuard, true, false>(c, g, p, st, len, scale);
-  }
-  if (c.has_weight_decay) return update_loop<A, T, kGuard, false, true>(c, g, p, st, len, scale);
-  return update_loop<A, T, kGuard, false, false>(c, g, p, st, len, scale);
-}
-
-/// The fp32-state step of one block straight on the tensor's arrays (no staging buffers: the
-/// loop is memory-bound, extra L1 copies would show). Same operations in the same order as the
-/// staged path: g = load(g) * gnorm_scale, the update, store(p).
-template <class A, class T, bool kSkipZeros, bool kDecay>
-std::uint64_t fp32_state_loop(StepConstants c, const T* __restrict grad, T* __restrict param,
-                              float* __restrict const* rows, std::size_t len, float gnorm_scale, float scale) {
+/// The update over a run of elements, straight on the arrays it is given: g = load(grad) *
+/// gnorm_scale, p = load(param), the algorithm's update with the states of `rows` (fp32, in
+/// place), store(p). P is the arrays' element type (T itself, or float for staged buffers) and
+/// Store the rounding of the tensor's type T. The step's run-time switches are compile-time
+/// constants here: with them left as loads GCC does not vectorize the loop (it does not unswitch
+/// it by itself). Returns the number of non-finite gradients.
+template <class A, class Store, class P, bool kGuard, bool kSkipZeros, bool kDecay>
+std::uint64_t state_loop(StepConstants c, const P* __restrict grad, P* __restrict param,
+                         float* __restrict const* rows, std::size_t len, float gnorm_scale, float scale) {
   c.skip_zeros = kSkipZeros;
   c.has_weight_decay = kDecay;
   float* __restrict s0 = rows[0];
@@ -171,15 +147,15 @@ std::uint64_t fp32_state_loop(StepConstants c, const T* __restrict grad, T* __re
   float* __restrict s2 = rows[A::kRows > 2 ? 2 : 0];
   std::uint64_t bad = 0;
   for (std::size_t i = 0; i < len; ++i) {
-    const float g = VectorStorage<T>::load(grad[i]) * gnorm_scale;
-    float p = VectorStorage<T>::load(param[i]);
+    const float g = VectorStorage<P>::load(grad[i]) * gnorm_scale;
+    float p = VectorStorage<P>::load(param[i]);
     float s[A::kRows];
     s[0] = s0[i];
     if constexpr (A::kRows > 1) s[1] = s1[i];
     if constexpr (A::kRows > 2) s[2] = s2[i];
     bad += is_finite(g) ? 0u : 1u;
-    update_element<A, T, false>(c, g, p, s, scale);
-    param[i] = VectorStorage<T>::store(p);
+    update_element<A, Store, kGuard>(c, g, p, s, scale);
+    param[i] = VectorStorage<P>::store(p);
     s0[i] = s[0];
     if constexpr (A::kRows > 1) s1[i] = s[1];
     if constexpr (A::kRows > 2) s2[i] = s[2];
@@ -187,15 +163,39 @@ std::uint64_t fp32_state_loop(StepConstants c, const T* __restrict grad, T* __re
   return bad;
 }
 
-template <class A, class T>
-std::uint64_t fp32_state_block(const StepConstants& c, const T* grad, T* param, float* const* rows, std::size_t len,
-                               float gnorm_scale, float scale) {
+template <class A, class Store, class P, bool kGuard>
+std::uint64_t state_run(const StepConstants& c, const P* grad, P* param, float* const* rows, std::size_t len,
+                        float gnorm_scale, float scale) {
   if (c.skip_zeros) {
-    if (c.has_weight_decay) return fp32_state_loop<A, T, true, true>(c, grad, param, rows, len, gnorm_scale, scale);
-    return fp32_state_loop<A, T, true, false>(c, grad, param, rows, len, gnorm_scale, scale);
+    if (c.has_weight_decay) return state_loop<A, Store, P, kGuard, true, true>(c, grad, param, rows, len, gnorm_scale, scale);
+    return state_loop<A, Store, P, kGuard, true, false>(c, grad, param, rows, len, gnorm_scale, scale);
   }
-  if (c.has_weight_decay) return fp32_state_loop<A, T, false, true>(c, grad, param, rows, len, gnorm_scale, scale);
-  return fp32_state_loop<A, T, false, false>(c, grad, param, rows, len, gnorm_scale, scale);
+  if (c.has_weight_decay) return state_loop<A, Store, P, kGuard, false, true>(c, grad, param, rows, len, gnorm_scale, scale);
+  return state_loop<A, Store, P, kGuard, false, false>(c, grad, param, rows, len, gnorm_scale, scale);
+}
+
+/// state_run on a tensor of type T. fp16 goes through fp32 staging buffers (half_staging.hpp);
+/// float and bf16 are read and written in place.
+template <class A, class T, bool kGuard>
+std::uint64_t tensor_run(const StepConstants& c, const T* grad, T* param, float* const* rows, std::size_t len,
+                         float gnorm_scale, float scale) {
+  if constexpr (std::is_same_v<T, half_t>) {
+    constexpr std::size_t kStage = 256;
+    float g[kStage], p[kStage];
+    std::uint64_t bad = 0;
+    for (std::size_t i = 0; i < len; i += kStage) {
+      const std::size_t n = std::min(kStage, len - i);
+      halves_to_floats(grad + i, g, n, gnorm_scale);
+      halves_to_floats(param + i, p, n, 1.0f);
+      float* staged_rows[A::kRows];
+      for (int k = 0; k < A::kRows; ++k) staged_rows[k] = rows[k] + i;
+      bad += state_run<A, VectorStorage<half_t>, float, kGuard>(c, g, p, staged_rows, n, 1.0f, scale);
+      floats_to_halves(p, param + i, n);
+    }
+    return bad;
+  } else {
+    return state_run<A, VectorStorage<T>, T, kGuard>(c, grad, param, rows, len, gnorm_scale, scale);
+  }
 }
 
 /// What one reduction chunk of the pre-pass contributes.
@@ -206,7 +206,7 @@ struct ChunkPart {
 };
 
 /// One reduction chunk of the pre-pass, with the step's run-time switches turned into
-/// constants (as in update_loop) so that the term loop has no branches left and vectorizes.
+/// constants (as in state_loop) so that the term loop has no branches left and vectorizes.
 template <class A, class T, StateFormat F, bool kSkipZeros, bool kDecay>
 ChunkPart pre_pass_chunk(StepConstants c, const StepRequest& r, const RowCodecs<A::kRows>& codecs, std::size_t begin,
                          std::size_t len, bool want_norms) {
@@ -215,10 +215,10 @@ ChunkPart pre_pass_chunk(StepConstants c, const StepRequest& r, const RowCodecs<
   c.has_weight_decay = kDecay;
   const T* grad = static_cast<const T*>(r.grad) + begin;
   const T* param = static_cast<const T*>(r.param) + begin;
-  float g[kReductionBlock], p[kReductionBlock], st[A::kRows][kMaxBlock];  // update_run's row type
+  float g[kReductionBlock], p[kReductionBlock], st[A::kRows][kReductionBlock];
   float uterm[kReductionBlock], pterm[kReductionBlock];
   load_values(grad, g, len, r.gnorm_scale);
-  load_values(param, p, len);
+  load_values(param, p, len, 1.0f);
   const float* rows[A::kRows];
   for (int k = 0; k < A::kRows; ++k) {
     if constexpr (F == StateFormat::fp32) {
@@ -241,7 +241,10 @@ ChunkPart pre_pass_chunk(StepConstants c, const StepRequest& r, const RowCodecs<
     part.pnorm = chunk_sum(pterm, len);
   }
   if constexpr (F == StateFormat::tensorwise8) {
-    update_run<A, T, true>(c, g, p, st, len, 1.0f);  // the new states (p is a scratch copy)
+    float* new_rows[A::kRows];
+    for (int k = 0; k < A::kRows; ++k) new_rows[k] = st[k];
+    // The new states (p is a scratch copy, g already carries gnorm_scale).
+    state_run<A, VectorStorage<T>, float, true>(c, g, p, new_rows, len, 1.0f, 1.0f);
     for (int k = 0; k < A::kRows; ++k) part.max[k] = block_abs_max(st[k], len);
   }
   return part;
@@ -317,18 +320,22 @@ void tensor_step(const StepRequest& r, StepReport& report) {
     if constexpr (F == StateFormat::fp32) {
       float* rows[A::kRows];
       for (int k = 0; k < A::kRows; ++k) rows[k] = r.state.values[k] + begin;
-      nonfinite += fp32_state_block<A, T>(c, grad + begin, param + begin, rows, len, r.gnorm_scale, scale);
+      nonfinite += tensor_run<A, T, false>(c, grad + begin, param + begin, rows, len, r.gnorm_scale, scale);
       continue;
     }
-    float g[kMaxBlock], p[kMaxBlock], st[A::kRows][kMaxBlock];
-    load_values(grad + begin, g, len, r.gnorm_scale);
-    load_values(param + begin, p, len);
-    for (int k = 0; k < A::kRows; ++k) decode_row<F>(r.state, *codecs.decoders[k], k, begin, len, st[k]);
-    std::uint64_t bad = 0;
-    for (std::size_t i = 0; i < len; ++i) bad += is_finite(g[i]) ? 0u : 1u;
-    update_run<A, T, kGuard>(c, g, p, st, len, scale);
-    nonfinite += bad;
-    store_values(p, param + begin, len);
+    // Decode and update in short chunks, so that one chunk's table look-ups (load ports) overlap
+    // the previous chunk's update (divider) in the out-of-order window: as two block-long passes
+    // each waited on its own unit. The new states stay in st for the absmax and the encode.
+    float st[A::kRows][kMaxBlock];
+    for (std::size_t c0 = 0; c0 < len; c0 += kUpdateChunk) {
+      const std::size_t run = std::min(kUpdateChunk, len - c0);
+      float* rows[A::kRows];
+      for (int k = 0; k < A::kRows; ++k) {
+        rows[k] = st[k] + c0;
+        decode_row<F>(r.state, *codecs.decoders[k], k, begin + c0, run, rows[k]);
+      }
+      nonfinite += tensor_run<A, T, kGuard>(c, grad + begin + c0, param + begin + c0, rows, run, r.gnorm_scale, scale);
+    }
     for (int k = 0; k < A::kRows; ++k) {
       float m = new_max[k];
       if constexpr (F == StateFormat::blockwise8) {
