@@ -1,16 +1,14 @@
 #pragma once
 // Fast exact 8-bit codec for one instruction set: the same codes as encode_value() and the same
-// floats as decode_value() for every input, bit for bit (integer compares and one IEEE division
-// or multiplication per element, no reassociation). Included by step_variant.cpp, which is
-// compiled once per variant; the AVX-512 path is chosen by the compiler flags of that variant.
+// floats as decode_value() for every input, bit for bit (integer arithmetic on the quotient's
+// bits and one IEEE division per element, no reassociation). Included by step_variant.cpp, which
+// is compiled once per variant; the SIMD paths are chosen by the compiler flags of that variant.
 //
-// Encode = the branch-free binary search of quant_table.hpp, done 16 lanes at a time. The 255
-// thresholds are rearranged once per table into one small table per search level (level k holds
-// the 2^(k-1) thresholds that step k can look at), so every lookup is an in-register permute:
-// levels 1-5 fit one zmm (vpermps), level 6 two (vpermt2ps), level 7 four and level 8 eight
-// (vpermt2ps pairs merged on the index's upper bits). No gathers, no memory traffic per element.
-// The sign correction of signed maps needs no lookup either: with the values sorted, the chosen
-// value is >= 0 exactly when its code is >= the number of negative map values.
+// Encode: the bucket table of bucket_table.hpp (one gathered word and one addition per value)
+// for every map that fits it, which includes both built-in maps; otherwise the branch-free
+// binary search of quant_table.hpp, 16 lanes at a time with AVX-512, each level's thresholds
+// in registers (levels 1-5 one zmm, 6 two, 7 four, 8 eight, merged on the index's upper bits).
+// Decode: values[code] * scale, by gathers, or by byte-plane look-ups with VBMI.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -40,61 +38,40 @@ namespace bnb::kernels::cpu_detail {
 // -m flags per translation unit, and one merged (ODR) copy would run one variant's code for all.
 inline namespace BNB_CPU_VARIANT {
 
-/// Number of map values < 0 (values sorted ascending): codes below it decode to negatives.
-inline int negative_count(const QuantTable& t) {
-  int n = 0;
-  for (int step = 128; step >= 1; step >>= 1) n += (t.values[n + step - 1] < 0.0f) ? step : 0;
-  return n + (t.values[n] < 0.0f ? 1 : 0);
-}
-
 inline bool same_table(const QuantTable& a, const QuantTable& b) {
   return a.is_signed == b.is_signed && a.zero_code == b.zero_code &&
          std::memcmp(a.values, b.values, sizeof a.values) == 0 && std::memcmp(a.upper, b.upper, sizeof a.upper) == 0;
 }
 
-/// The encoder tables of t: the byte-plane table where the variant has VBMI and t fits it, else
-/// the bucket table where t fits that (both null: t keeps the binary search). Built once per
-/// thread and table content: building walks every bucket, too much to repeat every step.
-struct EncoderTables {
-  std::shared_ptr<const BytePlaneEncoderTable> planes;
-  std::shared_ptr<const BucketTable> buckets;
-};
-
-inline EncoderTables cached_encoder_tables(const QuantTable& t) {
+/// The bucket table of t (null: t keeps the binary search), built once per thread and table
+/// content: building walks every bucket, too much to repeat every step.
+inline std::shared_ptr<const BucketTable> cached_bucket_table(const QuantTable& t) {
   struct Entry {
     QuantTable table{};
-    EncoderTables tables;
+    std::shared_ptr<const BucketTable> buckets;
     bool valid = false;
   };
   constexpr int kEntries = 4;  // the two built-in maps and a few checkpoint maps
   static thread_local Entry cache[kEntries];
   static thread_local int next = 0;
   for (const Entry& e : cache) {
-    if (e.valid && same_table(e.table, t)) return e.tables;
+    if (e.valid && same_table(e.table, t)) return e.buckets;
   }
   Entry& e = cache[next];
   next = (next + 1) % kEntries;
   e.table = t;
-  e.tables = {};
-#if BNB_BYTE_PLANE_CODEC
-  e.tables.planes = make_byte_plane_encoder(t);
-#endif
-  if (!e.tables.planes) e.tables.buckets = make_bucket_table(t);
+  e.buckets = make_bucket_table(t);
   e.valid = true;
-  return e.tables;
+  return e.buckets;
 }
 
 /// An encoder prepared for one table (which must outlive it); cheap to build (a cache look-up),
 /// so the fused step builds one per state row and step.
 class Encoder {
  public:
-  explicit Encoder(const QuantTable& t) : table_(t), negatives_(negative_count(t)) {
-    EncoderTables tables = cached_encoder_tables(t);
-    planes_ = std::move(tables.planes);
-    buckets_ = std::move(tables.buckets);
+  explicit Encoder(const QuantTable& t) : table_(t), negatives_(negative_count(t)), buckets_(cached_bucket_table(t)) {
 #if BNB_SIMD_CODEC_AVX512
-    if (buckets_) return;  // the search levels are only needed without a bucket table (or for
-                           // the byte-plane encoder's tail of < 64 values)
+    if (buckets_) return;  // the search levels are only needed without a bucket table
     for (int level = 1; level <= 8; ++level) {
       const int count = 1 << (level - 1);
       const int stride = 1 << (9 - level);
@@ -107,25 +84,20 @@ class Encoder {
 
   /// codes of x[i] / scale, i < len. Precondition: scale != 0 (the caller stores zero codes).
   void encode(const float* x, std::size_t len, float scale, std::uint8_t* out) const {
+    if (buckets_) return encode_buckets(x, len, scale, out);
     std::size_t i = 0;
-#if BNB_BYTE_PLANE_CODEC
-    if (planes_) i = encode_byte_planes(*planes_, table_, negatives_, x, len, scale, out);
-#endif
-    if (buckets_) return encode_buckets(x + i, len - i, scale, out + i);
 #if BNB_SIMD_CODEC_AVX512
-    i += encode_avx512(x + i, len - i, scale, out + i);
+    i = encode_avx512(x, len, scale, out);
 #endif
     const QuantTable& t = table_;
     for (; i < len; ++i) out[i] = encode_one(t, x[i] / scale, negatives_);
   }
 
-  EncoderKind kind() const {
-    return planes_ ? EncoderKind::byte_planes : buckets_ ? EncoderKind::buckets : EncoderKind::search;
-  }
+  EncoderKind kind() const { return buckets_ ? EncoderKind::buckets : EncoderKind::search; }
 
  private:
-  /// The bucket-table encoder: count(y) from one table word and one integer compare, then the same
-  /// sign correction and NaN rule as encode_one.
+  /// The bucket-table encoder: the code from one table word and one integer addition
+  /// (bucket_table.hpp), then the two values the table cannot express: zero and NaN.
   void encode_buckets(const float* x, std::size_t len, float scale, std::uint8_t* out) const {
     std::size_t i = 0;
 #if BNB_SIMD_CODEC_AVX512
@@ -134,32 +106,32 @@ class Encoder {
     i = encode_buckets_avx2(x, len, scale, out);
 #endif
     const BucketTable& b = *buckets_;
-    const bool is_signed = table_.is_signed;
     for (; i < len; ++i) {
       const float y = x[i] / scale;
-      int code = bucket_count(b, y);
-      if (is_signed) {
-        code -= (y < 0.0f && code >= negatives_) ? 1 : 0;
-        code += (y > 0.0f && code < negatives_) ? 1 : 0;
-      }
+      const int code = y == 0.0f && b.zero_fix ? b.zero_code_value : bucket_code(b, y);
       out[i] = y != y ? table_.zero_code : static_cast<std::uint8_t>(code);
     }
+  }
+
+  /// The table with the "- base" of the bucket index folded into its address, for the gathers.
+  /// (An address below the vector's storage, never dereferenced: indices are >= base.)
+  static const void* rebased_words(const BucketTable& b) {
+    return reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(b.words.data()) -
+                                         static_cast<std::uintptr_t>(b.base) * sizeof(std::uint32_t));
   }
 
 #if BNB_SIMD_CODEC_AVX512
   std::size_t encode_buckets_avx512(const float* x, std::size_t len, float scale, std::uint8_t* out) const {
     const BucketTable& b = *buckets_;
-    const __m512 vscale = _mm512_set1_ps(scale);
-    const __m512i magnitude = _mm512_set1_epi32(0x7fffffff), sub_bits = _mm512_set1_epi32(0xffffff);
+    const __m512 vscale = _mm512_set1_ps(scale), zero = _mm512_setzero_ps();
+    const __m512i magnitude = _mm512_set1_epi32(0x7fffffff), shift = _mm512_set1_epi32(b.shift);
+    const __m512i low = _mm512_set1_epi32(b.base), high = _mm512_set1_epi32(b.base + b.per_sign - 1);
+    const __m512i per_sign = _mm512_set1_epi32(b.per_sign);
     const __m512i low_mask = _mm512_set1_epi32(static_cast<int>(b.low_mask));
-    const __m128i shift = _mm_cvtsi32_si128(b.shift);
-    const __m512i base = _mm512_set1_epi32(b.base), last = _mm512_set1_epi32(b.per_sign - 1);
-    const __m512i per_sign = _mm512_set1_epi32(b.per_sign), zero_i = _mm512_setzero_si512();
-    const __m512i one = _mm512_set1_epi32(1), negatives = _mm512_set1_epi32(negatives_);
-    const __m512i zero_code = _mm512_set1_epi32(table_.zero_code);
-    const __m512 zero = _mm512_setzero_ps();
-    const bool is_signed = table_.is_signed;
-    const void* packed_table = b.packed.data();
+    const __m512i zero_code = _mm512_set1_epi32(table_.zero_code), zero_value = _mm512_set1_epi32(b.zero_code_value);
+    // Zero and NaN in one compare (equal-or-unordered) when they take the same code.
+    const bool zero_fix = b.zero_fix, one_compare = zero_fix && b.zero_code_value == table_.zero_code;
+    const void* words = rebased_words(b);
     std::size_t i = 0;
     for (; i < len; i += 16) {
       const std::size_t rest = len - i;
@@ -168,22 +140,18 @@ class Encoder {
       const __m512i bits = _mm512_castps_si512(y);
       const __m512i mag = _mm512_and_si512(bits, magnitude);
       const __mmask16 negative = _mm512_movepi32_mask(bits);
-      __m512i bucket = _mm512_sub_epi32(_mm512_srl_epi32(mag, shift), base);
-      bucket = _mm512_min_epi32(_mm512_max_epi32(bucket, zero_i), last);
+      __m512i bucket = _mm512_min_epi32(_mm512_max_epi32(_mm512_srlv_epi32(mag, shift), low), high);
       bucket = _mm512_mask_add_epi32(bucket, negative, bucket, per_sign);
-      const __m512i packed = _mm512_i32gather_epi32(bucket, packed_table, 4);
+      const __m512i word = _mm512_i32gather_epi32(bucket, words, 4);
       __m512i key = _mm512_and_si512(mag, low_mask);
       key = _mm512_mask_xor_epi32(key, negative, key, low_mask);
-      const __m512i lo = _mm512_srli_epi32(packed, 24);
-      __m512i code = _mm512_mask_add_epi32(lo, _mm512_cmpge_epi32_mask(key, _mm512_and_si512(packed, sub_bits)), lo, one);
-      if (is_signed) {
-        const __mmask16 below = _mm512_cmp_ps_mask(y, zero, _CMP_LT_OQ);
-        const __mmask16 above = _mm512_cmp_ps_mask(y, zero, _CMP_GT_OQ);
-        const __mmask16 nonneg_code = _mm512_cmpge_epi32_mask(code, negatives);
-        code = _mm512_mask_sub_epi32(code, static_cast<__mmask16>(below & nonneg_code), code, one);
-        code = _mm512_mask_add_epi32(code, static_cast<__mmask16>(above & ~nonneg_code), code, one);
+      __m512i code = _mm512_srli_epi32(_mm512_add_epi32(word, key), 24);
+      if (one_compare) {
+        code = _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(y, zero, _CMP_EQ_UQ), zero_code);
+      } else {
+        if (zero_fix) code = _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(y, zero, _CMP_EQ_OQ), zero_value);
+        code = _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q), zero_code);
       }
-      code = _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q), zero_code);
       // A masked narrowing store (vpmovdb to memory) is microcoded on some cores: full vectors
       // narrow in a register and store plainly.
       if (rest >= 16) {
@@ -197,43 +165,30 @@ class Encoder {
 #elif BNB_SIMD_CODEC_AVX2
   std::size_t encode_buckets_avx2(const float* x, std::size_t len, float scale, std::uint8_t* out) const {
     const BucketTable& b = *buckets_;
-    const __m256 vscale = _mm256_set1_ps(scale);
-    const __m256i magnitude = _mm256_set1_epi32(0x7fffffff), sub_bits = _mm256_set1_epi32(0xffffff);
+    const __m256 vscale = _mm256_set1_ps(scale), zero = _mm256_setzero_ps();
+    const __m256i magnitude = _mm256_set1_epi32(0x7fffffff), shift = _mm256_set1_epi32(b.shift);
+    const __m256i low = _mm256_set1_epi32(b.base), high = _mm256_set1_epi32(b.base + b.per_sign - 1);
+    const __m256i per_sign = _mm256_set1_epi32(b.per_sign);
     const __m256i low_mask = _mm256_set1_epi32(static_cast<int>(b.low_mask));
-    const __m128i shift = _mm_cvtsi32_si128(b.shift);
-    const __m256i base = _mm256_set1_epi32(b.base), last = _mm256_set1_epi32(b.per_sign - 1);
-    const __m256i per_sign = _mm256_set1_epi32(b.per_sign), zero_i = _mm256_setzero_si256();
-    const __m256i negatives_minus_one = _mm256_set1_epi32(negatives_ - 1);
-    const __m256i zero_code = _mm256_set1_epi32(table_.zero_code);
+    const __m256i zero_code = _mm256_set1_epi32(table_.zero_code), zero_value = _mm256_set1_epi32(b.zero_code_value);
     // Byte 0 of every 32-bit lane to the low 4 bytes of each 128-bit half, then both halves together.
     const __m256i pick_bytes = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,  //
                                                 0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
     const __m256i join_halves = _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1);
-    const __m256 zero = _mm256_setzero_ps();
-    const bool is_signed = table_.is_signed;
-    const int* packed_table = reinterpret_cast<const int*>(b.packed.data());
+    const bool zero_fix = b.zero_fix;
+    const int* words = static_cast<const int*>(rebased_words(b));
     std::size_t i = 0;
     for (; i + 8 <= len; i += 8) {
       const __m256 y = _mm256_div_ps(_mm256_loadu_ps(x + i), vscale);
       const __m256i bits = _mm256_castps_si256(y);
       const __m256i mag = _mm256_and_si256(bits, magnitude);
       const __m256i negative = _mm256_srai_epi32(bits, 31);  // all ones in negative lanes
-      __m256i bucket = _mm256_sub_epi32(_mm256_srl_epi32(mag, shift), base);
-      bucket = _mm256_min_epi32(_mm256_max_epi32(bucket, zero_i), last);
+      __m256i bucket = _mm256_min_epi32(_mm256_max_epi32(_mm256_srlv_epi32(mag, shift), low), high);
       bucket = _mm256_add_epi32(bucket, _mm256_and_si256(negative, per_sign));
-      const __m256i packed = _mm256_i32gather_epi32(packed_table, bucket, 4);
+      const __m256i word = _mm256_i32gather_epi32(words, bucket, 4);
       const __m256i key = _mm256_xor_si256(_mm256_and_si256(mag, low_mask), _mm256_and_si256(negative, low_mask));
-      const __m256i sub = _mm256_and_si256(packed, sub_bits);
-      // key >= sub as "not (sub > key)"; compare masks are -1 where true, so subtracting counts.
-      const __m256i above_threshold = _mm256_xor_si256(_mm256_cmpgt_epi32(sub, key), _mm256_set1_epi32(-1));
-      __m256i code = _mm256_sub_epi32(_mm256_srli_epi32(packed, 24), above_threshold);
-      if (is_signed) {
-        const __m256i below = _mm256_castps_si256(_mm256_cmp_ps(y, zero, _CMP_LT_OQ));
-        const __m256i above = _mm256_castps_si256(_mm256_cmp_ps(y, zero, _CMP_GT_OQ));
-        const __m256i nonneg_code = _mm256_cmpgt_epi32(code, negatives_minus_one);
-        code = _mm256_add_epi32(code, _mm256_and_si256(below, nonneg_code));
-        code = _mm256_sub_epi32(code, _mm256_andnot_si256(nonneg_code, above));
-      }
+      __m256i code = _mm256_srli_epi32(_mm256_add_epi32(word, key), 24);
+      if (zero_fix) code = _mm256_blendv_epi8(code, zero_value, _mm256_castps_si256(_mm256_cmp_ps(y, zero, _CMP_EQ_OQ)));
       code = _mm256_blendv_epi8(code, zero_code, _mm256_castps_si256(_mm256_cmp_ps(y, y, _CMP_UNORD_Q)));
       const __m256i out_bytes = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(code, pick_bytes), join_halves);
       _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), _mm256_castsi256_si128(out_bytes));
@@ -318,7 +273,6 @@ class Encoder {
 #endif
   const QuantTable& table_;
   int negatives_;
-  std::shared_ptr<const BytePlaneEncoderTable> planes_;
   std::shared_ptr<const BucketTable> buckets_;
 };
 

@@ -254,13 +254,11 @@ TEST_P(CpuVariantTest, FastEncoderMatchesEncodeValueOnEveryInput) {
   }
 }
 
-// The built-in maps must take the fastest encoder of the variant (byte planes with VBMI, the
-// bucket table otherwise), not the binary-search fallback.
+// The built-in maps must take the bucket-table encoder, not the binary-search fallback.
 TEST_P(CpuVariantTest, BuiltInMapsUseTheFastEncoder) {
-  const k::EncoderKind want =
-      GetParam() == k::CpuVariant::avx512vbmi ? k::EncoderKind::byte_planes : k::EncoderKind::buckets;
   for (auto map : {bnb::QuantMap::signed_dynamic, bnb::QuantMap::unsigned_dynamic}) {
-    EXPECT_EQ(codec_of(GetParam(), bnb::quant_table(map))->encoder_kind(), want) << static_cast<int>(map);
+    EXPECT_EQ(codec_of(GetParam(), bnb::quant_table(map))->encoder_kind(), k::EncoderKind::buckets)
+        << static_cast<int>(map);
   }
 }
 

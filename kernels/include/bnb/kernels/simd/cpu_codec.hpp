@@ -10,9 +10,9 @@
 
 namespace bnb::kernels {
 
-/// Which exact nearest-code search a prepared encoder runs: byte-plane look-ups (AVX-512 VBMI),
-/// the one-gather bucket table, or the binary search for maps neither table fits.
-enum class EncoderKind { search, buckets, byte_planes };
+/// Which exact nearest-code search a prepared encoder runs: the one-look-up bucket table, or the
+/// binary search for maps the table does not fit.
+enum class EncoderKind { search, buckets };
 
 /// An 8-bit codec prepared for one table with one CPU variant. Preparing builds (or finds in a
 /// per-thread cache) the encoder's tables, so a caller that codes many blocks prepares once;
