@@ -40,6 +40,8 @@ inline namespace BNB_CPU_VARIANT {
 inline constexpr std::size_t kMaxBlock = 4096;
 /// Elements per decode-and-update chunk of the 8-bit step (a multiple of the 64-value codec).
 inline constexpr std::size_t kUpdateChunk = 64;
+/// How many blocks ahead of the one being stepped the 8-bit step prefetches its streams.
+inline constexpr std::size_t kPrefetchAhead = 4;
 inline constexpr float kFloatMax = 3.40282347e38f;
 
 BNB_HD bool is_finite(float x) { return std::fabs(x) <= kFloatMax; }
@@ -124,6 +126,27 @@ inline void update_element(const StepConstants& c, float g, float& p, float* s, 
   }
 }
 
+/// Asks for the cache lines of elements [begin, begin + len) of every stream of an 8-bit step
+/// (gradient, parameter, codes) ahead of use. The step is compute-heavy per byte, so the
+/// hardware prefetchers, which follow the demand misses, run too close to the loads: the
+/// update stalled on DRAM reads of the gradient and parameter (15% slower at 64M elements than
+/// when the tensor fits the cache).
+template <class A, class T>
+void prefetch_block(const StepRequest& r, std::size_t begin, std::size_t len) {
+  if (begin >= r.n) return;
+  len = std::min(len, r.n - begin);
+  constexpr std::size_t kLine = 64;
+  const char* grad = static_cast<const char*>(r.grad) + begin * sizeof(T);
+  const char* param = static_cast<const char*>(r.param) + begin * sizeof(T);
+  for (std::size_t off = 0; off < len * sizeof(T); off += kLine) {
+    __builtin_prefetch(grad + off, 0);
+    __builtin_prefetch(param + off, 1);
+  }
+  for (int k = 0; k < A::kRows; ++k) {
+    for (std::size_t off = 0; off < len; off += kLine) __builtin_prefetch(r.state.codes[k] + begin + off, 1);
+  }
+}
+
 /// What a pre-pass found: sums of squares (update norm, parameter norm) and new row maxima.
 struct PrePass {
   double unorm_sq = 0;
@@ -136,7 +159,7 @@ struct PrePass {
 /// place), store(p). P is the arrays' element type (T itself, or float for staged buffers) and
 /// Store the rounding of the tensor's type T. The step's run-time switches are compile-time
 /// constants here: with them left as loads GCC does not vectorize the loop (it does not unswitch
-/// it by itself). Returns the number of non-finite gradients.
+/// it by itself). Returns the number of non-finite gradients. Precondition: len <= kMaxBlock.
 template <class A, class Store, class P, bool kGuard, bool kSkipZeros, bool kDecay>
 std::uint64_t state_loop(StepConstants c, const P* __restrict grad, P* __restrict param,
                          float* __restrict const* rows, std::size_t len, float gnorm_scale, float scale) {
@@ -145,7 +168,7 @@ std::uint64_t state_loop(StepConstants c, const P* __restrict grad, P* __restric
   float* __restrict s0 = rows[0];
   float* __restrict s1 = rows[A::kRows > 1 ? 1 : 0];
   float* __restrict s2 = rows[A::kRows > 2 ? 2 : 0];
-  std::uint64_t bad = 0;
+  std::uint32_t bad = 0;  // a 32-bit count vectorizes in one add per vector (len <= kMaxBlock)
   for (std::size_t i = 0; i < len; ++i) {
     const float g = VectorStorage<P>::load(grad[i]) * gnorm_scale;
     float p = VectorStorage<P>::load(param[i]);
@@ -326,6 +349,7 @@ void tensor_step(const StepRequest& r, StepReport& report) {
     // Decode and update in short chunks, so that one chunk's table look-ups (load ports) overlap
     // the previous chunk's update (divider) in the out-of-order window: as two block-long passes
     // each waited on its own unit. The new states stay in st for the absmax and the encode.
+    prefetch_block<A, T>(r, begin + kPrefetchAhead * block, block);
     float st[A::kRows][kMaxBlock];
     for (std::size_t c0 = 0; c0 < len; c0 += kUpdateChunk) {
       const std::size_t run = std::min(kUpdateChunk, len - c0);
