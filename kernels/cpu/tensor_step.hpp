@@ -38,8 +38,6 @@ namespace bnb::kernels::cpu_detail {
 inline namespace BNB_CPU_VARIANT {
 
 inline constexpr std::size_t kMaxBlock = 4096;
-/// Elements per decode-and-update chunk of the 8-bit step (a multiple of the 64-value codec).
-inline constexpr std::size_t kUpdateChunk = 64;
 /// How many blocks ahead of the one being stepped the 8-bit step prefetches its streams.
 inline constexpr std::size_t kPrefetchAhead = 4;
 inline constexpr float kFloatMax = 3.40282347e38f;
@@ -364,20 +362,16 @@ void tensor_step(const StepRequest& r, StepReport& report) {
       nonfinite += tensor_run<A, T, false>(c, grad + begin, param + begin, rows, len, r.gnorm_scale, scale);
       continue;
     }
-    // Decode and update in short chunks, so that one chunk's table look-ups (load ports) overlap
-    // the previous chunk's update (divider) in the out-of-order window: as two block-long passes
-    // each waited on its own unit. The new states stay in st for the absmax and the encode.
+    // Decode the block's states, then update straight on the tensor's arrays (no staging copies
+    // of gradient and parameter); the new states stay in st for the absmax and the encode.
     prefetch_block<A, T>(r, begin + kPrefetchAhead * block, block);
     float st[A::kRows][kMaxBlock];
-    for (std::size_t c0 = 0; c0 < len; c0 += kUpdateChunk) {
-      const std::size_t run = std::min(kUpdateChunk, len - c0);
-      float* rows[A::kRows];
-      for (int k = 0; k < A::kRows; ++k) {
-        rows[k] = st[k] + c0;
-        decode_row<F>(r.state, *codecs.decoders[k], k, begin + c0, run, rows[k]);
-      }
-      nonfinite += tensor_run<A, T, kGuard>(c, grad + begin + c0, param + begin + c0, rows, run, r.gnorm_scale, scale);
+    float* rows[A::kRows];
+    for (int k = 0; k < A::kRows; ++k) {
+      rows[k] = st[k];
+      decode_row<F>(r.state, *codecs.decoders[k], k, begin, len, rows[k]);
     }
+    nonfinite += tensor_run<A, T, kGuard>(c, grad + begin, param + begin, rows, len, r.gnorm_scale, scale);
     for (int k = 0; k < A::kRows; ++k) {
       float m = new_max[k];
       if constexpr (F == StateFormat::blockwise8) {
