@@ -334,8 +334,9 @@ TEST_P(CpuVariantTest, BlockCodecMatchesReferenceWithScale) {
   }
 }
 
-// The select-based half conversions the driver vectorizes must equal dtype.hpp's: every half,
-// and every 251st float bit pattern (all exponents, NaN payloads, subnormals, rounding ties).
+// The select-based half conversions and rounding the driver vectorizes must equal dtype.hpp's:
+// every half, every 251st float bit pattern (all exponents, NaN payloads, subnormals), and the
+// floats around every half value and every midpoint between neighbours (rounding ties).
 TEST(CpuConversions, SelectHalfConversionsMatchDtype) {
   namespace cd = k::cpu_detail;
   for (std::uint32_t h = 0; h < 65536; ++h) {
@@ -343,11 +344,30 @@ TEST(CpuConversions, SelectHalfConversionsMatchDtype) {
     ASSERT_EQ(k::float_bits(cd::half_to_float_select(x)), k::float_bits(k::half_to_float(x))) << h;
   }
   std::size_t mismatches = 0;
+  std::size_t round_mismatches = 0;
   for (std::uint64_t u = 0; u < (std::uint64_t{1} << 32); u += 251) {
     const float f = k::bits_float(static_cast<std::uint32_t>(u));
     mismatches += cd::float_to_half_select(f).bits != k::float_to_half(f).bits ? 1 : 0;
+    const float rounded = k::half_to_float(k::float_to_half(f));
+    round_mismatches += k::float_bits(cd::round_to_half_select(f)) != k::float_bits(rounded) ? 1 : 0;
   }
   EXPECT_EQ(mismatches, 0u);
+  EXPECT_EQ(round_mismatches, 0u);
+  // Every float near the half grid's rounding boundaries: each half value and the midpoints
+  // to its neighbours, +-2 float ulps (ties to even, the subnormal/normal seam, overflow).
+  for (std::uint32_t h = 0; h < 0x7c00u; ++h) {
+    const float lo = k::half_to_float(bnb::half_t{static_cast<std::uint16_t>(h)});
+    const float hi = h + 1 < 0x7c00u ? k::half_to_float(bnb::half_t{static_cast<std::uint16_t>(h + 1)}) : 65536.0f;
+    for (float centre : {lo, (lo + hi) / 2.0f}) {
+      for (int d = -2; d <= 2; ++d) {
+        for (float sgn : {1.0f, -1.0f}) {
+          const float f = sgn * k::bits_float(k::float_bits(centre) + static_cast<std::uint32_t>(d + 2) - 2u);
+          ASSERT_EQ(k::float_bits(cd::round_to_half_select(f)), k::float_bits(k::half_to_float(k::float_to_half(f))))
+              << "float bits " << std::hex << k::float_bits(f);
+        }
+      }
+    }
+  }
 }
 
 TEST(CpuCodec, AbsMaxIgnoresNanAndMatchesSequentialMax) {
