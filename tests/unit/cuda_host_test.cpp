@@ -351,7 +351,8 @@ struct TwinTensors {
     std::normal_distribution<float> dist(0.0f, 0.1f);
     param[0].resize(n * value_bytes);
     grad.resize(n * value_bytes);
-    auto put = [&](std::vector<std::uint8_t>& v, std::size_t i, float x) {
+    // Kept as put_value and called after the constructor returns: d is captured by value.
+    auto put = [d](std::vector<std::uint8_t>& v, std::size_t i, float x) {
       if (d == DType::f32) {
         std::memcpy(v.data() + 4 * i, &x, 4);
       } else {
