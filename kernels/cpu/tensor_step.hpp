@@ -241,12 +241,14 @@ struct ChunkPart {
 
 /// One reduction chunk of the pre-pass, with the step's run-time switches turned into
 /// constants (as in state_loop) so that the term loop has no branches left and vectorizes.
-/// 256-bit vectors: the update-norm terms are divider work (LAMB: three divisions and a square
-/// root per element), and 512-bit vdivps/vsqrtps take three uops each on Intel cores where the
-/// 256-bit forms take one (LAMB 32-bit, 64M, 2 threads: 1.58 -> 1.27 ns/param).
+/// 256-bit vectors, measured: the update-norm terms are mostly divider work (LAMB: three
+/// divisions and a square root per element) and ran faster at 256 bits on the Intel machine
+/// (LAMB 32-bit, 64M, 2 threads: 1.58 -> 1.27 ns/param), while the update loop is faster at 512.
 template <class A, class T, StateFormat F, bool kSkipZeros, bool kDecay>
-[[gnu::target("prefer-vector-width=256")]] ChunkPart pre_pass_chunk(StepConstants c, const StepRequest& r, const RowCodecs<A::kRows>& codecs, std::size_t begin,
-                         std::size_t len, bool want_norms) {
+[[gnu::target("prefer-vector-width=256")]] ChunkPart pre_pass_chunk(StepConstants c, const StepRequest& r,
+                                                                     const RowCodecs<A::kRows>& codecs,
+                                                                     std::size_t begin, std::size_t len,
+                                                                     bool want_norms) {
   constexpr bool kGuard = F != StateFormat::fp32;
   c.skip_zeros = kSkipZeros;
   c.has_weight_decay = kDecay;
