@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <utility>
 
 #if defined(__AVX2__)
 #include <immintrin.h>
