@@ -5,7 +5,7 @@
 // the fp32 time on the Intel machine). With F16C (every AVX2/AVX-512 variant) the conversions
 // are the hardware's vcvtph2ps / vcvtps2ph, which are exact and round to nearest-even, with the
 // same NaN rule as dtype.hpp (quiet bit set, upper payload bits kept): bit-identical to
-// Storage<half_t>, checked for every half and a sweep of floats by cpu_variants_test.
+// Storage<half_t>, checked for every half and a sweep of floats by half_staging_test.
 #include <cstddef>
 
 #if defined(__F16C__)

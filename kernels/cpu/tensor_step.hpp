@@ -6,7 +6,7 @@
 //
 // A step walks the tensor in state blocks. For each block: decode 8-bit states into an fp32
 // buffer (fp32 states are used in place), run the algorithm's per-element update straight on
-// the gradient (times gnorm_scale) and parameter arrays (fp16 through fp32 staging buffers),
+// the gradient (times gnorm_scale) and parameter arrays (16-bit ones through fp32 staging),
 // then for 8-bit states take the block's absmax and encode. When the step needs a whole-tensor
 // quantity first (the update norm of LAMB/LARS/RMSprop, the new tensor-wise max), a pre-pass
 // computes it from the same functions without storing anything.
@@ -164,14 +164,14 @@ struct PrePass {
   float new_max[kMaxStateRows] = {};
 };
 
-/// The update over a run of elements, straight on the arrays it is given: g = load(grad) *
-/// gnorm_scale, p = load(param), the algorithm's update with the states of `rows` (fp32, in
-/// place), store(p). P is the arrays' element type (T itself, or float for staged buffers) and
-/// Store the rounding of the tensor's type T. The step's run-time switches are compile-time
-/// constants here: with them left as loads GCC does not vectorize the loop (it does not unswitch
-/// it by itself). Returns the number of non-finite gradients. Precondition: len <= kMaxBlock.
-template <class A, class Store, class P, bool kGuard, bool kSkipZeros, bool kDecay>
-std::uint64_t state_loop(StepConstants c, const P* __restrict grad, P* __restrict param,
+/// The update over a run of elements, straight on the fp32 arrays it is given (the tensor's
+/// own, or staging buffers of a 16-bit tensor): g = grad * gnorm_scale, the algorithm's update
+/// of param and of the states of `rows` (in place), with Store the rounding of the tensor's type.
+/// The step's run-time switches are compile-time constants here: with them left as loads GCC
+/// does not vectorize the loop (it does not unswitch it by itself). Returns the number of
+/// non-finite gradients. Precondition: len <= kMaxBlock.
+template <class A, class Store, bool kGuard, bool kSkipZeros, bool kDecay>
+std::uint64_t state_loop(StepConstants c, const float* __restrict grad, float* __restrict param,
                          float* __restrict const* rows, std::size_t len, float gnorm_scale, float scale) {
   c.skip_zeros = kSkipZeros;
   c.has_weight_decay = kDecay;
@@ -180,15 +180,15 @@ std::uint64_t state_loop(StepConstants c, const P* __restrict grad, P* __restric
   float* __restrict s2 = rows[A::kRows > 2 ? 2 : 0];
   std::uint32_t bad = 0;  // a 32-bit count vectorizes in one add per vector (len <= kMaxBlock)
   for (std::size_t i = 0; i < len; ++i) {
-    const float g = VectorStorage<P>::load(grad[i]) * gnorm_scale;
-    float p = VectorStorage<P>::load(param[i]);
+    const float g = grad[i] * gnorm_scale;
+    float p = param[i];
     float s[A::kRows];
     s[0] = s0[i];
     if constexpr (A::kRows > 1) s[1] = s1[i];
     if constexpr (A::kRows > 2) s[2] = s2[i];
     bad += is_finite(g) ? 0u : 1u;
     update_element<A, Store, kGuard>(c, g, p, s, scale);
-    param[i] = VectorStorage<P>::store(p);
+    param[i] = p;
     s0[i] = s[0];
     if constexpr (A::kRows > 1) s1[i] = s[1];
     if constexpr (A::kRows > 2) s2[i] = s[2];
@@ -196,15 +196,15 @@ std::uint64_t state_loop(StepConstants c, const P* __restrict grad, P* __restric
   return bad;
 }
 
-template <class A, class Store, class P, bool kGuard>
-std::uint64_t state_run(const StepConstants& c, const P* grad, P* param, float* const* rows, std::size_t len,
+template <class A, class Store, bool kGuard>
+std::uint64_t state_run(const StepConstants& c, const float* grad, float* param, float* const* rows, std::size_t len,
                         float gnorm_scale, float scale) {
   if (c.skip_zeros) {
-    if (c.has_weight_decay) return state_loop<A, Store, P, kGuard, true, true>(c, grad, param, rows, len, gnorm_scale, scale);
-    return state_loop<A, Store, P, kGuard, true, false>(c, grad, param, rows, len, gnorm_scale, scale);
+    if (c.has_weight_decay) return state_loop<A, Store, kGuard, true, true>(c, grad, param, rows, len, gnorm_scale, scale);
+    return state_loop<A, Store, kGuard, true, false>(c, grad, param, rows, len, gnorm_scale, scale);
   }
-  if (c.has_weight_decay) return state_loop<A, Store, P, kGuard, false, true>(c, grad, param, rows, len, gnorm_scale, scale);
-  return state_loop<A, Store, P, kGuard, false, false>(c, grad, param, rows, len, gnorm_scale, scale);
+  if (c.has_weight_decay) return state_loop<A, Store, kGuard, false, true>(c, grad, param, rows, len, gnorm_scale, scale);
+  return state_loop<A, Store, kGuard, false, false>(c, grad, param, rows, len, gnorm_scale, scale);
 }
 
 /// state_run on a tensor of type T. 16-bit tensors go through fp32 staging buffers (fp16 with
@@ -214,7 +214,7 @@ template <class A, class T, bool kGuard>
 std::uint64_t tensor_run(const StepConstants& c, const T* grad, T* param, float* const* rows, std::size_t len,
                          float gnorm_scale, float scale) {
   if constexpr (std::is_same_v<T, float>) {
-    return state_run<A, VectorStorage<T>, T, kGuard>(c, grad, param, rows, len, gnorm_scale, scale);
+    return state_run<A, VectorStorage<T>, kGuard>(c, grad, param, rows, len, gnorm_scale, scale);
   } else {
     constexpr std::size_t kStage = 256;
     float g[kStage], p[kStage];
@@ -225,7 +225,7 @@ std::uint64_t tensor_run(const StepConstants& c, const T* grad, T* param, float*
       load_values(param + i, p, n, 1.0f);
       float* staged_rows[A::kRows];
       for (int k = 0; k < A::kRows; ++k) staged_rows[k] = rows[k] + i;
-      bad += state_run<A, VectorStorage<T>, float, kGuard>(c, g, p, staged_rows, n, 1.0f, scale);
+      bad += state_run<A, VectorStorage<T>, kGuard>(c, g, p, staged_rows, n, 1.0f, scale);
       store_values(p, param + i, n);
     }
     return bad;
@@ -296,7 +296,7 @@ template <class A, class T, StateFormat F, bool kSkipZeros, bool kDecay>
     float* new_rows[A::kRows];
     for (int k = 0; k < A::kRows; ++k) new_rows[k] = st[k];
     // The new states (p is a scratch copy, g already carries gnorm_scale).
-    state_run<A, VectorStorage<T>, float, true>(c, g, p, new_rows, len, 1.0f, 1.0f);
+    state_run<A, VectorStorage<T>, true>(c, g, p, new_rows, len, 1.0f, 1.0f);
     for (int k = 0; k < A::kRows; ++k) part.max[k] = block_abs_max(st[k], len);
   }
   return part;
