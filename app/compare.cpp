@@ -286,21 +286,27 @@ void compare_accuracy(const EntryReader& b, const EntryReader& c, const CompareO
     }
     return;
   }
+  std::vector<std::string> paths = {"error.param.rel_travel"};  // the parameters' error relative to their travel
   std::vector<std::string> groups = {"error.param"};
   for (const auto& s : state_names(b, c)) groups.push_back("error.states." + s);
   for (const auto& g : groups) {
-    for (const char* f : kErrorFields) {
-      const std::string path = g + "." + f;
-      MetricVerdict m = compare_error(path, b.number(path), c.number(path), o);
-      if (m.family == "accuracy" && !o.metrics.accuracy) continue;
-      v.metrics.push_back(std::move(m));
-    }
+    for (const char* f : kErrorFields) paths.push_back(g + "." + f);
   }
-  if (o.metrics.accuracy && o.thresholds.max_rel_l2) {
-    const Reading r = c.number("error.param.rel_l2");
-    if (r.kind == Reading::number && r.value > *o.thresholds.max_rel_l2) {
-      MetricVerdict m{"accuracy", "error.param.rel_l2 (bound)", {}, r.value, MetricStatus::regressed, kGateAccuracy,
-                      fmt::format("above the absolute bound {}", *o.thresholds.max_rel_l2)};
+  for (const auto& path : paths) {
+    const Reading br = b.number(path), cr = c.number(path);
+    if (br.kind == Reading::absent && cr.kind == Reading::absent) continue;  // e.g. rel_travel in older files
+    MetricVerdict m = compare_error(path, br, cr, o);
+    if (m.family == "accuracy" && !o.metrics.accuracy) continue;
+    v.metrics.push_back(std::move(m));
+  }
+  const std::pair<const char*, std::optional<double>> bounds[] = {
+      {"error.param.rel_travel", o.thresholds.max_rel_travel}, {"error.param.rel_l2", o.thresholds.max_rel_l2}};
+  for (const auto& [path, bound] : bounds) {
+    if (!o.metrics.accuracy || !bound) continue;
+    const Reading r = c.number(path);
+    if (r.kind == Reading::number && r.value > *bound) {
+      MetricVerdict m{"accuracy", std::string(path) + " (bound)", {}, r.value, MetricStatus::regressed, kGateAccuracy,
+                      fmt::format("above the absolute bound {}", *bound)};
       v.metrics.push_back(std::move(m));
     }
   }

@@ -33,7 +33,8 @@ struct CompareThresholds {
   // max(rel * |baseline|, abs) is a regression.
   double error_rel_tol = 1e-6;
   double error_abs_tol = 1e-12;
-  std::optional<double> max_rel_l2;  // absolute bound on the candidate's error.param.rel_l2
+  std::optional<double> max_rel_travel;  // absolute bound on the candidate's error.param.rel_travel
+  std::optional<double> max_rel_l2;      // absolute bound on the candidate's error.param.rel_l2
   // Memory: state bytes may not grow at all; peak RSS may grow by rss_rel_tol and rss_abs_tol bytes.
   double rss_rel_tol = 0.10;
   double rss_abs_tol = 4.0 * 1024 * 1024;

@@ -74,6 +74,9 @@ CLI::App* add_compare_command(CLI::App& app, CompareCommand& cmd) {
   c->add_option("--error-abs-tol", t.error_abs_tol, "Allowed absolute growth of an error field")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  c->add_option("--max-rel-travel", cmd.max_rel_travel,
+                "Absolute bound on the candidate's error.param.rel_travel (error / distance travelled)")
+      ->check(CLI::NonNegativeNumber);
   c->add_option("--max-rel-l2", cmd.max_rel_l2, "Absolute bound on the candidate's error.param.rel_l2")
       ->check(CLI::NonNegativeNumber);
   c->add_option("--rss-rel-tol", t.rss_rel_tol, "Allowed relative growth of the peak RSS")
@@ -90,6 +93,7 @@ int compare_command(const CompareCommand& cmd) {
   CompareOptions options;
   options.metrics = parse_compare_metrics(cmd.metrics);
   options.thresholds = cmd.thresholds;
+  if (cmd.max_rel_travel) options.thresholds.max_rel_travel = cmd.max_rel_travel;
   if (cmd.max_rel_l2) options.thresholds.max_rel_l2 = cmd.max_rel_l2;
   options.force_time = cmd.force_time;
   options.mode = cmd.mode == "report" ? CompareMode::report : CompareMode::gate;

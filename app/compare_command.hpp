@@ -22,7 +22,7 @@ struct CompareCommand {
   bool force_time = false;
   bool require_match = false;  // entries missing on either side or configured differently: exit 65
   CompareThresholds thresholds;
-  std::optional<double> max_rel_l2;
+  std::optional<double> max_rel_travel, max_rel_l2;
 };
 
 /// Adds the `compare` subcommand to `app`, its values stored in `cmd`.

@@ -164,6 +164,7 @@ Json compare_json(const CompareVerdict& v) {
                        {"time_min_effect", t.time_min_effect},
                        {"error_rel_tol", t.error_rel_tol},
                        {"error_abs_tol", t.error_abs_tol},
+                       {"max_rel_travel", t.max_rel_travel ? Json(*t.max_rel_travel) : Json(nullptr)},
                        {"max_rel_l2", t.max_rel_l2 ? Json(*t.max_rel_l2) : Json(nullptr)},
                        {"rss_rel_tol", t.rss_rel_tol},
                        {"rss_abs_tol", t.rss_abs_tol}};

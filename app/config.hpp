@@ -87,6 +87,7 @@ struct TimingConfig {
 /// 8 non-finite). Unset thresholds are not checked.
 struct GatesConfig {
   std::optional<double> max_ns_per_param_step;
+  std::optional<double> max_rel_travel;  // final error.param.rel_travel (travel_error.hpp)
   std::optional<double> max_rel_l2;
   std::optional<double> max_state_bytes_per_param;
   bool allow_nonfinite = true;

@@ -24,6 +24,8 @@ class ErrorAccumulator {
     if (!(rel <= max_rel_)) max_rel_ = rel;
     ++count_;
   }
+  /// ||x - ref|| over everything added.
+  double difference_norm() const { return std::sqrt(diff_sq_); }
   ErrorStats stats() const {
     ErrorStats s;
     s.count = count_;

@@ -42,10 +42,12 @@ ExtraGates parse_extra_gates(const nlohmann::json& gates, std::string_view path)
     if (!per_label.is_array()) fail(p, "expected an array of objects, got " + describe(per_label));
     for (std::size_t i = 0; i < per_label.size(); ++i) {
       const JsonObject o(per_label[i], index_path(p, i),
-                         {"labels", "max_ns_per_param_step", "max_rel_l2", "max_state_bytes_per_param", "allow_nonfinite"});
+                         {"labels", "max_ns_per_param_step", "max_rel_travel", "max_rel_l2", "max_state_bytes_per_param",
+                          "allow_nonfinite"});
       LabelGates lg;
       lg.labels = o.required_string("labels");
       lg.max_ns_per_param_step = non_negative_number(o, "max_ns_per_param_step");
+      lg.max_rel_travel = non_negative_number(o, "max_rel_travel");
       lg.max_rel_l2 = non_negative_number(o, "max_rel_l2");
       lg.max_state_bytes_per_param = non_negative_number(o, "max_state_bytes_per_param");
       lg.allow_nonfinite = o.boolean("allow_nonfinite");
@@ -91,6 +93,13 @@ void check_extra_gate_labels(const ExtraGates& g, const std::vector<std::string>
   }
 }
 
+bool exceeds_accuracy_bounds(const EntryResult& e, std::optional<double> max_rel_travel,
+                             std::optional<double> max_rel_l2) {
+  if (!e.error) return false;
+  return (max_rel_travel && !(e.error->rel_travel <= *max_rel_travel)) ||
+         (max_rel_l2 && !(e.error->param.rel_l2 <= *max_rel_l2));
+}
+
 int apply_extra_gates(const ExtraGates& g, RunResult& r, std::vector<std::string>* notes) {
   auto note = [&](std::string line) {
     if (notes) notes->push_back(std::move(line));
@@ -104,7 +113,7 @@ int apply_extra_gates(const ExtraGates& g, RunResult& r, std::vector<std::string
       matched = true;
       int bits = 0;
       if (lg.max_ns_per_param_step && e.time && e.time->median > *lg.max_ns_per_param_step) bits |= kGateSpeed;
-      if (lg.max_rel_l2 && e.error && !(e.error->param.rel_l2 <= *lg.max_rel_l2)) bits |= kGateAccuracy;
+      if (exceeds_accuracy_bounds(e, lg.max_rel_travel, lg.max_rel_l2)) bits |= kGateAccuracy;
       if (lg.max_state_bytes_per_param && e.memory.state_bytes_per_param > *lg.max_state_bytes_per_param) {
         bits |= kGateMemory;
       }

@@ -2,7 +2,7 @@
 // Gates beyond the config's global thresholds (config.hpp GatesConfig): per-label thresholds and
 // relative speed gates between two entries of the same run ("8-bit no slower than 32-bit"),
 // decided with the noise-aware rule of `compare` (docs/compare.md). Config keys:
-//   "gates": {"per_label": [{"labels": "adam-8*", "max_rel_l2": 1e-3, "max_ns_per_param_step": 2,
+//   "gates": {"per_label": [{"labels": "adam-8*", "max_rel_travel": 0.05, "max_rel_l2": 1e-3, "max_ns_per_param_step": 2,
 //                            "max_state_bytes_per_param": 2.1, "allow_nonfinite": false}],
 //             "relative_speed": [{"entry": "adam-8", "baseline": "adam-32", "max_ratio": 1.0,
 //                                 "noise": 0.05}]}
@@ -18,7 +18,7 @@ namespace bnb::app {
 
 struct LabelGates {
   std::string labels;  // glob over entry labels (glob.hpp)
-  std::optional<double> max_ns_per_param_step, max_rel_l2, max_state_bytes_per_param;
+  std::optional<double> max_ns_per_param_step, max_rel_travel, max_rel_l2, max_state_bytes_per_param;
   std::optional<bool> allow_nonfinite;
 };
 
@@ -45,6 +45,11 @@ ExtraGates parse_extra_gates(const nlohmann::json& gates, std::string_view path)
 /// ConfigError (before any work) when a per-label pattern matches none of `labels` or a relative
 /// speed gate names a label that is not among them.
 void check_extra_gate_labels(const ExtraGates& g, const std::vector<std::string>& labels);
+
+/// Whether an entry's final parameter error breaks a bound (a non-finite error breaks any bound);
+/// false without an error measurement (reference off).
+bool exceeds_accuracy_bounds(const EntryResult& e, std::optional<double> max_rel_travel,
+                             std::optional<double> max_rel_l2);
 
 /// Checks labels named by the gates exist in the run (ConfigError otherwise), applies them,
 /// ORs the failed bits into each entry's gate_failures and returns their union; `notes` receives

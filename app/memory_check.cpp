@@ -44,8 +44,9 @@ MemoryEstimate estimate_memory(const Config& c, std::size_t trace_bytes) {
     for (const auto& p : c.params) {
       entry_states += state_bytes(*info, e, p);
       const double rows = info->reference_form ? 1 : kernels::state_rows(info->algorithm);
-      // fp64 parameters, states and a gradient, plus two double copies for the error pass.
-      entry_reference += static_cast<double>(p.numel) * 8.0 * (rows + 4.0);
+      // fp64 parameters, states and a gradient, plus two double copies for the error pass and the
+      // starting parameters of rel_travel (at most 4 bytes).
+      entry_reference += static_cast<double>(p.numel) * 8.0 * (rows + 4.5);
     }
     states += entry_states;
     if (c.reference != ReferenceMode::off) reference = std::max(reference, entry_reference);

@@ -22,7 +22,7 @@ std::string render_csv(const RunResult& r) {
       "label,optimizer,algorithm,state_bits,paged,ns_per_param_step_median,ns_per_param_step_min,"
       "ns_per_param_step_max,ns_per_param_step_iqr,samples,params_per_s,bytes_per_s,roofline_fraction,state_bytes,"
       "state_bytes_per_param,peak_rss_bytes,param_max_abs,param_mean_abs,param_rel_l2,param_max_rel,state1_rel_l2,"
-      "state2_rel_l2,loss,loss_gap,nonfinite_gradients,nonfinite_params,nonfinite_states\n";
+      "state2_rel_l2,loss,loss_gap,nonfinite_gradients,nonfinite_params,nonfinite_states,param_rel_travel\n";
   for (const auto& e : r.entries) {
     std::vector<std::string> f = {field(e.label), field(e.optimizer), e.algorithm, std::to_string(e.state_bits),
                                   e.paged ? "true" : "false"};
@@ -49,6 +49,7 @@ std::string render_csv(const RunResult& r) {
     f.push_back(e.error && e.error->loss_gap ? num(*e.error->loss_gap) : "");
     f.insert(f.end(), {std::to_string(e.nonfinite.gradients), std::to_string(e.nonfinite.params),
                        std::to_string(e.nonfinite.states)});
+    f.push_back(e.error ? num(e.error->rel_travel) : "");
     out += fmt::format("{}\n", fmt::join(f, ","));
   }
   return out;

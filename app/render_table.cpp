@@ -29,7 +29,7 @@ std::string bytes_text(double b) {
 SummaryTable summary_table(const RunResult& r) {
   SummaryTable t;
   t.header = {"label", "optimizer", "bits", "ns/param", "iqr", "GB/s", "roofline", "state B/param", "state",
-              "param rel_l2", "param max_abs", "loss"};
+              "rel_travel", "param max_abs", "loss"};
   for (const auto& e : r.entries) {
     std::vector<std::string> row;
     row.push_back(e.label);
@@ -46,7 +46,7 @@ SummaryTable summary_table(const RunResult& r) {
     row.push_back(number(e.memory.state_bytes_per_param, 4));
     row.push_back(bytes_text(static_cast<double>(e.memory.state_bytes)));
     if (e.error) {
-      row.push_back(number(e.error->param.rel_l2));
+      row.push_back(number(e.error->rel_travel));
       row.push_back(number(e.error->param.max_abs));
     } else {
       row.insert(row.end(), {"-", "-"});

@@ -48,8 +48,12 @@ struct MemoryStats {
 
 struct ErrorResult {
   ErrorStats param;
+  // ||p - p_ref|| / ||p_ref - p0||: the parameters' error relative to the distance the reference
+  // moved them from the starting point p0 (rel_l2 divides by their size, which hides it).
+  double rel_travel = 0;
   std::map<std::string, ErrorStats> states;  // "state1", "state2"
   std::vector<double> curve;                 // per-step rel_l2 of the parameters
+  std::vector<double> curve_rel_travel;      // per-step rel_travel of the parameters
   std::optional<double> loss_gap;            // objectives: loss - reference loss (final)
 };
 

@@ -47,7 +47,10 @@ nlohmann::json entry_json(const EntryResult& e) {
   if (e.error) {
     nlohmann::json states = nlohmann::json::object();
     for (const auto& [name, s] : e.error->states) states[name] = error_json(s);
-    j["error"] = {{"param", error_json(e.error->param)}, {"states", states}, {"curve", e.error->curve}};
+    nlohmann::json param = error_json(e.error->param);
+    param["rel_travel"] = e.error->rel_travel;
+    j["error"] = {{"param", param}, {"states", states}, {"curve", e.error->curve},
+                  {"curve_rel_travel", e.error->curve_rel_travel}};
     if (e.error->loss_gap) j["error"]["loss_gap"] = *e.error->loss_gap;
   } else {
     j["error"] = nullptr;

@@ -19,6 +19,7 @@
 #include "reference_model.hpp"
 #include "roofline.hpp"
 #include "timing.hpp"
+#include "travel_error.hpp"
 #include "workload.hpp"
 
 namespace bnb::app {
@@ -139,7 +140,16 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
   const bool reference_on = c.reference != ReferenceMode::off;
   const bool resync = c.reference == ReferenceMode::resync;
   std::unique_ptr<ReferenceModel> ref;
-  if (reference_on) ref = std::make_unique<ReferenceModel>(*e.opt, e.params, c.threads);
+  std::vector<TensorBuffer> start_params;  // p0 of rel_travel (travel_error.hpp)
+  if (reference_on) {
+    ref = std::make_unique<ReferenceModel>(*e.opt, e.params, c.threads);
+    start_params = e.params;
+  }
+  auto travel_of_reference = [&] {
+    TravelAccumulator travel;
+    for (std::size_t i = 0; i < tensors; ++i) travel.add(ref->param(i), start_params[i].to_double(c.threads));
+    return travel;
+  };
 
   ErrorResult error;
   ObjectiveResult objective;
@@ -183,6 +193,7 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
       ErrorAccumulator acc;
       for (std::size_t i = 0; i < tensors; ++i) acc.add(e.params[i].to_double(c.threads), ref->param(i));
       error.curve.push_back(acc.stats().rel_l2);
+      error.curve_rel_travel.push_back(travel_of_reference().relative(acc.difference_norm()));
     }
     if (w.is_objective()) objective.loss_curve.push_back(objective_loss(product_values));
     progress.update(fmt::format("[{}/{}] {}: step {}/{}", entry_index + 1, entry_count, e.entry->label, t + 1,
@@ -202,6 +213,7 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
       }
     }
     error.param = param_acc.stats();
+    error.rel_travel = travel_of_reference().relative(param_acc.difference_norm());
     for (auto& [name, acc] : state_acc) error.states[name] = acc.stats();
     if (w.is_objective()) {
       objective.reference_loss = objective_loss([&](std::size_t i) { return ref->param(i); });
@@ -436,7 +448,7 @@ void apply_gates(const Config& c, RunResult& r) {
   for (auto& e : r.entries) {
     int bits = 0;
     if (g.max_ns_per_param_step && e.time && e.time->median > *g.max_ns_per_param_step) bits |= 1;
-    if (g.max_rel_l2 && e.error && !(e.error->param.rel_l2 <= *g.max_rel_l2)) bits |= 2;
+    if (exceeds_accuracy_bounds(e, g.max_rel_travel, g.max_rel_l2)) bits |= 2;
     if (g.max_state_bytes_per_param && e.memory.state_bytes_per_param > *g.max_state_bytes_per_param) bits |= 4;
     if (!g.allow_nonfinite && (e.nonfinite.gradients || e.nonfinite.params || e.nonfinite.states)) bits |= 8;
     e.gate_failures = bits;

@@ -158,6 +158,25 @@ TEST(AppCompare, AbsoluteErrorBoundFailsEvenWithoutGrowth) {
   EXPECT_EQ(entry_of(v, "adam32").bits, 0);
 }
 
+TEST(AppCompare, RelTravelIsComparedAndBounded) {
+  Json b = document();
+  b["entries"][1]["error"]["param"]["rel_travel"] = 0.02;
+  Json c = b;
+  c["entries"][1]["error"]["param"]["rel_travel"] = 0.021;
+  const CompareVerdict grown = compare(b, c);
+  EXPECT_EQ(compare_exit_code(grown), 2);
+  EXPECT_EQ(metric_of(entry_of(grown, "adam8"), "error.param.rel_travel")->status, MetricStatus::regressed);
+  CompareOptions o;
+  o.thresholds.max_rel_travel = 0.01;
+  const CompareVerdict bounded = compare(b, b, o);
+  EXPECT_EQ(entry_of(bounded, "adam8").bits, 2);
+  EXPECT_EQ(entry_of(bounded, "adam32").bits, 0);  // records no rel_travel: nothing to bound
+  // A baseline without the field (an older results file) leaves it uncompared, not failed.
+  const CompareVerdict older = compare(document(), c);
+  EXPECT_EQ(compare_exit_code(older), 0);
+  EXPECT_EQ(metric_of(entry_of(older, "adam8"), "error.param.rel_travel")->status, MetricStatus::not_compared);
+}
+
 TEST(AppCompare, StateMemoryGrowthIsMemoryRegression) {
   const Json b = document();
   Json c = b;

@@ -1,6 +1,8 @@
 // Per-label and relative speed gates (app/gates.hpp) on run results built here.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "bnb/errors.hpp"
@@ -41,6 +43,24 @@ TEST(AppGates, PerLabelThresholdsApplyToMatchingEntriesOnly) {
   EXPECT_EQ(r.exit_bits, 2);
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_NE(notes[0].find("adam-8"), std::string::npos);
+}
+
+TEST(AppGates, RelTravelBoundFailsTheAccuracyBit) {
+  RunResult r = run(0.30);
+  r.entries[0].error->rel_travel = 1e-6;
+  r.entries[1].error->rel_travel = 0.03;
+  EXPECT_EQ(apply_extra_gates(parse(R"({"per_label": [{"labels": "*", "max_rel_travel": 0.05}]})"), r), 0);
+  EXPECT_EQ(apply_extra_gates(parse(R"({"per_label": [{"labels": "*", "max_rel_travel": 0.02}]})"), r), 2);
+  EXPECT_EQ(r.entries[0].gate_failures, 0);
+  EXPECT_EQ(r.entries[1].gate_failures, 2);
+  // Infinite (the reference did not move but the parameters did) or NaN fails any bound.
+  r.entries[0].error->rel_travel = std::numeric_limits<double>::infinity();
+  EXPECT_TRUE(exceeds_accuracy_bounds(r.entries[0], 1e300, std::nullopt));
+  r.entries[0].error->rel_travel = std::nan("");
+  EXPECT_TRUE(exceeds_accuracy_bounds(r.entries[0], 1e300, std::nullopt));
+  EXPECT_FALSE(exceeds_accuracy_bounds(r.entries[0], std::nullopt, std::nullopt));
+  r.entries[0].error.reset();  // reference off: nothing to bound
+  EXPECT_FALSE(exceeds_accuracy_bounds(r.entries[0], 0.0, 0.0));
 }
 
 TEST(AppGates, RelativeSpeedGateUsesTheNoiseAwareRule) {
