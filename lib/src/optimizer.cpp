@@ -83,20 +83,30 @@ Optimizer::~Optimizer() {
 Optimizer::Optimizer(Optimizer&&) noexcept = default;
 Optimizer& Optimizer::operator=(Optimizer&&) noexcept = default;
 
+Optimizer::StateLayout Optimizer::layout(std::size_t i) const {
+  const EffectiveConfig& cfg = configs_.at(i);
+  const std::size_t n = params_[i].numel;
+  StateLayout l;
+  l.rows = cfg.reference_form ? 1 : kernels::state_rows(cfg.algorithm);
+  const bool eight_bit = cfg.optim_bits == 8 && !cfg.reference_form && n >= cfg.min_8bit_size;
+  l.format = !eight_bit ? StateFormat::fp32 : cfg.block_wise ? StateFormat::blockwise8 : StateFormat::tensorwise8;
+  l.row_bytes = l.format == StateFormat::fp32 ? n * sizeof(float) : n;
+  l.paged = cfg.paged && arena_ && n >= options_.paged_min_numel;
+  return l;
+}
+
 void Optimizer::initialize_state(std::size_t i) {
   ParamState& st = states_.at(i);
   if (st.initialized) return;
   const EffectiveConfig& cfg = configs_[i];
   const std::size_t n = params_[i].numel;
+  const StateLayout l = layout(i);
   st.numel = n;
-  st.rows = cfg.reference_form ? 1 : kernels::state_rows(cfg.algorithm);
+  st.rows = l.rows;
   st.block_size = options_.block_size;
-  const bool eight_bit = cfg.optim_bits == 8 && !cfg.reference_form && n >= cfg.min_8bit_size;
-  st.format = !eight_bit ? StateFormat::fp32 : cfg.block_wise ? StateFormat::blockwise8 : StateFormat::tensorwise8;
-  const bool paged = cfg.paged && arena_ && n >= options_.paged_min_numel;
-  const std::size_t row_bytes = st.format == StateFormat::fp32 ? n * sizeof(float) : n;
+  st.format = l.format;
   for (int r = 0; r < st.rows; ++r) {
-    st.row[r] = paged ? StateBuffer::paged(*arena_, row_bytes) : StateBuffer::heap(row_bytes);
+    st.row[r] = l.paged ? StateBuffer::paged(*arena_, l.row_bytes) : StateBuffer::heap(l.row_bytes);
     if (st.format == StateFormat::fp32) continue;
     const bool is_signed = row_is_signed(cfg.algorithm, r);
     st.table[r] = quant_table(is_signed ? QuantMap::signed_dynamic : QuantMap::unsigned_dynamic);

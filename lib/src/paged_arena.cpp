@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -17,12 +18,12 @@ namespace {
 
 std::size_t page_size() { return static_cast<std::size_t>(sysconf(_SC_PAGESIZE)); }
 
-std::size_t round_up(std::size_t bytes) {
-  const std::size_t p = page_size();
-  return (bytes + p - 1) / p * p;
-}
-
 }  // namespace
+
+std::size_t PagedArena::mapped_bytes(std::size_t bytes) {
+  const std::size_t p = page_size();
+  return (std::max<std::size_t>(bytes, 1) + p - 1) / p * p;
+}
 
 PageFaults process_page_faults() {
   rusage u{};
@@ -52,7 +53,7 @@ std::byte* PagedArena::allocate(std::size_t bytes) {
   const int fd = mkstemp(buf.data());
   if (fd < 0) throw IoError("paged state: cannot create a file in '" + directory_ + "': " + std::strerror(errno));
   unlink(buf.data());  // the mapping keeps it alive; nothing is left behind on exit
-  const std::size_t mapped = round_up(bytes == 0 ? 1 : bytes);
+  const std::size_t mapped = mapped_bytes(bytes);
   if (ftruncate(fd, static_cast<off_t>(mapped)) != 0) {
     const int err = errno;
     close(fd);
@@ -65,7 +66,7 @@ std::byte* PagedArena::allocate(std::size_t bytes) {
     close(fd);
     throw IoError(std::string("paged state: mmap failed: ") + std::strerror(err));
   }
-  mappings_.push_back({static_cast<std::byte*>(p), bytes, mapped, fd, true});
+  mappings_.push_back({static_cast<std::byte*>(p), bytes, mapped, fd});
   return static_cast<std::byte*>(p);
 }
 
@@ -83,8 +84,12 @@ void PagedArena::release(std::byte* data) noexcept {
 void PagedArena::prefetch(const std::byte* data) {
   for (auto it = mappings_.begin(); it != mappings_.end(); ++it) {
     if (it->data != data) continue;
+    const std::size_t resident = resident_bytes(*it);
+    if (resident < it->mapped) {
+      counters_.restored_bytes += it->mapped - resident;
+      counters_.restores += 1;
+    }
     madvise(it->data, it->mapped, MADV_WILLNEED);
-    it->resident = true;
     mappings_.splice(mappings_.end(), mappings_, it);  // most recently used
     return;
   }
@@ -96,30 +101,37 @@ void PagedArena::drop(Mapping& m) {
   msync(m.data, m.mapped, MS_SYNC);
   madvise(m.data, m.mapped, MADV_DONTNEED);
   posix_fadvise(m.fd, 0, static_cast<off_t>(m.mapped), POSIX_FADV_DONTNEED);
-  m.resident = false;
 }
 
 void PagedArena::enforce_budget() {
+  std::vector<std::size_t> resident;
+  resident.reserve(mappings_.size());
+  std::size_t total = 0;
+  for (const Mapping& m : mappings_) total += resident.emplace_back(resident_bytes(m));
+  counters_.peak_resident_bytes = std::max(counters_.peak_resident_bytes, total);
   if (budget_ == 0) return;
-  std::size_t resident = 0;
-  for (const Mapping& m : mappings_) resident += m.resident ? m.mapped : 0;
-  for (Mapping& m : mappings_) {  // least recently used first
-    if (resident <= budget_) break;
-    if (!m.resident) continue;
-    drop(m);
-    resident -= m.mapped;
+  std::size_t k = 0;
+  for (auto it = mappings_.begin(); it != mappings_.end() && total > budget_; ++it, ++k) {  // least recently used first
+    if (resident[k] == 0) continue;
+    drop(*it);
+    counters_.evicted_bytes += resident[k];
+    counters_.evictions += 1;
+    total -= resident[k];
   }
 }
 
-std::size_t PagedArena::resident_bytes() const {
+std::size_t PagedArena::resident_bytes(const Mapping& m) {
   const std::size_t p = page_size();
+  std::vector<unsigned char> pages(m.mapped / p, 0);
+  if (mincore(m.data, m.mapped, pages.data()) != 0) return m.mapped;  // unknown: assume resident
   std::size_t resident = 0;
-  std::vector<unsigned char> pages;
-  for (const Mapping& m : mappings_) {
-    pages.assign(m.mapped / p, 0);
-    if (mincore(m.data, m.mapped, pages.data()) != 0) continue;
-    for (unsigned char v : pages) resident += (v & 1u) ? p : 0;
-  }
+  for (unsigned char v : pages) resident += (v & 1u) ? p : 0;
+  return resident;
+}
+
+std::size_t PagedArena::resident_bytes() const {
+  std::size_t resident = 0;
+  for (const Mapping& m : mappings_) resident += resident_bytes(m);
   return resident;
 }
 

@@ -16,6 +16,7 @@
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/step_request.hpp"
 #include "bnb/param_state.hpp"
+#include "bnb/paging_counters.hpp"
 
 namespace bnb {
 
@@ -91,7 +92,29 @@ class Optimizer {
   /// The paged-state arena (nullptr when no tensor is paged): resident bytes, budget.
   PagedArena* paged_arena() { return arena_.get(); }
 
+  // Paging (SPEC.md §7), independent of where paged state lives (optimizer_paging.cpp).
+  /// Paged memory tensor i's state occupies (whole pages), 0 when it is not paged; known before
+  /// its first step, nothing is allocated.
+  std::size_t paged_state_bytes(std::size_t i) const;
+  /// What paging cost since construction or the last reset (zeros when nothing is paged).
+  PagingCounters paging_counters() const;
+  void reset_paging_counters();
+  /// A new resident budget (0 = unlimited), enforced from the next step on.
+  void set_paged_budget(std::size_t bytes);
+  /// Evicts paged state over the budget now: after reading states outside a step (error
+  /// measurement, checkpoints), which brings them back into memory.
+  void enforce_paged_budget();
+
  private:
+  struct StateLayout {
+    int rows = 0;
+    StateFormat format = StateFormat::fp32;
+    std::size_t row_bytes = 0;
+    bool paged = false;
+  };
+  /// How tensor i's state is laid out at its first step (the format decision of SPEC.md §5).
+  StateLayout layout(std::size_t i) const;
+
   const OptimizerInfo* info_ = nullptr;
   OptimizerOptions options_;
   std::vector<ParamSpec> params_;

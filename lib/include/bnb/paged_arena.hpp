@@ -4,10 +4,14 @@
 // after it, buffers are written back and dropped from memory (and from the page cache) whenever
 // the resident paged state exceeds the budget, least recently used first. The data survives in
 // the file, so results are identical to heap state; only residency and time differ.
+// Residency is measured (mincore), never assumed: pages that a reader outside the steps faulted
+// back in count against the budget like any other.
 #include <cstddef>
 #include <cstdint>
 #include <list>
 #include <string>
+
+#include "bnb/paging_counters.hpp"
 
 namespace bnb {
 
@@ -32,14 +36,22 @@ class PagedArena {
   std::byte* allocate(std::size_t bytes);
   void release(std::byte* data) noexcept;
 
-  /// Makes resident and marks most recently used.
+  /// Makes resident and marks most recently used; counts what had to be brought back.
   void prefetch(const std::byte* data);
-  /// Evicts least recently used buffers until the resident total is within the budget.
+  /// Records the resident total as a peak candidate, then evicts least recently used buffers
+  /// until it is within the budget.
   void enforce_budget();
 
   std::size_t budget_bytes() const { return budget_; }
+  /// A new budget (0 = unlimited); takes effect at the next enforce_budget().
+  void set_budget(std::size_t bytes) { budget_ = bytes; }
   /// Bytes of paged buffers resident in memory now, measured with mincore().
   std::size_t resident_bytes() const;
+  /// Memory one buffer of `bytes` occupies here: whole pages.
+  static std::size_t mapped_bytes(std::size_t bytes);
+
+  const PagingCounters& counters() const { return counters_; }
+  void reset_counters() { counters_ = {}; }
 
  private:
   struct Mapping {
@@ -47,13 +59,14 @@ class PagedArena {
     std::size_t bytes;
     std::size_t mapped;  // rounded up to the page size
     int fd;
-    bool resident;       // not evicted since the last prefetch
   };
-  void drop(Mapping& m);
+  static void drop(Mapping& m);
+  static std::size_t resident_bytes(const Mapping& m);
 
   std::string directory_;
   std::size_t budget_;
   std::list<Mapping> mappings_;  // most recently used at the back
+  PagingCounters counters_;
 };
 
 }  // namespace bnb
