@@ -51,6 +51,7 @@ Config prepare(const std::string& path, std::shared_ptr<const Trace>& trace) {
 
 void check_settled(Config& c, const std::shared_ptr<const Trace>& trace) {
   check_optimizers(c);
+  for (const auto& w : check_paging(c)) std::fprintf(stderr, "warning: %s\n", w.c_str());
   check_memory(c, trace ? trace->file.tensors().empty() ? 0 : std::filesystem::file_size(c.workload.trace) : 0);
 }
 
@@ -76,6 +77,7 @@ int run_command(const RunCommand& cmd) {
     c.workload.steps = *cmd.steps;
   }
   if (cmd.no_timing) c.timing.enabled = false;
+  if (cmd.paging_budget_mib) override_paging_budget(c.paging, *cmd.paging_budget_mib);
   trace = settle_replay(c);
   check_settled(c, trace);
 
@@ -131,7 +133,8 @@ int run_command(const RunCommand& cmd) {
              {"min_time_s", c.timing.min_time_s},
              {"min_samples", c.timing.min_samples},
              {"timeout_s", c.timing.timeout_s},
-             {"noise_target", c.timing.noise_target}}}};
+             {"noise_target", c.timing.noise_target}}},
+           {"paging", paging_json(c.paging)}};
 
   for (const auto& e : r.entries) {
     for (const auto& w : e.warnings) std::fprintf(stderr, "warning: %s: %s\n", e.label.c_str(), w.c_str());

@@ -18,6 +18,7 @@ struct RunCommand {
   std::optional<int> threads;
   std::string device;
   std::optional<long long> steps;
+  std::optional<double> paging_budget_mib;
   bool quiet = false;
   bool no_timing = false;
   std::vector<std::string> argv;

@@ -26,7 +26,8 @@ namespace {
 constexpr double kMaxElements = 9007199254740992.0;
 
 const std::vector<std::string> kTopKeys = {"schema", "name", "seed", "threads", "device", "params",
-                                           "workload", "optimizers", "reference", "timing", "gates"};
+                                           "workload", "optimizers", "reference", "timing", "gates",
+                                           "paging"};
 const std::vector<std::string> kDtypes = {"fp32", "fp16", "bf16"};
 const std::vector<std::string> kKinds = {"gradients", "replay", "quadratic", "rosenbrock", "least_squares"};
 const std::vector<std::string> kDistributions = {"normal", "heavy_tailed", "sparse"};
@@ -384,6 +385,11 @@ Config parse_config(std::string_view text, std::string_view source, const std::f
     std::vector<std::string> entry_labels;
     for (const auto& e : c.optimizers) entry_labels.push_back(e.label);
     check_extra_gate_labels(c.gates.extra, entry_labels);
+  }
+  if (const Json* p = o.find("paging")) {
+    std::vector<std::string> entry_labels;
+    for (const auto& e : c.optimizers) entry_labels.push_back(e.label);
+    c.paging = parse_paging(*p, "paging", entry_labels);
   }
   return c;
 }

@@ -12,6 +12,7 @@
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/optimizer.hpp"
 #include "gates.hpp"
+#include "paging_config.hpp"
 
 namespace bnb::app {
 
@@ -106,6 +107,7 @@ struct Config {
   ReferenceMode reference = ReferenceMode::drift;
   TimingConfig timing;
   GatesConfig gates;
+  PagingConfig paging;
   std::string source;  // file name or "<built-in default suite>"
 };
 

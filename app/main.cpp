@@ -52,6 +52,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"cpu", "cuda"}));
   run->add_option("--steps", run_cmd.steps, "Override workload.steps (e.g. a short smoke run of a config)");
   run->add_flag("--no-timing", run_cmd.no_timing, "Skip the timing pass (accuracy and memory only)");
+  run->add_option("--paging-budget", run_cmd.paging_budget_mib,
+                  "Resident budget of each entry's paged optimizer state in MiB, 0 = unlimited (overrides the "
+                  "config's paging.budget_mib); paged entries are then also timed without it, side by side");
   run->add_flag("-q,--quiet", run_cmd.quiet, "No progress display on stderr");
   run->footer(kRunFooter);
 

@@ -410,6 +410,8 @@ RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, con
     OptimizerOptions opt_options;
     opt_options.threads = c.threads;
     opt_options.device = c.device;
+    opt_options.paged_budget_bytes = c.paging.budget_for(e.entry->label).bytes();
+    opt_options.paged_dir = paging_directory(c.paging).string();
     e.opt = std::make_unique<Optimizer>(e.entry->name, e.entry->args, param_specs(c), e.entry->overrides, opt_options);
     e.params = initial;
     for (const auto& p : c.params) {
