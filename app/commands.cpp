@@ -44,7 +44,7 @@ OutputFormat format_for_file(const std::string& path) {
 
 /// Loads and checks a config completely (everything short of running it).
 Config prepare(const std::string& path, std::shared_ptr<const Trace>& trace) {
-  Config c = path.empty() ? parse_config(default_suite_json(), "<built-in default suite>", ".") : load_config(path);
+  Config c = path.empty() ? parse_config(default_suite_json(), kDefaultSuiteSource, ".") : load_config(path);
   trace = settle_replay(c);
   return c;
 }
@@ -65,7 +65,7 @@ std::string args_text(const ArgSpec& a) {
 
 int run_command(const RunCommand& cmd) {
   std::shared_ptr<const Trace> trace;
-  Config c = cmd.config.empty() ? parse_config(default_suite_json(), "<built-in default suite>", ".")
+  Config c = cmd.config.empty() ? parse_config(default_suite_json(), kDefaultSuiteSource, ".")
                                 : load_config(cmd.config);
   if (cmd.threads) {
     if (*cmd.threads < 1) throw ConfigError(fmt::format("--threads: must be at least 1, got {}", *cmd.threads));

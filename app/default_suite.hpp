@@ -5,6 +5,9 @@
 
 namespace bnb::app {
 
+/// The config source name of the suite (Config::source, results run.config).
+inline constexpr std::string_view kDefaultSuiteSource = "<built-in default suite>";
+
 /// The suite as config JSON (schema 1), so it is parsed and checked like any config.
 std::string_view default_suite_json();
 

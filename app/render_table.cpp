@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "default_suite.hpp"
+#include "pairs.hpp"
 #include "render.hpp"
 
 namespace bnb::app {
@@ -65,11 +67,12 @@ SummaryTable summary_table(const RunResult& r) {
   return t;
 }
 
-std::string render_table(const RunResult& r) {
-  const SummaryTable t = summary_table(r);
-  std::vector<std::size_t> width(t.header.size());
-  for (std::size_t c = 0; c < t.header.size(); ++c) width[c] = t.header[c].size();
-  for (const auto& row : t.rows) {
+namespace {
+
+std::string aligned(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+  for (const auto& row : rows) {
     for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
   }
   std::string out;
@@ -80,30 +83,60 @@ std::string render_table(const RunResult& r) {
       out += c + 1 < cells.size() ? "  " : "\n";
     }
   };
-  line(t.header);
+  line(header);
   std::size_t total = 0;
   for (auto w : width) total += w + 2;
   out += std::string(total - 2, '-') + "\n";
-  for (const auto& row : t.rows) line(row);
-  for (const auto& n : t.notes) out += n + "\n";
+  for (const auto& row : rows) line(row);
   return out;
 }
 
-std::string render_markdown(const RunResult& r) {
-  const SummaryTable t = summary_table(r);
+std::string markdown(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
   std::string out;
   auto line = [&](const std::vector<std::string>& cells) {
     out += "|";
     for (const auto& c : cells) out += " " + c + " |";
     out += "\n";
   };
-  line(t.header);
+  line(header);
   out += "|";
-  for (std::size_t c = 0; c < t.header.size(); ++c) out += c < 2 ? "---|" : "---:|";
+  for (std::size_t c = 0; c < header.size(); ++c) out += c < 2 ? "---|" : "---:|";
   out += "\n";
-  for (const auto& row : t.rows) line(row);
+  for (const auto& row : rows) line(row);
+  return out;
+}
+
+bool is_builtin_suite(const RunResult& r) {
+  return r.run.is_object() && r.run.value("config", "") == kDefaultSuiteSource;
+}
+
+}  // namespace
+
+std::string render_table(const RunResult& r) {
+  const SummaryTable t = summary_table(r);
+  std::string out = aligned(t.header, t.rows);
+  for (const auto& n : t.notes) out += n + "\n";
+  const auto pairs = state_format_pairs(r);
+  if (!pairs.empty()) {
+    out += "\nsame configuration, different state format (ratios: entry / vs):\n" + aligned(pair_header(), pair_rows(pairs));
+  }
+  if (is_builtin_suite(r) && !pairs.empty()) {
+    out += "\n";
+    for (const auto& p : pairs) out += pair_sentence(p) + "\n";
+  }
+  return out;
+}
+
+std::string render_markdown(const RunResult& r) {
+  const SummaryTable t = summary_table(r);
+  std::string out = markdown(t.header, t.rows);
   if (!t.notes.empty()) out += "\n";
   for (const auto& n : t.notes) out += n + "\n";
+  const auto pairs = state_format_pairs(r);
+  if (!pairs.empty()) {
+    out += "\n**Same configuration, different state format** (ratios: entry / vs)\n\n" +
+           markdown(pair_header(), pair_rows(pairs));
+  }
   return out;
 }
 
