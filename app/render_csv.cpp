@@ -15,6 +15,22 @@ std::string field(const std::string& s) {
 
 std::string num(double v) { return fmt::format("{:.9g}", v); }
 
+/// The paging columns: empty for an entry without paged state or without timing.
+void add_paging(std::vector<std::string>& f, const std::optional<PagingResult>& p) {
+  const std::size_t before = f.size();
+  if (p) {
+    f.push_back(std::to_string(p->budget_bytes));
+    f.push_back(p->unlimited_time ? num(p->unlimited_time->median) : "");
+    if (p->timed) {
+      const PagedTiming& t = *p->timed;
+      f.insert(f.end(), {num(t.evicted_bytes_per_step), num(t.restored_bytes_per_step), num(t.major_faults_per_step),
+                         num(t.minor_faults_per_step), std::to_string(p->resident_end_bytes),
+                         std::to_string(t.resident_peak_bytes)});
+    }
+  }
+  f.resize(before + 8);
+}
+
 }  // namespace
 
 std::string render_csv(const RunResult& r) {
@@ -22,7 +38,9 @@ std::string render_csv(const RunResult& r) {
       "label,optimizer,algorithm,state_bits,paged,ns_per_param_step_median,ns_per_param_step_min,"
       "ns_per_param_step_max,ns_per_param_step_iqr,samples,params_per_s,bytes_per_s,roofline_fraction,state_bytes,"
       "state_bytes_per_param,peak_rss_bytes,param_max_abs,param_mean_abs,param_rel_l2,param_max_rel,state1_rel_l2,"
-      "state2_rel_l2,loss,loss_gap,nonfinite_gradients,nonfinite_params,nonfinite_states,param_rel_travel\n";
+      "state2_rel_l2,loss,loss_gap,nonfinite_gradients,nonfinite_params,nonfinite_states,param_rel_travel,"
+      "paging_budget_bytes,paging_unlimited_ns_per_param_step_median,evicted_bytes_per_step,"
+      "restored_bytes_per_step,major_faults_per_step,minor_faults_per_step,resident_end_bytes,resident_peak_bytes\n";
   for (const auto& e : r.entries) {
     std::vector<std::string> f = {field(e.label), field(e.optimizer), e.algorithm, std::to_string(e.state_bits),
                                   e.paged ? "true" : "false"};
@@ -50,6 +68,7 @@ std::string render_csv(const RunResult& r) {
     f.insert(f.end(), {std::to_string(e.nonfinite.gradients), std::to_string(e.nonfinite.params),
                        std::to_string(e.nonfinite.states)});
     f.push_back(e.error ? num(e.error->rel_travel) : "");
+    add_paging(f, e.paging);
     out += fmt::format("{}\n", fmt::join(f, ","));
   }
   return out;

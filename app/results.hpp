@@ -46,6 +46,27 @@ struct MemoryStats {
   std::int64_t minor_faults = 0, major_faults = 0;
 };
 
+/// One timed phase of a paged entry: what paging cost per timed step (the warm-up excluded).
+struct PagedTiming {
+  std::int64_t steps = 0;                  // timed steps: samples x steps_per_sample
+  double evicted_bytes_per_step = 0;       // written back and dropped
+  double restored_bytes_per_step = 0;      // brought back before a tensor's step
+  double major_faults_per_step = 0;        // of the process (getrusage), during this entry's samples
+  double minor_faults_per_step = 0;
+  std::size_t resident_peak_bytes = 0;     // measured after each tensor's step, before eviction
+};
+
+/// Paged entries: the budget, the measured residency and the cost of eviction. Under a budget
+/// the same entry is timed again with the budget lifted (the pair shown side by side).
+struct PagingResult {
+  std::size_t budget_bytes = 0;            // 0 = unlimited
+  std::size_t largest_tensor_bytes = 0;    // the largest paged tensor's state
+  std::size_t resident_end_bytes = 0;      // measured after the timed steps under the budget
+  std::optional<PagedTiming> timed;        // under the budget (absent without timing)
+  std::optional<TimeStats> unlimited_time; // budget > 0: the same entry without it
+  std::optional<PagedTiming> unlimited;
+};
+
 struct ErrorResult {
   ErrorStats param;
   // ||p - p_ref|| / ||p_ref - p0||: the parameters' error relative to the distance the reference
@@ -83,6 +104,7 @@ struct EntryResult {
   std::optional<TimeStats> time;
   Throughput throughput;
   MemoryStats memory;
+  std::optional<PagingResult> paging;  // entries with paged state
   std::optional<ErrorResult> error;
   std::optional<ObjectiveResult> objective;
   NonfiniteCounts nonfinite;

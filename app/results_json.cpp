@@ -10,6 +10,31 @@ nlohmann::json error_json(const ErrorStats& s) {
           {"elements", s.count}};
 }
 
+nlohmann::json time_json(const TimeStats& t) {
+  return {{"ns_per_param_step",
+           {{"median", t.median}, {"min", t.min}, {"max", t.max}, {"iqr", t.iqr}, {"samples", t.samples},
+            {"steps_per_sample", t.steps_per_sample}, {"timed_out", t.timed_out}}}};
+}
+
+nlohmann::json paged_timing_json(const std::optional<PagedTiming>& t) {
+  if (!t) return nullptr;
+  return {{"timed_steps", t->steps},
+          {"evicted_bytes_per_step", t->evicted_bytes_per_step},
+          {"restored_bytes_per_step", t->restored_bytes_per_step},
+          {"page_faults_per_step", {{"major", t->major_faults_per_step}, {"minor", t->minor_faults_per_step}}},
+          {"resident_peak_bytes", t->resident_peak_bytes}};
+}
+
+nlohmann::json paging_json(const PagingResult& p) {
+  nlohmann::json j = {{"budget_bytes", p.budget_bytes},
+                      {"largest_tensor_state_bytes", p.largest_tensor_bytes},
+                      {"resident_end_bytes", p.resident_end_bytes},
+                      {"timed", paged_timing_json(p.timed)},
+                      {"unlimited", paged_timing_json(p.unlimited)}};
+  if (p.unlimited && p.unlimited_time) j["unlimited"]["time"] = time_json(*p.unlimited_time);
+  return j;
+}
+
 nlohmann::json entry_json(const EntryResult& e) {
   nlohmann::json j;
   j["label"] = e.label;
@@ -21,14 +46,7 @@ nlohmann::json entry_json(const EntryResult& e) {
   j["steps"] = e.steps;
   j["effective_config"] = e.effective_config;
   j["warnings"] = e.warnings;
-  if (e.time) {
-    j["time"]["ns_per_param_step"] = {{"median", e.time->median}, {"min", e.time->min},
-                                      {"max", e.time->max},       {"iqr", e.time->iqr},
-                                      {"samples", e.time->samples}, {"steps_per_sample", e.time->steps_per_sample},
-                                      {"timed_out", e.time->timed_out}};
-  } else {
-    j["time"] = nullptr;
-  }
+  j["time"] = e.time ? time_json(*e.time) : nlohmann::json(nullptr);
   const Throughput& t = e.throughput;
   j["throughput"] = {{"params_per_s", t.params_per_s},
                      {"bytes_per_s", t.bytes_per_s},
@@ -44,6 +62,7 @@ nlohmann::json entry_json(const EntryResult& e) {
                  {"paged_bytes", m.paged_bytes},
                  {"resident_state_bytes", m.resident_state_bytes},
                  {"page_faults", {{"minor", m.minor_faults}, {"major", m.major_faults}}}};
+  if (e.paging) j["paging"] = paging_json(*e.paging);
   if (e.error) {
     nlohmann::json states = nlohmann::json::object();
     for (const auto& [name, s] : e.error->states) states[name] = error_json(s);

@@ -15,6 +15,7 @@
 #include "bnb/paged_arena.hpp"
 #include "error_stats.hpp"
 #include "machine.hpp"
+#include "paging_result.hpp"
 #include "progress.hpp"
 #include "reference_model.hpp"
 #include "roofline.hpp"
@@ -111,6 +112,10 @@ void fill_memory(EntryRun& e) {
   out.resident_state_bytes = m.paged_bytes ? m.resident_paged_bytes : m.state_bytes;
   for (const auto& b : m.buffers) out.buffers[b.name] = b.bytes;
   out.peak_rss_bytes = peak_rss_bytes();
+  if (m.paged_bytes) {
+    e.result.paging = paging_setup(*e.opt);
+    e.result.paging->resident_end_bytes = m.resident_paged_bytes;  // replaced after timing
+  }
 }
 
 /// The accuracy pass of one entry: the workload's steps with the reference, errors, objective.
@@ -211,6 +216,7 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
       for (int r = 0; r < s.rows && r < ref->rows(i); ++r) {
         state_acc[state_name(*e.opt, i, r)].add(s.dequantized(r), ref->state(i, r));
       }
+      e.opt->enforce_paged_budget();  // reading brought paged state back
     }
     error.param = param_acc.stats();
     error.rel_travel = travel_of_reference().relative(param_acc.difference_norm());
@@ -234,6 +240,7 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
     for (int r = 0; r < s.rows; ++r) {
       for (float v : s.dequantized(r)) e.result.nonfinite.states += std::isfinite(v) ? 0u : 1u;
     }
+    e.opt->enforce_paged_budget();
   }
   fill_memory(e);
   const PageFaults faults = process_page_faults();
@@ -253,20 +260,24 @@ void dump_entry(const Config& c, EntryRun& e, const std::string& dir) {
                    {"workload", std::string(workload_kind_name(c.workload.kind))},
                    {"produced_by", "bnb-bench run"}});
   e.result.dump_file = path;
+  e.opt->enforce_paged_budget();  // the dump read every state
 }
 
 /// Round-robin timing (DESIGN.md §4): warm-up, then one sample per entry per round until each
-/// entry has its minimum time and samples (and noise target), or its timeout.
-void timing_pass(const TimingConfig& t, std::vector<EntryRun*>& entries, Progress& progress) {
+/// entry has its minimum time and samples (and noise target), or its timeout. Paged entries start
+/// within their budget and count paging over the samples only.
+std::vector<TimedRun> timing_pass(const TimingConfig& t, const std::vector<EntryRun*>& entries, Progress& progress) {
   struct Timer {
     std::vector<double> samples;
     std::int64_t steps_per_sample = 1;
     double spent = 0;
     bool done = false, timed_out = false;
+    SampleFaults faults;
   };
   std::vector<Timer> timers(entries.size());
   for (std::size_t k = 0; k < entries.size(); ++k) {
     EntryRun& e = *entries[k];
+    e.opt->enforce_paged_budget();
     const auto t0 = Clock::now();
     for (std::int64_t w = 0; w < t.warmup_steps; ++w) full_step(e);
     double per_step = t.warmup_steps > 0 ? seconds_since(t0) / static_cast<double>(t.warmup_steps) : 0;
@@ -277,6 +288,7 @@ void timing_pass(const TimingConfig& t, std::vector<EntryRun*>& entries, Progres
     }
     timers[k].steps_per_sample = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(kMinSampleSeconds / std::max(per_step, 1e-9))));
     timers[k].spent = seconds_since(t0);
+    e.opt->reset_paging_counters();
   }
   std::size_t remaining = entries.size();
   while (remaining > 0) {
@@ -284,9 +296,11 @@ void timing_pass(const TimingConfig& t, std::vector<EntryRun*>& entries, Progres
       Timer& timer = timers[k];
       if (timer.done) continue;
       EntryRun& e = *entries[k];
+      timer.faults.start();
       const auto t0 = Clock::now();
       for (std::int64_t s = 0; s < timer.steps_per_sample; ++s) full_step(e);
       const double elapsed = seconds_since(t0);
+      timer.faults.stop(timer.steps_per_sample);
       timer.spent += elapsed;
       timer.samples.push_back(elapsed * 1e9 / (static_cast<double>(timer.steps_per_sample) * static_cast<double>(e.numel)));
       const auto n = static_cast<std::int64_t>(timer.samples.size());
@@ -303,8 +317,38 @@ void timing_pass(const TimingConfig& t, std::vector<EntryRun*>& entries, Progres
       progress.update(fmt::format("timing: {} sample {} ({} entries left)", e.entry->label, n, remaining));
     }
   }
+  std::vector<TimedRun> out;
   for (std::size_t k = 0; k < entries.size(); ++k) {
-    entries[k]->result.time = summarize(std::move(timers[k].samples), timers[k].steps_per_sample, timers[k].timed_out);
+    const Timer& timer = timers[k];
+    out.push_back({summarize(timer.samples, timer.steps_per_sample, timer.timed_out),
+                   paged_timing(entries[k]->opt->paging_counters(), timer.faults)});
+  }
+  return out;
+}
+
+/// Timing, then for the paged entries under a budget the same again with the budget lifted: the
+/// time that eviction costs, side by side. The budget is restored (and enforced) afterwards.
+void timing_passes(const TimingConfig& t, const std::vector<EntryRun*>& entries, Progress& progress) {
+  const std::vector<TimedRun> timed = timing_pass(t, entries, progress);
+  std::vector<EntryRun*> budgeted;
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    EntryResult& r = entries[k]->result;
+    r.time = timed[k].time;
+    if (!r.paging) continue;
+    r.paging->timed = timed[k].paging;
+    r.paging->resident_end_bytes = entries[k]->opt->memory().resident_paged_bytes;
+    if (r.paging->budget_bytes > 0) budgeted.push_back(entries[k]);
+  }
+  if (budgeted.empty()) return;
+  for (auto* e : budgeted) e->opt->set_paged_budget(0);
+  progress.update("timing the paged entries again without their budget");
+  const std::vector<TimedRun> unlimited = timing_pass(t, budgeted, progress);
+  for (std::size_t k = 0; k < budgeted.size(); ++k) {
+    PagingResult& p = *budgeted[k]->result.paging;
+    p.unlimited_time = unlimited[k].time;
+    p.unlimited = unlimited[k].paging;
+    budgeted[k]->opt->set_paged_budget(p.budget_bytes);
+    budgeted[k]->opt->enforce_paged_budget();
   }
 }
 
@@ -432,7 +476,7 @@ RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, con
     if (options.dump_dir) dump_entry(c, e, *options.dump_dir);
     active.push_back(&e);
   }
-  if (c.timing.enabled && !active.empty()) timing_pass(c.timing, active, progress);
+  if (c.timing.enabled && !active.empty()) timing_passes(c.timing, active, progress);
   if (!active.empty()) roofline_pass(c.threads, active);
   for (auto* e : active) {
     e->result.memory.peak_rss_bytes = peak_rss_bytes();
