@@ -110,8 +110,9 @@ void PagedArena::enforce_budget() {
   for (const Mapping& m : mappings_) total += resident.emplace_back(resident_bytes(m));
   counters_.peak_resident_bytes = std::max(counters_.peak_resident_bytes, total);
   if (budget_ == 0) return;
-  std::size_t k = 0;
-  for (auto it = mappings_.begin(); it != mappings_.end() && total > budget_; ++it, ++k) {  // least recently used first
+  std::size_t k = mappings_.size();
+  for (auto it = mappings_.rbegin(); it != mappings_.rend() && total > budget_; ++it) {  // most recently used first
+    --k;
     if (resident[k] == 0) continue;
     drop(*it);
     counters_.evicted_bytes += resident[k];

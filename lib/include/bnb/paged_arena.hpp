@@ -2,8 +2,12 @@
 // Paged optimizer state on the CPU (SPEC.md §7, Decision: real paging). Each paged buffer is a
 // shared mapping of an unlinked temporary file. Before a tensor's step its buffers are prefetched;
 // after it, buffers are written back and dropped from memory (and from the page cache) whenever
-// the resident paged state exceeds the budget, least recently used first. The data survives in
-// the file, so results are identical to heap state; only residency and time differ.
+// the resident paged state exceeds the budget. The data survives in the file, so results are
+// identical to heap state; only residency and time differ.
+// Eviction takes the most recently used buffer first: an optimizer steps its tensors in a fixed
+// cycle, so the buffer just used is the one needed again last (Belady's choice). Least recently
+// used would drop each buffer just before its next use: every step would bring the whole paged
+// state back, whatever the budget (measured in results/paging/).
 // Residency is measured (mincore), never assumed: pages that a reader outside the steps faulted
 // back in count against the budget like any other.
 #include <cstddef>
@@ -38,8 +42,8 @@ class PagedArena {
 
   /// Makes resident and marks most recently used; counts what had to be brought back.
   void prefetch(const std::byte* data);
-  /// Records the resident total as a peak candidate, then evicts least recently used buffers
-  /// until it is within the budget.
+  /// Records the resident total as a peak candidate, then evicts buffers, most recently used
+  /// first, until it is within the budget.
   void enforce_budget();
 
   std::size_t budget_bytes() const { return budget_; }
