@@ -412,8 +412,6 @@ std::string_view dtype_name(DType d) {
   return "fp32";
 }
 
-std::size_t dtype_size(DType d) { return d == DType::f32 ? 4 : 2; }
-
 std::string_view workload_kind_name(WorkloadKind k) {
   switch (k) {
     case WorkloadKind::replay: return "replay";

@@ -120,7 +120,6 @@ Config parse_config(std::string_view text, std::string_view source, const std::f
 Config load_config(const std::filesystem::path& file);
 
 std::string_view dtype_name(DType d);          // "fp32", "fp16", "bf16"
-std::size_t dtype_size(DType d);
 std::string_view workload_kind_name(WorkloadKind k);
 std::string_view distribution_name(GradDistribution d);
 std::string_view reference_mode_name(ReferenceMode m);

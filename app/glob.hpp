@@ -1,10 +1,9 @@
 #pragma once
-// Parameter-name patterns of per-parameter overrides (SPEC.md §8): an exact name or a glob with
-// `*` (any run), `?` (one character) and `[...]` (a character class, `!` or `^` negates).
-#include <string_view>
+// The CLI matches override and gate label patterns with the library's matcher (bnb/glob.hpp).
+#include "bnb/glob.hpp"
 
 namespace bnb::app {
 
-bool glob_match(std::string_view pattern, std::string_view name);
+using bnb::glob_match;
 
 }  // namespace bnb::app

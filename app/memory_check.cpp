@@ -6,7 +6,7 @@
 
 #include "bnb/catalogue.hpp"
 #include "bnb/errors.hpp"
-#include "bnb/kernels/algorithm.hpp"
+#include "bnb/state_rules.hpp"
 #include "glob.hpp"
 #include "machine.hpp"
 
@@ -24,10 +24,7 @@ double state_bytes(const OptimizerInfo& info, const OptimizerEntry& e, const Par
   for (const auto& o : e.overrides) {
     if (glob_match(o.pattern, p.name)) cfg = apply_override(info, cfg, o.values);
   }
-  const double rows = info.reference_form ? 1 : kernels::state_rows(cfg.algorithm);
-  const bool eight = cfg.optim_bits == 8 && p.numel >= cfg.min_8bit_size;
-  const double n = static_cast<double>(p.numel);
-  return rows * (eight ? n + 4.0 * n / 64.0 : 4.0 * n);  // absmax bounded by the smallest block (64)
+  return state_bytes_bound(cfg, p.numel);
 }
 
 }  // namespace
@@ -43,7 +40,7 @@ MemoryEstimate estimate_memory(const Config& c, std::size_t trace_bytes) {
     double entry_states = 0, entry_reference = 0;
     for (const auto& p : c.params) {
       entry_states += state_bytes(*info, e, p);
-      const double rows = info->reference_form ? 1 : kernels::state_rows(info->algorithm);
+      const double rows = kernels::state_rows(info->algorithm);
       // fp64 parameters, states and a gradient, plus two double copies for the error pass and the
       // starting parameters of rel_travel (at most 4 bytes).
       entry_reference += static_cast<double>(p.numel) * 8.0 * (rows + 4.5);

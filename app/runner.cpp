@@ -13,6 +13,7 @@
 #include "bnb/checkpoint.hpp"
 #include "bnb/errors.hpp"
 #include "bnb/paged_arena.hpp"
+#include "bnb/state_rules.hpp"
 #include "error_stats.hpp"
 #include "machine.hpp"
 #include "paging_result.hpp"
@@ -51,12 +52,6 @@ void full_step(EntryRun& e) {
   for (std::size_t i = 0; i < e.params.size(); ++i) e.opt->step(i, e.params[i].data(), e.grads[i].data());
 }
 
-/// "state1" or "state2": the SPEC.md §9 state kernel row r of tensor i belongs to.
-std::string state_name(const Optimizer& opt, std::size_t i, int r) {
-  const Algorithm a = opt.config(i).reference_form ? Algorithm::lars : opt.config(i).algorithm;
-  return "state" + std::to_string(state_of_row(a, r));
-}
-
 nlohmann::json effective_config_json(const Optimizer& opt) {
   nlohmann::json params = nlohmann::json::object();
   for (std::size_t i = 0; i < opt.param_count(); ++i) {
@@ -74,10 +69,7 @@ nlohmann::json effective_config_json(const Optimizer& opt) {
       }
     }
     const ParamState& s = opt.state(i);
-    std::string format = "not initialized";
-    if (s.initialized) {
-      format = s.format == StateFormat::fp32 ? "fp32" : s.format == StateFormat::blockwise8 ? "blockwise8" : "tensorwise8";
-    }
+    const std::string format = s.initialized ? std::string(state_format_name(s.format)) : "not initialized";
     params[opt.param(i).name] = {{"args", args},
                                  {"algorithm", std::string(algorithm_name(c.algorithm))},
                                  {"optim_bits", c.optim_bits},
@@ -91,11 +83,11 @@ nlohmann::json effective_config_json(const Optimizer& opt) {
 AccessPattern access_pattern(const Optimizer& opt, std::size_t i) {
   const ParamState& s = opt.state(i);
   AccessPattern p;
-  p.grad_width = opt.param(i).dtype == DType::f32 ? 4 : 2;
+  const FormatCodec& codec = format_codec(s.format);
+  p.grad_width = dtype_size(opt.param(i).dtype);
   p.rmw_widths.push_back(p.grad_width);
-  const bool eight = s.format != StateFormat::fp32;
-  for (int r = 0; r < s.rows; ++r) p.rmw_widths.push_back(eight ? 1 : 4);
-  if (s.format == StateFormat::blockwise8) {
+  for (int r = 0; r < s.rows; ++r) p.rmw_widths.push_back(codec.row_bytes(1));
+  if (codec.scale == ScaleKind::per_block) {
     p.per_block_bytes = 4 * static_cast<std::size_t>(s.rows);
     p.block = s.block_size;
   }
@@ -214,7 +206,7 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
       const ParamState& s = e.opt->state(i);
       if (!s.initialized) continue;
       for (int r = 0; r < s.rows && r < ref->rows(i); ++r) {
-        state_acc[state_name(*e.opt, i, r)].add(s.dequantized(r), ref->state(i, r));
+        state_acc[state_name(e.opt->config(i), r)].add(s.dequantized(r), ref->state(i, r));
       }
       e.opt->enforce_paged_budget();  // reading brought paged state back
     }
@@ -466,7 +458,7 @@ RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, con
     r.label = e.entry->label;
     r.optimizer = e.entry->name;
     const EffectiveConfig base = resolve_config(e.opt->info(), e.entry->args);
-    r.algorithm = e.opt->info().reference_form ? "pytorch_lars" : std::string(algorithm_name(base.algorithm));
+    r.algorithm = std::string(reported_algorithm(base));
     r.state_bits = base.optim_bits;
     r.paged = base.paged;
     r.warnings = e.opt->warnings();

@@ -8,7 +8,7 @@
 namespace bnb::app {
 namespace {
 
-// Conversions cost about a nanosecond per element: below a million elements a parallel region
+// Conversions cost about a nanosecond per element: below 10^6 elements a parallel region
 // costs more than it saves (and far more on a loaded machine, where threads wait at barriers).
 constexpr std::int64_t kParallelMin = std::int64_t{1} << 20;
 

@@ -27,13 +27,11 @@ namespace k = bnb::kernels;
 
 constexpr std::size_t kN64M = std::size_t{1} << 26;
 
-std::size_t dtype_bytes(DType d) { return d == DType::f32 ? 4 : 2; }
-
 /// Bytes moved per element by the model of DESIGN.md §5: g read, p read+written, each state row
-/// read+written (4 B fp32, 1 B code), absmax ignored.
+/// read+written (4 B fp32, 1 B code), scales ignored.
 double model_bytes(DType d, StateFormat f, int rows) {
-  const double pg = 3.0 * static_cast<double>(dtype_bytes(d));
-  const double state = f == StateFormat::fp32 ? 8.0 : 2.0;
+  const double pg = 3.0 * static_cast<double>(bnb::dtype_size(d));
+  const double state = 2.0 * static_cast<double>(bnb::format_codec(f).row_bytes(1));
   return pg + state * rows;
 }
 
@@ -58,12 +56,13 @@ void fill(Tensor& t, DType d, StateFormat f, int rows, std::size_t n, std::size_
     t.g16.assign(n, d == DType::bf16 ? 0x3a83 : 0x1419);  // ~1e-3
     t.p16.assign(n, d == DType::bf16 ? 0x3dcc : 0x2e66);  // ~0.1
   }
+  const bnb::FormatCodec& codec = bnb::format_codec(f);
   for (int r = 0; r < rows; ++r) {
-    if (f == StateFormat::fp32) {
+    if (!codec.quantized) {
       t.values[r].assign(n, 1e-4f);
     } else {
-      t.codes[r].assign(n, 140);
-      t.absmax[r].assign(f == StateFormat::blockwise8 ? bnb::block_count(n, block) : 1, 1e-2f);
+      t.codes[r].assign(codec.row_bytes(n), 140);
+      t.absmax[r].assign(codec.scale_count(n, block), 1e-2f);
     }
   }
 }
@@ -82,8 +81,7 @@ bnb::StepRequest make_request(Tensor& t, Algorithm a, DType d, StateFormat f, st
     r.state.values[row] = t.values[row].data();
     r.state.codes[row] = t.codes[row].data();
     r.state.absmax[row] = t.absmax[row].data();
-    const bool is_signed = !((a == Algorithm::adam || a == Algorithm::lamb) && row == 1) &&
-                           !(a == Algorithm::ademamix && row == 2);
+    const bool is_signed = k::row_is_signed(a, row);
     r.state.table[row] = &bnb::quant_table(is_signed ? bnb::QuantMap::signed_dynamic : bnb::QuantMap::unsigned_dynamic);
   }
   bnb::HyperParams h;
@@ -157,13 +155,11 @@ void floor_bench(benchmark::State& state, int rows, std::size_t n, int threads) 
   set_counters(state, n, 3.0 * sizeof(P) + 2.0 * sizeof(S) * rows);
 }
 
-std::string algo_name(Algorithm a) {
-  static const char* names[] = {"adam", "ademamix", "momentum", "rmsprop", "adagrad", "lion", "lamb", "lars"};
-  return names[static_cast<int>(a)];
-}
+std::string algo_name(Algorithm a) { return std::string(bnb::algorithm_name(a)); }
 std::string dtype_name(DType d) { return d == DType::f32 ? "fp32" : d == DType::f16 ? "fp16" : "bf16"; }
+/// The format's name; unquantized fp32 state is "state32" (the name results/perf/ has used).
 std::string format_name(StateFormat f) {
-  return f == StateFormat::fp32 ? "state32" : f == StateFormat::blockwise8 ? "blockwise8" : "tensorwise8";
+  return f == StateFormat::fp32 ? "state32" : std::string(bnb::state_format_name(f));
 }
 
 void add_step(Algorithm a, DType d, StateFormat f, k::CpuVariant v, std::size_t n, int threads) {
@@ -188,8 +184,6 @@ void add_floor(const char* what, int rows, std::size_t n, int threads) {
 
 const bool kRegistered = [] {
   const auto variants = k::supported_variants();
-  const Algorithm all[] = {Algorithm::adam,   Algorithm::ademamix, Algorithm::momentum, Algorithm::rmsprop,
-                           Algorithm::adagrad, Algorithm::lion,    Algorithm::lamb,     Algorithm::lars};
   // Floors: fp32 p/g with fp32 states (uint32 arithmetic streams the same bytes), 8-bit codes,
   // and 16-bit p/g.
   for (int threads : {1, 2}) {
@@ -200,17 +194,20 @@ const bool kRegistered = [] {
       add_floor<std::uint16_t, std::uint8_t>("p16_s8", rows, kN64M, threads);
     }
   }
+  // The Adam sweeps: 32-bit and the 8-bit block-wise default.
+  const StateFormat block8 = *bnb::find_state_format(8, bnb::ScaleKind::per_block);
   for (k::CpuVariant v : variants) {
-    for (StateFormat f : {StateFormat::fp32, StateFormat::blockwise8}) {
+    for (StateFormat f : {StateFormat::fp32, block8}) {
       for (int threads : {1, 2}) add_step(Algorithm::adam, DType::f32, f, v, kN64M, threads);
     }
   }
   const k::CpuVariant best = variants.back();
-  for (StateFormat f : {StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8}) {
-    for (Algorithm a : all) add_step(a, DType::f32, f, best, kN64M, 2);
+  for (int fi = 0; fi < bnb::kStateFormatCount; ++fi) {
+    const auto f = static_cast<StateFormat>(fi);
+    for (Algorithm a : bnb::kAllAlgorithms) add_step(a, DType::f32, f, best, kN64M, 2);
     for (DType d : {DType::f16, DType::bf16}) add_step(Algorithm::adam, d, f, best, kN64M, 2);
   }
-  for (StateFormat f : {StateFormat::fp32, StateFormat::blockwise8}) {
+  for (StateFormat f : {StateFormat::fp32, block8}) {
     for (std::size_t n : {std::size_t{1} << 20, std::size_t{1} << 24, std::size_t{1} << 28}) {
       add_step(Algorithm::adam, DType::f32, f, best, n, 2);
     }

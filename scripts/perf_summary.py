@@ -38,7 +38,8 @@ def main():
     def floor(p, st, rows, threads=2):
         return ns[f"floor/p{p}_s{st}/rows:{rows}/{M64}/threads:{threads}"]
 
-    algos = ["adam", "ademamix", "momentum", "rmsprop", "adagrad", "lion", "lamb", "lars"]
+    # Every algorithm step_bench measured, in its (the list's) order.
+    algos = list(dict.fromkeys(k.split("/")[1] for k in ns if k.startswith("step/") and "/fp32/state32/" in k))
     adam32, adam8 = s("adam", "state32"), s("adam", "blockwise8")
     rows = []
     rows.append(("32-bit Adam roofline_fraction >= 0.8 (2 threads)",

@@ -6,7 +6,6 @@
 #include <cstring>
 #include <memory>
 #include <optional>
-#include <tuple>
 #include <utility>
 
 #include "bnb/kernels/cpu_variant.hpp"
@@ -21,34 +20,33 @@ namespace bnb::kernels::BNB_CPU_VARIANT {
 namespace {
 
 using StepFn = void (*)(const StepRequest&, StepReport&);
-using Algorithms = std::tuple<Adam, AdEMAMix, Momentum, RMSprop, Adagrad, Lion, Lamb, Lars>;
 
 template <class A, class T, StateFormat F>
 void step_one(const StepRequest& r, StepReport& report) {
   cpu_detail::tensor_step<A, T, F>(r, report);
 }
 
-template <class A, class T>
-constexpr std::array<StepFn, 3> by_format() {
-  return {&step_one<A, T, StateFormat::fp32>, &step_one<A, T, StateFormat::blockwise8>,
-          &step_one<A, T, StateFormat::tensorwise8>};
+using FormatTable = std::array<StepFn, kStateFormatCount>;
+
+template <class A, class T, std::size_t... F>
+constexpr FormatTable by_format(std::index_sequence<F...>) {
+  return {&step_one<A, T, static_cast<StateFormat>(F)>...};
 }
 
 template <class A>
-constexpr std::array<std::array<StepFn, 3>, 3> by_dtype() {
-  return {by_format<A, float>(), by_format<A, half_t>(), by_format<A, bf16_t>()};
+constexpr std::array<FormatTable, 3> by_dtype() {
+  constexpr auto formats = std::make_index_sequence<kStateFormatCount>{};
+  return {by_format<A, float>(formats), by_format<A, half_t>(formats), by_format<A, bf16_t>(formats)};
 }
 
 template <std::size_t... I>
 constexpr auto make_table(std::index_sequence<I...>) {
-  return std::array<std::array<std::array<StepFn, 3>, 3>, sizeof...(I)>{
-      by_dtype<std::tuple_element_t<I, Algorithms>>()...};
+  return std::array<std::array<FormatTable, 3>, sizeof...(I)>{by_dtype<AlgorithmAt<static_cast<int>(I)>>()...};
 }
 
-// Indexed [Algorithm][DType][StateFormat]; the tuple order matches the Algorithm enum.
+// Indexed [Algorithm][DType][StateFormat], from the lists of algorithms/all.hpp and
+// state_format.hpp (all.hpp checks that the type list follows the enum).
 constexpr auto kStepTable = make_table(std::make_index_sequence<kAlgorithmCount>{});
-static_assert(std::tuple_element_t<static_cast<int>(Algorithm::lars), Algorithms>::kId == Algorithm::lars);
-static_assert(std::tuple_element_t<static_cast<int>(Algorithm::lion), Algorithms>::kId == Algorithm::lion);
 
 }  // namespace
 

@@ -2,7 +2,9 @@
 // tables, launch pre-pass -> finalize -> step on the caller's stream, read the report back.
 #include <cuda_runtime.h>
 
+#include <array>
 #include <cstring>
+#include <utility>
 #include <string>
 
 #include "bnb/kernels/algorithms/all.hpp"
@@ -49,15 +51,6 @@ const char* dtype_name(DType d) {
   return "?";
 }
 
-const char* format_name(StateFormat f) {
-  switch (f) {
-    case StateFormat::fp32: return "32-bit";
-    case StateFormat::blockwise8: return "8-bit block-wise";
-    case StateFormat::tensorwise8: return "8-bit tensor-wise";
-  }
-  return "?";
-}
-
 void require_device() {
   int device = 0;
   const cudaError_t e = cudaGetDevice(&device);
@@ -82,19 +75,26 @@ bool is_managed(const void* p) {
 /// SPEC.md §7: paged (managed) state is brought to the device before the tensor's step.
 void prefetch_managed_state(const StepRequest& r, cudaStream_t stream) {
   for (int k = 0; k < r.state.rows && k < kMaxStateRows; ++k) {
-    if (r.state.format == StateFormat::fp32) {
-      if (is_managed(r.state.values[k])) prefetch_managed(r.state.values[k], r.n * sizeof(float), stream);
-    } else if (is_managed(r.state.codes[k])) {
-      prefetch_managed(r.state.codes[k], r.n, stream);
-    }
+    const FormatCodec& codec = format_codec(r.state.format);
+    void* row = codec.quantized ? static_cast<void*>(r.state.codes[k]) : static_cast<void*>(r.state.values[k]);
+    if (is_managed(row)) prefetch_managed(row, codec.row_bytes(r.n), stream);
   }
 }
 
 void check_launch(const char* kernel, const StepRequest& r) {
-  check(cudaGetLastError(), std::string(kernel) + " launch (" + dtype_name(r.dtype) + ", " + format_name(r.state.format) + ")");
+  check(cudaGetLastError(), std::string(kernel) + " launch (" + dtype_name(r.dtype) + ", " +
+                                 std::string(format_codec(r.state.format).title) + ")");
 }
 
 }  // namespace
+
+Launchers launchers_for(Algorithm algorithm, DType dtype, StateFormat format) {
+  using ShardFn = Launchers (*)(Algorithm, DType, StateFormat);
+  static constexpr auto kShards = []<int... S>(std::integer_sequence<int, S...>) {
+    return std::array<ShardFn, sizeof...(S)>{&shard_launchers<S>...};
+  }(std::make_integer_sequence<int, kLauncherShards>{});
+  return kShards[static_cast<std::size_t>(algorithm) % kLauncherShards](algorithm, dtype, format);
+}
 
 StepWorkspace::StepWorkspace() : impl_(std::make_unique<Impl>()) {}
 StepWorkspace::~StepWorkspace() = default;
@@ -125,13 +125,12 @@ void cuda_step(const StepRequest& r, StepReport& report, StreamHandle stream, St
   scratch.pnorm_part = reinterpret_cast<float*>(device + layout.pnorm_part);
   scratch.max_part = reinterpret_cast<float*>(device + layout.max_part);
   const KernelArgs args = pack_kernel_args(r, scratch);  // validates the request
-  const Launchers launch =
-      with_algorithm(r.algorithm, [&]<class A>() { return launchers_for<A>(r.dtype, r.state.format); });
+  const Launchers launch = launchers_for(r.algorithm, r.dtype, r.state.format);
 
   cudaStream_t s = stream;
   prefetch_managed_state(r, s);
   check(cudaMemsetAsync(results, 0, sizeof(StepResults), s), "cudaMemsetAsync(step results)");
-  if (r.state.format != StateFormat::fp32) {
+  if (format_codec(r.state.format).quantized) {
     for (int k = 0; k < rows; ++k) {
       std::memcpy(pinned + layout.tables + static_cast<std::size_t>(k) * sizeof(QuantTable), r.state.table[k], sizeof(QuantTable));
     }

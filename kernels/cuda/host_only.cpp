@@ -33,7 +33,7 @@ std::string cuda_version_string(int version) {
 
 LaunchGeometry step_geometry(StateFormat format, int rows, std::size_t n, std::size_t block_size) {
   LaunchGeometry g;
-  if (format == StateFormat::blockwise8) {
+  if (format_codec(format).scale == ScaleKind::per_block) {
     check_block_size(block_size);
     g.elements_per_block = block_size;
     g.threads = block_size < kThreadsPerBlock ? static_cast<unsigned>(block_size) : kThreadsPerBlock;
@@ -57,7 +57,8 @@ LaunchGeometry prepass_geometry(std::size_t n) {
 }
 
 bool needs_prepass(const StepRequest& r) {
-  return (clips_update_norm(r.algorithm) && r.max_unorm > 0.0f) || r.state.format == StateFormat::tensorwise8;
+  return (clips_update_norm(r.algorithm) && r.max_unorm > 0.0f) ||
+         format_codec(r.state.format).scale == ScaleKind::per_tensor;
 }
 
 KernelArgs pack_kernel_args(const StepRequest& r, const ScratchPointers& scratch) {
@@ -67,21 +68,25 @@ KernelArgs pack_kernel_args(const StepRequest& r, const ScratchPointers& scratch
     reject("state.rows is " + std::to_string(r.state.rows) + " but " + algo + " keeps " + std::to_string(rows));
   }
   if (r.n > 0 && (r.param == nullptr || r.grad == nullptr)) reject("param and grad must be device pointers");
+  const FormatCodec& codec = format_codec(r.state.format);
+  const std::string title = " (" + std::to_string(codec.element_bits) + "-bit state)";
   for (int k = 0; k < rows; ++k) {
     const std::string row = "state row " + std::to_string(k);
-    if (r.state.format == StateFormat::fp32) {
-      if (r.state.values[k] == nullptr) reject(row + ": values is null (32-bit state)");
+    if (!codec.quantized) {
+      if (r.state.values[k] == nullptr) reject(row + ": values is null" + title);
     } else {
-      if (r.state.codes[k] == nullptr) reject(row + ": codes is null (8-bit state)");
-      if (r.state.absmax[k] == nullptr) reject(row + ": absmax is null (8-bit state)");
-      if (r.state.table[k] == nullptr) reject(row + ": quantization table is null (8-bit state)");
+      if (r.state.codes[k] == nullptr) reject(row + ": codes is null" + title);
+      if (r.state.absmax[k] == nullptr) reject(row + ": absmax is null" + title);
+      if (r.state.table[k] == nullptr) reject(row + ": quantization table is null" + title);
     }
   }
-  if (r.state.format == StateFormat::blockwise8) check_block_size(r.state.block_size);
+  if (codec.scale == ScaleKind::per_block) check_block_size(r.state.block_size);
 
   KernelArgs a;
   a.algorithm = r.algorithm;
   a.format = r.state.format;
+  a.clip = clip_rule(r.algorithm);
+  a.per_tensor_scale = codec.scale == ScaleKind::per_tensor;
   a.rows = rows;
   a.n = r.n;
   a.param = r.param;
@@ -91,8 +96,8 @@ KernelArgs pack_kernel_args(const StepRequest& r, const ScratchPointers& scratch
     a.codes[k] = r.state.codes[k];
     a.absmax[k] = r.state.absmax[k];
   }
-  a.tables = r.state.format == StateFormat::fp32 ? nullptr : scratch.tables;
-  a.block_size = r.state.format == StateFormat::blockwise8 ? r.state.block_size : kReductionBlock;
+  a.tables = codec.quantized ? scratch.tables : nullptr;
+  a.block_size = codec.scale == ScaleKind::per_block ? r.state.block_size : kReductionBlock;
   a.constants = r.constants;
   a.gnorm_scale = r.gnorm_scale;
   a.max_unorm = r.max_unorm;
@@ -101,7 +106,7 @@ KernelArgs pack_kernel_args(const StepRequest& r, const ScratchPointers& scratch
   a.scalars = prepass ? scratch.scalars : nullptr;
   a.unorm_part = a.clips ? scratch.unorm_part : nullptr;
   a.pnorm_part = a.clips ? scratch.pnorm_part : nullptr;
-  a.max_part = r.state.format == StateFormat::tensorwise8 ? scratch.max_part : nullptr;
+  a.max_part = a.per_tensor_scale ? scratch.max_part : nullptr;
   a.nonfinite = scratch.nonfinite;
   return a;
 }

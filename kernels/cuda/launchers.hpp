@@ -1,8 +1,9 @@
 #pragma once
-// The seam between the host driver (cuda_step.cpp, plain C++) and the kernels (*.cu): for each
-// algorithm, a table of launch functions indexed by parameter dtype and state format. The
-// instantiations are spread over one .cu file per algorithm so that the build compiles them in
-// parallel.
+// The seam between the host driver (cuda_step.cpp, plain C++) and the kernels (*.cu): the
+// launch functions of an (algorithm, parameter dtype, state format). The instantiations are
+// spread over kLauncherShards generated .cu files (step_shard.cu.in: shard s holds the
+// algorithms whose list index is s modulo kLauncherShards) so that the build compiles them in
+// parallel and no file names an algorithm.
 #include <cuda_runtime.h>
 
 #include "bnb/kernels/algorithms/all.hpp"
@@ -17,9 +18,15 @@ struct Launchers {
   LaunchFn step = nullptr;
 };
 
-/// Defined (specialized) in step_<algorithm>.cu.
-template <class A>
-Launchers launchers_for(DType dtype, StateFormat format);
+inline constexpr int kLauncherShards = 8;
+
+/// Defined in the generated step_shard_<kShard>.cu; empty launchers for an algorithm of
+/// another shard.
+template <int kShard>
+Launchers shard_launchers(Algorithm algorithm, DType dtype, StateFormat format);
+
+/// The launchers of a run-time combination (cuda_step.cpp).
+Launchers launchers_for(Algorithm algorithm, DType dtype, StateFormat format);
 
 /// The single-block finalizer of the pre-pass (finalize_kernel.cu): ordered sums, clip scale,
 /// tensor-wise maxima; writes args.scalars.

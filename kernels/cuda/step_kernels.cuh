@@ -74,7 +74,7 @@ __device__ __forceinline__ float block_max(float v, float* scratch) {
 /// One state value of element e, decoded with the OLD scale (SPEC.md §5.3 step 1).
 template <StateFormat F>
 __device__ __forceinline__ float load_state(const KernelArgs& a, int row, std::size_t e, float old_scale) {
-  if constexpr (F == StateFormat::fp32) {
+  if constexpr (!StateCodec<F>::kQuantized) {
     return a.values[row][e];
   } else {
     return decode_value(a.tables[row], a.codes[row][e], old_scale);
@@ -85,9 +85,9 @@ __device__ __forceinline__ float load_state(const KernelArgs& a, int row, std::s
 /// finalizer has already moved the tensor-wise max aside (and replaced it with the new one).
 template <StateFormat F>
 __device__ __forceinline__ float step_old_scale(const KernelArgs& a, int row) {
-  if constexpr (F == StateFormat::blockwise8) {
+  if constexpr (StateCodec<F>::kScale == ScaleKind::per_block) {
     return a.absmax[row][blockIdx.x];
-  } else if constexpr (F == StateFormat::tensorwise8) {
+  } else if constexpr (StateCodec<F>::kScale == ScaleKind::per_tensor) {
     return a.scalars->old_max[row];
   } else {
     return 0.0f;
@@ -98,10 +98,8 @@ __device__ __forceinline__ float step_old_scale(const KernelArgs& a, int row) {
 /// reduction chunk (not a state block) and the tensor-wise max is still the old one.
 template <StateFormat F>
 __device__ __forceinline__ float prepass_old_scale(const KernelArgs& a, int row, std::size_t e) {
-  if constexpr (F == StateFormat::blockwise8) {
-    return a.absmax[row][e / a.block_size];
-  } else if constexpr (F == StateFormat::tensorwise8) {
-    return a.absmax[row][0];
+  if constexpr (StateCodec<F>::kQuantized) {
+    return a.absmax[row][StateCodec<F>::scale_index(e, a.block_size)];
   } else {
     return 0.0f;
   }
@@ -112,7 +110,8 @@ __device__ __forceinline__ float prepass_old_scale(const KernelArgs& a, int row,
 /// tensor-wise state the chunk's max |new state| (new states from A::update, not stored).
 template <class A, class T, StateFormat F>
 __global__ void __launch_bounds__(kThreadsPerBlock) prepass_kernel(const KernelArgs a) {
-  constexpr bool kGuard = F != StateFormat::fp32;
+  using Codec = StateCodec<F>;
+  constexpr bool kGuard = Codec::kQuantized;
   __shared__ float uterm[kReductionBlock];
   __shared__ float pterm[kReductionBlock];
   __shared__ float lanes[2][kReductionLanes];
@@ -135,7 +134,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock) prepass_kernel(const KernelA
     const bool ok = !kGuard || is_finite(g);
     uterm[i] = ok ? A::unorm_term(a.constants, g, p, s) : 0.0f;
     pterm[i] = p * p;
-    if constexpr (F == StateFormat::tensorwise8) {
+    if constexpr (Codec::kScale == ScaleKind::per_tensor) {
       float pp = p;
       if (ok) A::template update<Storage<T>>(a.constants, g, pp, s, 1.0f);
       for (int k = 0; k < A::kRows; ++k) row_abs[k] = keep_max(0.0f, fabsf(ok ? s[k] : 0.0f));
@@ -160,7 +159,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock) prepass_kernel(const KernelA
       a.pnorm_part[chunk] = ((lq[0] + lq[1]) + (lq[2] + lq[3])) + ((lq[4] + lq[5]) + (lq[6] + lq[7]));
     }
   }
-  if constexpr (F == StateFormat::tensorwise8) {
+  if constexpr (Codec::kScale == ScaleKind::per_tensor) {
     for (int k = 0; k < A::kRows; ++k) {
       const float m = block_max(row_abs[k], scratch);
       if (i == 0) a.max_part[chunk * A::kRows + k] = m;
@@ -174,10 +173,12 @@ __global__ void __launch_bounds__(kThreadsPerBlock) prepass_kernel(const KernelA
 /// is known; the parameter is written from the unquantized new states (SPEC.md §5.3 step 3).
 template <class A, class T, StateFormat F>
 __global__ void __launch_bounds__(kThreadsPerBlock) step_kernel(const KernelArgs a) {
-  constexpr bool kGuard = F != StateFormat::fp32;  // SPEC.md §3: 8-bit paths skip non-finite g
+  using Codec = StateCodec<F>;
+  constexpr bool kGuard = Codec::kQuantized;  // SPEC.md §3: 8-bit paths skip non-finite g
+  constexpr bool kPerBlock = Codec::kScale == ScaleKind::per_block;
   float* shared = dynamic_shared();  // block-wise: [kMaxWarps + 1 scratch][rows][block_size]
 
-  const std::size_t per_block = F == StateFormat::blockwise8 ? a.block_size : kThreadsPerBlock;
+  const std::size_t per_block = kPerBlock ? a.block_size : kThreadsPerBlock;
   const std::size_t begin = static_cast<std::size_t>(blockIdx.x) * per_block;
   const std::size_t rest = a.n - begin;
   const std::size_t len = rest < per_block ? rest : per_block;
@@ -188,7 +189,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock) step_kernel(const KernelArgs
   float local_max[A::kRows];
   for (int k = 0; k < A::kRows; ++k) {
     old_scale[k] = step_old_scale<F>(a, k);
-    new_max[k] = F == StateFormat::tensorwise8 ? a.scalars->new_max[k] : 0.0f;
+    new_max[k] = Codec::kScale == ScaleKind::per_tensor ? a.scalars->new_max[k] : 0.0f;
     local_max[k] = 0.0f;
   }
   float* scratch = shared;
@@ -212,9 +213,9 @@ __global__ void __launch_bounds__(kThreadsPerBlock) step_kernel(const KernelArgs
     }
     param[e] = Storage<T>::store(p);
     for (int k = 0; k < A::kRows; ++k) {
-      if constexpr (F == StateFormat::fp32) {
+      if constexpr (!Codec::kQuantized) {
         a.values[k][e] = s[k];
-      } else if constexpr (F == StateFormat::tensorwise8) {
+      } else if constexpr (Codec::kScale == ScaleKind::per_tensor) {
         a.codes[k][e] = encode_scaled(a.tables[k], s[k], new_max[k]);
       } else {
         staged[static_cast<std::size_t>(k) * a.block_size + i] = s[k];
@@ -222,7 +223,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock) step_kernel(const KernelArgs
       }
     }
   }
-  if constexpr (F == StateFormat::blockwise8) {
+  if constexpr (kPerBlock) {
     for (int k = 0; k < A::kRows; ++k) {
       // block_max synchronizes the block, so every thread has read the old absmax before it is
       // overwritten and every staged value is visible below.
@@ -269,7 +270,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock) finalize_kernel(const Kernel
   }
 
   float new_max[kMaxStateRows] = {};
-  if (a.format == StateFormat::tensorwise8) {
+  if (a.per_tensor_scale) {
     const std::size_t rows = static_cast<std::size_t>(a.rows);
     for (int k = 0; k < a.rows; ++k) {
       float m = 0.0f;  // chunk maxima are never NaN, so the combination order does not matter
@@ -283,9 +284,9 @@ __global__ void __launch_bounds__(kThreadsPerBlock) finalize_kernel(const Kernel
     if (a.clips) {
       s.unorm = static_cast<float>(sqrt(unorm_sq));
       s.pnorm = static_cast<float>(sqrt(pnorm_sq));
-      s.update_scale = clip_scale(a.algorithm, s.unorm, s.pnorm, a.max_unorm, a.constants.eps);
+      s.update_scale = clip_scale(a.clip, s.unorm, s.pnorm, a.max_unorm, a.constants.eps);
     }
-    if (a.format == StateFormat::tensorwise8) {
+    if (a.per_tensor_scale) {
       for (int k = 0; k < a.rows; ++k) {
         s.old_max[k] = a.absmax[k][0];  // the step kernel decodes with it
         s.new_max[k] = new_max[k];

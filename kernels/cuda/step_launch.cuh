@@ -1,5 +1,5 @@
 #pragma once
-// Launch functions of the kernels in step_kernels.cuh and the per-algorithm launcher tables.
+// Launch functions of the kernels in step_kernels.cuh and the launcher tables of one shard.
 #include <cuda_runtime.h>
 
 #include "cuda_check.hpp"
@@ -25,7 +25,7 @@ void launch_step(const KernelArgs& args, const LaunchGeometry& g, cudaStream_t s
 
 template <class A, class T, StateFormat F>
 constexpr Launchers launchers_of() {
-  constexpr bool kPrepass = clips_update_norm(A::kId) || F == StateFormat::tensorwise8;
+  constexpr bool kPrepass = A::kClip != ClipRule::none || StateCodec<F>::kScale == ScaleKind::per_tensor;
   Launchers l;
   if constexpr (kPrepass) l.prepass = &launch_prepass<A, T, F>;
   l.step = &launch_step<A, T, F>;
@@ -34,15 +34,15 @@ constexpr Launchers launchers_of() {
 
 template <class A, class T>
 Launchers launchers_by_format(StateFormat format) {
-  switch (format) {
-    case StateFormat::fp32: return launchers_of<A, T, StateFormat::fp32>();
-    case StateFormat::blockwise8: return launchers_of<A, T, StateFormat::blockwise8>();
-    case StateFormat::tensorwise8: return launchers_of<A, T, StateFormat::tensorwise8>();
+  switch (format) {  // a switch over the list: nvcc rejects with_codec's template lambda here
+#define BNB_LAUNCHERS_CASE(id, codec) \
+  case StateFormat::id: return launchers_of<A, T, StateFormat::id>();
+    BNB_STATE_FORMATS(BNB_LAUNCHERS_CASE)
+#undef BNB_LAUNCHERS_CASE
   }
   return {};
 }
 
-/// The body of every launchers_for<A> specialization.
 template <class A>
 Launchers launchers_by_dtype(DType dtype, StateFormat format) {
   switch (dtype) {
@@ -54,3 +54,26 @@ Launchers launchers_by_dtype(DType dtype, StateFormat format) {
 }
 
 }  // namespace bnb::kernels::cuda::device
+
+namespace bnb::kernels::cuda {
+
+/// The body of step_shard_<kShard>.cu: the launchers of the shard's algorithms (list index
+/// modulo kLauncherShards == kShard); only those are instantiated in that file.
+template <int kShard>
+Launchers shard_launchers(Algorithm algorithm, DType dtype, StateFormat format) {
+  Launchers out;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (
+        [&] {
+          if constexpr (static_cast<int>(I) % kLauncherShards == kShard) {
+            if (algorithm == static_cast<Algorithm>(I)) {
+              out = device::launchers_by_dtype<AlgorithmAt<static_cast<int>(I)>>(dtype, format);
+            }
+          }
+        }(),
+        ...);
+  }(std::make_index_sequence<kAlgorithmCount>{});
+  return out;
+}
+
+}  // namespace bnb::kernels::cuda

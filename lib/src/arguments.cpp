@@ -71,4 +71,25 @@ std::string nearest_name(std::string_view name, const std::vector<std::string>& 
   return best;
 }
 
+double number_or(const ArgMap& args, const std::string& key, double fallback) {
+  const auto it = args.find(key);
+  if (it == args.end()) return fallback;
+  const auto* x = std::get_if<double>(&it->second);
+  return x ? *x : fallback;
+}
+
+bool bool_or(const ArgMap& args, const std::string& key, bool fallback) {
+  const auto it = args.find(key);
+  if (it == args.end()) return fallback;
+  const auto* x = std::get_if<bool>(&it->second);
+  return x ? *x : fallback;
+}
+
+std::vector<double> betas_or_empty(const ArgMap& args) {
+  const auto it = args.find("betas");
+  if (it == args.end()) return {};
+  const auto* list = std::get_if<std::vector<double>>(&it->second);
+  return list ? *list : std::vector<double>{};
+}
+
 }  // namespace bnb

@@ -34,6 +34,12 @@ ArgSpec without_effect(ArgSpec spec) {
   return spec;
 }
 
+/// A decay in (0, 1): 0 is rejected, unlike a beta (SPEC.md §2).
+ArgSpec decay_rate(ArgSpec spec) {
+  spec.decay_rate = true;
+  return spec;
+}
+
 ArgSpec lr(double value) { return number("lr", value, "learning rate"); }
 ArgSpec weight_decay(double value) { return number("weight_decay", value, "weight decay"); }
 ArgSpec eps(double value) { return number("eps", value, "denominator term"); }
@@ -143,7 +149,7 @@ std::vector<ArgSpec> lion_args(int fixed_bits, Paging paging) {
 
 std::vector<ArgSpec> rmsprop_args(int fixed_bits) {
   std::vector<ArgSpec> args{lr(1e-2),
-                            number("alpha", 0.99, "squared-gradient decay: must be > 0"),
+                            decay_rate(number("alpha", 0.99, "squared-gradient decay: must be > 0")),
                             eps(1e-8),
                             weight_decay(0),
                             without_effect(number("momentum", 0, "momentum")),
@@ -175,37 +181,55 @@ std::vector<ArgSpec> adagrad_args(int fixed_bits) {
   return args;
 }
 
-std::vector<ArgSpec> family_args(std::string_view family, int fixed_bits, Paging paging) {
-  if (family == "Adam") return adam_args(0, fixed_bits, paging);
-  if (family == "AdamW") return adam_args(1e-2, fixed_bits, paging);
-  if (family == "AdEMAMix") return ademamix_args(fixed_bits, paging);
-  if (family == "LAMB") return lamb_args(fixed_bits);
-  if (family == "LARS") return lars_args(fixed_bits);
-  if (family == "PytorchLARS") return pytorch_lars_args();
-  if (family == "Lion") return lion_args(fixed_bits, paging);
-  if (family == "RMSprop") return rmsprop_args(fixed_bits);
-  if (family == "SGD") return sgd_args(fixed_bits);
-  return adagrad_args(fixed_bits);
+// ---------------------------------------------------------------------------------------------
+// Hyper-parameter mappings (SPEC.md §2): arguments into the kernel's HyperParams
+
+void map_betas(const ArgMap& args, HyperParams& h) {
+  const std::vector<double> betas = betas_or_empty(args);
+  h.beta1 = betas.at(0);
+  h.beta2 = betas.at(1);
 }
+void map_three_betas(const ArgMap& args, HyperParams& h) {
+  map_betas(args, h);
+  h.beta3 = betas_or_empty(args).at(2);
+  h.alpha = number_or(args, "alpha", 0);
+  h.t_alpha = number_or(args, "t_alpha", 0);  // none -> 0 = no scheduler
+  h.t_beta3 = number_or(args, "t_beta3", 0);
+}
+void map_momentum(const ArgMap& args, HyperParams& h) { h.beta1 = number_or(args, "momentum", 0); }
+void map_alpha_decay(const ArgMap& args, HyperParams& h) { h.beta1 = number_or(args, "alpha", 0); }
+void map_nothing(const ArgMap&, HyperParams&) {}
+
+// ---------------------------------------------------------------------------------------------
+// The rows
+
+using ArgList = std::vector<ArgSpec> (*)(int fixed_bits, Paging paging);
 
 struct FamilyRow {
   std::string_view family;
   Algorithm algorithm;
-  Paging paging;      // of the plain names
+  Paging paging;        // of the plain names
   bool paged_variants;  // the family also has Paged<family>{,8bit,32bit}
+  ArgList args;
+  HyperMapping map_hyper;
 };
 
 /// SPEC.md §1 in table order; PytorchLARS is added after LARS.
-constexpr std::array kFamilies{
-    FamilyRow{"Adagrad", Algorithm::adagrad, Paging::never, false},
-    FamilyRow{"Adam", Algorithm::adam, Paging::optional, true},
-    FamilyRow{"AdamW", Algorithm::adam, Paging::optional, true},
-    FamilyRow{"AdEMAMix", Algorithm::ademamix, Paging::optional, true},
-    FamilyRow{"LAMB", Algorithm::lamb, Paging::never, false},
-    FamilyRow{"LARS", Algorithm::lars, Paging::never, false},
-    FamilyRow{"Lion", Algorithm::lion, Paging::optional, true},
-    FamilyRow{"RMSprop", Algorithm::rmsprop, Paging::never, false},
-    FamilyRow{"SGD", Algorithm::momentum, Paging::never, false},
+const std::array kFamilies{
+    FamilyRow{"Adagrad", Algorithm::adagrad, Paging::never, false, [](int b, Paging) { return adagrad_args(b); },
+              map_nothing},
+    FamilyRow{"Adam", Algorithm::adam, Paging::optional, true, [](int b, Paging p) { return adam_args(0, b, p); },
+              map_betas},
+    FamilyRow{"AdamW", Algorithm::adam, Paging::optional, true, [](int b, Paging p) { return adam_args(1e-2, b, p); },
+              map_betas},
+    FamilyRow{"AdEMAMix", Algorithm::ademamix, Paging::optional, true, ademamix_args, map_three_betas},
+    FamilyRow{"LAMB", Algorithm::lamb, Paging::never, false, [](int b, Paging) { return lamb_args(b); }, map_betas},
+    FamilyRow{"LARS", Algorithm::lars, Paging::never, false, [](int b, Paging) { return lars_args(b); }, map_momentum},
+    FamilyRow{"Lion", Algorithm::lion, Paging::optional, true, lion_args, map_betas},
+    FamilyRow{"RMSprop", Algorithm::rmsprop, Paging::never, false, [](int b, Paging) { return rmsprop_args(b); },
+              map_alpha_decay},
+    FamilyRow{"SGD", Algorithm::momentum, Paging::never, false, [](int b, Paging) { return sgd_args(b); },
+              map_momentum},
 };
 
 void add_widths(std::vector<OptimizerInfo>& out, const std::string& prefix, const FamilyRow& row,
@@ -217,7 +241,8 @@ void add_widths(std::vector<OptimizerInfo>& out, const std::string& prefix, cons
     info.algorithm = row.algorithm;
     info.fixed_bits = bits;
     info.paging = paging;
-    info.args = family_args(row.family, bits, paging);
+    info.args = row.args(bits, paging);
+    info.map_hyper = row.map_hyper;
     out.push_back(std::move(info));
   }
 }
@@ -235,6 +260,7 @@ std::vector<OptimizerInfo> build_catalogue() {
       info.fixed_bits = 32;
       info.reference_form = true;
       info.args = pytorch_lars_args();
+      info.map_hyper = row.map_hyper;
       out.push_back(std::move(info));
     }
   }

@@ -10,6 +10,7 @@
 #include "bnb/errors.hpp"
 #include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/safetensors.hpp"
+#include "bnb/state_rules.hpp"
 
 namespace bnb {
 namespace {
@@ -17,42 +18,27 @@ namespace {
 constexpr const char* kFormatName = "bnb-bench checkpoint";
 constexpr const char* kFormatVersion = "1";
 
-std::string_view format_name(StateFormat f) {
-  switch (f) {
-    case StateFormat::fp32: return "fp32";
-    case StateFormat::blockwise8: return "blockwise8";
-    case StateFormat::tensorwise8: return "tensorwise8";
-  }
-  return "?";
-}
-
-std::size_t dtype_size(DType d) { return d == DType::f32 ? 4 : 2; }
-
 template <class T>
 std::span<const std::byte> bytes_of(const T* data, std::size_t count) {
   return {reinterpret_cast<const std::byte*>(data), count * sizeof(T)};
 }
 
-/// Kernel rows of state 1 or 2 (ademamix keeps m1 and m2 in state1).
-std::vector<int> rows_of_state(Algorithm a, int rows, int s) {
+/// Kernel rows of state 1 or 2 (a state may hold several rows: saved as [rows, n]).
+std::vector<int> rows_of_state(const EffectiveConfig& cfg, int rows, int s) {
   std::vector<int> out;
   for (int r = 0; r < rows; ++r) {
-    if (state_of_row(a, r) == s) out.push_back(r);
+    if (state_of_row(cfg, r) == s) out.push_back(r);
   }
   return out;
 }
+
+/// Stored element type of a state row: fp32 values, or the codec's packed codes.
+TensorDType row_dtype(const FormatCodec& codec) { return codec.quantized ? TensorDType::u8 : TensorDType::f32; }
 
 std::string args_json(const EffectiveConfig& cfg) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [k, v] : cfg.args) j[k] = to_string(v);
   return j.dump();
-}
-
-Algorithm state_algorithm(const EffectiveConfig& cfg) { return cfg.reference_form ? Algorithm::lars : cfg.algorithm; }
-
-StateFormat expected_format(const EffectiveConfig& cfg, std::size_t n) {
-  const bool eight_bit = cfg.optim_bits == 8 && !cfg.reference_form && n >= cfg.min_8bit_size;
-  return !eight_bit ? StateFormat::fp32 : cfg.block_wise ? StateFormat::blockwise8 : StateFormat::tensorwise8;
 }
 
 }  // namespace
@@ -81,27 +67,25 @@ void save_checkpoint(const Optimizer& opt, std::span<const void* const> params, 
     w.set_metadata("config/" + spec.name, args_json(cfg));
     w.add(prefix + "step", TensorDType::i64, {}, bytes_of(&st.step, 1));
     if (!st.initialized) continue;
-    w.set_metadata("state_format/" + spec.name, std::string(format_name(st.format)));
-    const Algorithm a = state_algorithm(cfg);
+    const FormatCodec& codec = format_codec(st.format);
+    w.set_metadata("state_format/" + spec.name, std::string(codec.name));
     for (int s = 1; s <= 2; ++s) {
-      const std::vector<int> rows = rows_of_state(a, st.rows, s);
+      const std::vector<int> rows = rows_of_state(cfg, st.rows, s);
       if (rows.empty()) continue;
       const std::string k = std::to_string(s);
-      const bool fp32 = st.format == StateFormat::fp32;
       std::vector<std::byte> data;
       for (int r : rows) data.insert(data.end(), st.row[r].data(), st.row[r].data() + st.row[r].size());
       std::vector<std::int64_t> shape = rows.size() > 1 ? std::vector<std::int64_t>{static_cast<std::int64_t>(rows.size()), n}
                                                         : std::vector<std::int64_t>{n};
-      w.add(prefix + "state" + k, fp32 ? TensorDType::f32 : TensorDType::u8, shape, data);
-      if (fp32) continue;
+      w.add(prefix + "state" + k, row_dtype(codec), shape, data);
+      if (!codec.quantized) continue;
       w.add(prefix + "qmap" + k, TensorDType::f32, {256}, bytes_of(st.table[rows[0]]->values, 256));
       std::vector<float> scales;
       for (int r : rows) scales.insert(scales.end(), st.absmax[r].begin(), st.absmax[r].end());
       const auto per_row = static_cast<std::int64_t>(st.absmax[rows[0]].size());
       shape = rows.size() > 1 ? std::vector<std::int64_t>{static_cast<std::int64_t>(rows.size()), per_row}
                               : std::vector<std::int64_t>{per_row};
-      const std::string name = st.format == StateFormat::blockwise8 ? "absmax" : "max";
-      w.add(prefix + name + k, TensorDType::f32, shape, bytes_of(scales.data(), scales.size()));
+      w.add(prefix + std::string(codec.scale_name) + k, TensorDType::f32, shape, bytes_of(scales.data(), scales.size()));
     }
     if (!st.gnorm_vec.empty()) {
       w.add(prefix + "gnorm_vec", TensorDType::f32, {static_cast<std::int64_t>(st.gnorm_vec.size())},
@@ -188,29 +172,28 @@ void load_checkpoint(Optimizer& opt, std::span<void* const> params, const std::s
       continue;
     }
     L.initialized = true;
-    L.format = expected_format(cfg, n);
-    if (fmt_it->second != format_name(L.format)) {
+    L.format = state_format_for(cfg, n);
+    const FormatCodec& codec = format_codec(L.format);
+    if (fmt_it->second != codec.name) {
       throw DataError(path + ": parameter '" + spec.name + "' was saved with " + fmt_it->second +
-                      " state, but the configuration gives " + std::string(format_name(L.format)));
+                      " state, but the configuration gives " + std::string(codec.name));
     }
-    const Algorithm a = state_algorithm(cfg);
-    const int rows = cfg.reference_form ? 1 : kernels::state_rows(cfg.algorithm);
+    const int rows = state_row_count(cfg);
     L.rows.resize(static_cast<std::size_t>(rows));
     L.absmax.resize(static_cast<std::size_t>(rows));
     L.maps.resize(static_cast<std::size_t>(rows));
-    const bool fp32 = L.format == StateFormat::fp32;
-    const std::size_t row_bytes = fp32 ? n * 4 : n;
-    const std::size_t per_row = L.format == StateFormat::blockwise8 ? block_count(n, opt.options().block_size) : 1;
+    const std::size_t row_bytes = codec.row_bytes(n);
+    const std::size_t per_row = codec.scale_count(n, opt.options().block_size);
     for (int s = 1; s <= 2; ++s) {
-      const std::vector<int> rs = rows_of_state(a, rows, s);
+      const std::vector<int> rs = rows_of_state(cfg, rows, s);
       if (rs.empty()) continue;
       const std::string k = std::to_string(s);
-      const TensorEntry& t = expect(f, prefix + "state" + k, fp32 ? TensorDType::f32 : TensorDType::u8, rs.size() * n);
+      const TensorEntry& t = expect(f, prefix + "state" + k, row_dtype(codec), rs.size() * n);
       for (std::size_t j = 0; j < rs.size(); ++j) {
         L.rows[static_cast<std::size_t>(rs[j])].assign(t.data.begin() + static_cast<std::ptrdiff_t>(j * row_bytes),
                                                        t.data.begin() + static_cast<std::ptrdiff_t>((j + 1) * row_bytes));
       }
-      if (fp32) continue;
+      if (!codec.quantized) continue;
       const std::vector<float> map = to_f32_values(expect(f, prefix + "qmap" + k, TensorDType::f32, 256));
       for (std::size_t j = 0; j < 256; ++j) {
         if (!std::isfinite(map[j]) || (j > 0 && !(map[j - 1] < map[j]))) {
@@ -218,7 +201,7 @@ void load_checkpoint(Optimizer& opt, std::span<void* const> params, const std::s
                           std::to_string(j));
         }
       }
-      const std::string name = L.format == StateFormat::blockwise8 ? "absmax" : "max";
+      const std::string name(codec.scale_name);
       const std::vector<float> scales = to_f32_values(expect(f, prefix + name + k, TensorDType::f32, rs.size() * per_row));
       for (std::size_t j = 0; j < rs.size(); ++j) {
         const auto r = static_cast<std::size_t>(rs[j]);
@@ -247,7 +230,7 @@ void load_checkpoint(Optimizer& opt, std::span<void* const> params, const std::s
     st.step = L.step;
     for (std::size_t r = 0; r < L.rows.size(); ++r) {
       std::memcpy(st.row[r].data(), L.rows[r].data(), L.rows[r].size());
-      if (L.format == StateFormat::fp32) continue;
+      if (!format_codec(L.format).quantized) continue;
       st.absmax[r] = L.absmax[r];
       float values[256];
       std::copy(L.maps[r].begin(), L.maps[r].end(), values);

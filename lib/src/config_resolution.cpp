@@ -23,6 +23,18 @@ std::string join(const std::vector<std::string>& items) {
                     std::string(accepted) + ")");
 }
 
+/// The names of the algorithms of the list that clip, alphabetical, joined "a, b and c".
+std::string clipping_algorithms() {
+  std::vector<std::string> names;
+  for (Algorithm a : kAllAlgorithms) {
+    if (kernels::clips_update_norm(a)) names.emplace_back(algorithm_name(a));
+  }
+  std::sort(names.begin(), names.end());
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i) text += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
+  return text;
+}
+
 bool is_sgd_or_lars_family(const OptimizerInfo& info) { return info.family == "SGD" || info.family == "LARS"; }
 
 // ---------------------------------------------------------------------------------------------
@@ -102,7 +114,7 @@ void check_non_negative(const OptimizerInfo& info, std::string_view name, double
   if (x < 0) fail(info, name, to_string(x) + " is negative", ">= 0");
 }
 
-void check_value(const OptimizerInfo& info, const std::string& name, const ArgValue& value) {
+void check_value(const OptimizerInfo& info, const ArgSpec* spec, const std::string& name, const ArgValue& value) {
   const auto* number = std::get_if<double>(&value);
   if (name == "betas") {
     const auto& list = std::get<std::vector<double>>(value);
@@ -119,13 +131,11 @@ void check_value(const OptimizerInfo& info, const std::string& name, const ArgVa
     }
   } else if (name == "momentum" || name == "dampening") {
     check_beta(info, name, *number, "0 <= " + name + " < 1");
+  } else if (spec != nullptr && spec->decay_rate) {
+    check_beta(info, name, *number, "0 < " + name + " < 1");
+    if (*number == 0) fail(info, name, "0 is not supported (" + info.family + " needs a decaying average)", "0 < " + name + " < 1");
   } else if (name == "alpha") {
-    if (info.algorithm == Algorithm::rmsprop) {
-      check_beta(info, name, *number, "0 < alpha < 1");
-      if (*number == 0) fail(info, name, "0 is not supported (RMSprop needs a decaying average)", "0 < alpha < 1");
-    } else {
-      check_non_negative(info, name, *number);  // AdEMAMix mixing weight (decision: >= 0)
-    }
+    check_non_negative(info, name, *number);  // a mixing weight (decision: >= 0)
   } else if (name == "optim_bits") {
     if (*number != 8 && *number != 32) fail(info, name, to_string(value) + " is not a state width", "8 or 32");
   } else if (name == "percentile_clipping") {
@@ -139,20 +149,6 @@ void check_value(const OptimizerInfo& info, const std::string& name, const ArgVa
 
 // ---------------------------------------------------------------------------------------------
 // Rules that involve the class or several arguments
-
-double number_or(const ArgMap& args, const std::string& key, double fallback) {
-  const auto it = args.find(key);
-  if (it == args.end()) return fallback;
-  const auto* x = std::get_if<double>(&it->second);
-  return x ? *x : fallback;
-}
-
-bool bool_or(const ArgMap& args, const std::string& key, bool fallback) {
-  const auto it = args.find(key);
-  if (it == args.end()) return fallback;
-  const auto* x = std::get_if<bool>(&it->second);
-  return x ? *x : fallback;
-}
 
 void check_class_rules(const OptimizerInfo& info, const ArgMap& args, bool check_fixed_width) {
   if (is_sgd_or_lars_family(info) && number_or(args, "momentum", 0) == 0) {
@@ -198,46 +194,14 @@ std::vector<std::string> ignored_arguments(const OptimizerInfo& info, const ArgM
 // ---------------------------------------------------------------------------------------------
 // Effective configuration
 
-std::vector<double> betas_or_empty(const ArgMap& args) {
-  const auto it = args.find("betas");
-  if (it == args.end()) return {};
-  const auto* list = std::get_if<std::vector<double>>(&it->second);
-  return list ? *list : std::vector<double>{};
-}
-
 HyperParams hyper_params(const OptimizerInfo& info, const ArgMap& args) {
   HyperParams h;
   h.lr = number_or(args, "lr", 0);
   h.weight_decay = number_or(args, "weight_decay", 0);
   h.skip_zeros = bool_or(args, "skip_zeros", false);
-  h.eps = info.find_arg("eps") ? number_or(args, "eps", 0) : 0.0;  // SGD, LARS, Lion: no eps
+  h.eps = info.find_arg("eps") ? number_or(args, "eps", 0) : 0.0;  // families without eps: 0
   h.beta1 = h.beta2 = h.beta3 = h.alpha = h.t_alpha = h.t_beta3 = 0;
-  const std::vector<double> betas = betas_or_empty(args);
-  switch (info.algorithm) {
-    case Algorithm::adam:
-    case Algorithm::lamb:
-    case Algorithm::lion:
-      h.beta1 = betas.at(0);
-      h.beta2 = betas.at(1);
-      break;
-    case Algorithm::ademamix:
-      h.beta1 = betas.at(0);
-      h.beta2 = betas.at(1);
-      h.beta3 = betas.at(2);
-      h.alpha = number_or(args, "alpha", 0);
-      h.t_alpha = number_or(args, "t_alpha", 0);  // none -> 0 = no scheduler
-      h.t_beta3 = number_or(args, "t_beta3", 0);
-      break;
-    case Algorithm::momentum:
-    case Algorithm::lars:
-      h.beta1 = number_or(args, "momentum", 0);
-      break;
-    case Algorithm::rmsprop:
-      h.beta1 = number_or(args, "alpha", 0);
-      break;
-    case Algorithm::adagrad:
-      break;
-  }
+  info.map_hyper(args, h);  // the catalogue row's mapping
   h.max_unorm = kernels::clips_update_norm(info.algorithm) ? number_or(args, "max_unorm", 0) : 0.0;
   return h;
 }
@@ -285,7 +249,7 @@ bool takes_effect_without_argument(const OptimizerInfo& info, std::string_view k
 }
 
 std::string no_effect_reason(const OptimizerInfo& info, std::string_view key) {
-  if (key == "max_unorm") return "max_unorm only clips lamb, lars and rmsprop";
+  if (key == "max_unorm") return "max_unorm only clips " + clipping_algorithms();
   const bool state_key = key == "optim_bits" || key == "min_8bit_size" || key == "block_wise" || key == "percentile_clipping";
   if (info.reference_form && state_key) return "PytorchLARS is the plain fp32 form";
   if (key == "block_wise") return "LARS always keeps one scale per tensor";
@@ -310,7 +274,7 @@ EffectiveConfig resolve_config(const OptimizerInfo& info, const ArgMap& args) {
       continue;
     }
     check_type(info, spec.name, spec.kind, given->second, beta_count_of(spec));
-    check_value(info, spec.name, given->second);
+    check_value(info, &spec, spec.name, given->second);
     full[spec.name] = given->second;
   }
   check_class_rules(info, full, /*check_fixed_width=*/true);
@@ -329,7 +293,7 @@ EffectiveConfig apply_override(const OptimizerInfo& info, const EffectiveConfig&
     }
     const ArgSpec* spec = info.find_arg(key);
     check_type(info, key, spec ? spec->kind : override_kind(key), value, spec ? beta_count_of(*spec) : 0);
-    check_value(info, key, value);
+    check_value(info, spec, key, value);
     if (spec || takes_effect_without_argument(info, key)) {
       merged[key] = value;
     } else {

@@ -1,29 +1,21 @@
 #include "bnb/optimizer.hpp"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <stdexcept>
 #include <utility>
 
 #include "bnb/errors.hpp"
+#include "bnb/glob.hpp"
 #include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/kernels/cpu_variant.hpp"
 #include "bnb/paged_arena.hpp"
 #include "bnb/percentile_clipping.hpp"
 #include "bnb/pytorch_lars.hpp"
 #include "bnb/quantize.hpp"
+#include "bnb/state_rules.hpp"
 
 namespace bnb {
 namespace {
-
-bool matches(const std::string& pattern, const std::string& name) {
-  return pattern == name || fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
-}
-
-bool row_is_signed(Algorithm a, int row) {
-  return kernels::with_algorithm(a, [row]<class A>() { return A::kRowSigned[row]; });
-}
 
 StepConstants prepare_constants(Algorithm a, const HyperParams& h, std::int64_t t) {
   return kernels::with_algorithm(a, [&]<class A>() { return A::prepare(h, t); });
@@ -51,7 +43,7 @@ Optimizer::Optimizer(const std::string& name, const ArgMap& args, std::vector<Pa
   for (const ParamSpec& p : params_) {
     EffectiveConfig cfg = base;
     for (std::size_t k = 0; k < overrides.size(); ++k) {
-      if (!matches(overrides[k].pattern, p.name)) continue;
+      if (!glob_match(overrides[k].pattern, p.name)) continue;
       used[k] = true;
       cfg = apply_override(*info_, cfg, overrides[k].values);
     }
@@ -87,10 +79,9 @@ Optimizer::StateLayout Optimizer::layout(std::size_t i) const {
   const EffectiveConfig& cfg = configs_.at(i);
   const std::size_t n = params_[i].numel;
   StateLayout l;
-  l.rows = cfg.reference_form ? 1 : kernels::state_rows(cfg.algorithm);
-  const bool eight_bit = cfg.optim_bits == 8 && !cfg.reference_form && n >= cfg.min_8bit_size;
-  l.format = !eight_bit ? StateFormat::fp32 : cfg.block_wise ? StateFormat::blockwise8 : StateFormat::tensorwise8;
-  l.row_bytes = l.format == StateFormat::fp32 ? n * sizeof(float) : n;
+  l.rows = state_row_count(cfg);
+  l.format = state_format_for(cfg, n);
+  l.row_bytes = format_codec(l.format).row_bytes(n);
   l.paged = cfg.paged && arena_ && n >= options_.paged_min_numel;
   return l;
 }
@@ -105,13 +96,14 @@ void Optimizer::initialize_state(std::size_t i) {
   st.rows = l.rows;
   st.block_size = options_.block_size;
   st.format = l.format;
+  const FormatCodec& codec = format_codec(st.format);
   for (int r = 0; r < st.rows; ++r) {
     st.row[r] = l.paged ? StateBuffer::paged(*arena_, l.row_bytes) : StateBuffer::heap(l.row_bytes);
-    if (st.format == StateFormat::fp32) continue;
-    const bool is_signed = row_is_signed(cfg.algorithm, r);
+    if (!codec.quantized) continue;
+    const bool is_signed = state_row_is_signed(cfg, r);
     st.table[r] = quant_table(is_signed ? QuantMap::signed_dynamic : QuantMap::unsigned_dynamic);
-    std::fill_n(st.row[r].as<std::uint8_t>(), n, st.table[r]->zero_code);
-    st.absmax[r].assign(st.format == StateFormat::blockwise8 ? block_count(n, st.block_size) : 1, 0.0f);
+    std::fill_n(st.row[r].as<std::uint8_t>(), l.row_bytes, st.table[r]->zero_code);
+    st.absmax[r].assign(codec.scale_count(n, st.block_size), 0.0f);
   }
   if (cfg.percentile_clipping < 100) st.gnorm_vec.assign(kGnormHistory, 0.0f);
   st.initialized = true;
@@ -158,11 +150,11 @@ MemoryReport Optimizer::memory() const {
     const std::string& name = params_[i].name;
     m.params += params_[i].numel;
     if (!st.initialized) continue;
-    const Algorithm a = configs_[i].reference_form ? Algorithm::lars : configs_[i].algorithm;
+    const EffectiveConfig& cfg = configs_[i];
     std::size_t state_bytes[3] = {}, absmax_bytes[3] = {};
     bool paged = false;
     for (int r = 0; r < st.rows; ++r) {
-      const int s = state_of_row(a, r);
+      const int s = state_of_row(cfg, r);
       state_bytes[s] += st.row[r].size();
       absmax_bytes[s] += st.absmax[r].size() * sizeof(float);
       paged = paged || st.row[r].is_paged();
@@ -173,8 +165,8 @@ MemoryReport Optimizer::memory() const {
       m.state_bytes += state_bytes[s];
       if (paged) m.paged_bytes += state_bytes[s];
       if (absmax_bytes[s] != 0) {
-        const bool blockwise = st.format == StateFormat::blockwise8;
-        m.buffers.push_back({name + (blockwise ? "/absmax" : "/max") + std::to_string(s), absmax_bytes[s], false});
+        const std::string scales(format_codec(st.format).scale_name);
+        m.buffers.push_back({name + "/" + scales + std::to_string(s), absmax_bytes[s], false});
         m.state_bytes += absmax_bytes[s];
         m.buffers.push_back({name + "/qmap" + std::to_string(s), 256 * sizeof(float), false});
         m.overhead_bytes += 256 * sizeof(float);

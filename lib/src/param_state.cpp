@@ -12,8 +12,9 @@ StateView ParamState::view() {
   v.format = format;
   v.rows = rows;
   v.block_size = block_size;
+  const bool quantized = format_codec(format).quantized;
   for (int r = 0; r < rows; ++r) {
-    if (format == StateFormat::fp32) {
+    if (!quantized) {
       v.values[r] = row[r].as<float>();
     } else {
       v.codes[r] = row[r].as<std::uint8_t>();
@@ -26,11 +27,12 @@ StateView ParamState::view() {
 
 std::vector<float> ParamState::dequantized(int r) const {
   std::vector<float> out(numel);
-  if (format == StateFormat::fp32) {
+  const FormatCodec& format_traits = format_codec(format);
+  if (!format_traits.quantized) {
     std::copy_n(row[r].as<float>(), numel, out.begin());
     return out;
   }
-  const std::size_t block = format == StateFormat::blockwise8 ? block_size : std::max<std::size_t>(numel, 1);
+  const std::size_t block = format_traits.elements_per_scale(numel, block_size);
   const auto codec = kernels::prepare_cpu_codec(*table[r]);
   for (std::size_t b = 0, begin = 0; begin < numel; ++b, begin += block) {
     codec->decode(row[r].as<std::uint8_t>() + begin, std::min(block, numel - begin), absmax[r][b], out.data() + begin);
@@ -39,11 +41,12 @@ std::vector<float> ParamState::dequantized(int r) const {
 }
 
 void ParamState::assign(int r, const float* values) {
-  if (format == StateFormat::fp32) {
+  const FormatCodec& format_traits = format_codec(format);
+  if (!format_traits.quantized) {
     std::copy_n(values, numel, row[r].as<float>());
     return;
   }
-  const std::size_t block = format == StateFormat::blockwise8 ? block_size : std::max<std::size_t>(numel, 1);
+  const std::size_t block = format_traits.elements_per_scale(numel, block_size);
   const auto codec = kernels::prepare_cpu_codec(*table[r]);
   for (std::size_t b = 0, begin = 0; begin < numel; ++b, begin += block) {
     const std::size_t len = std::min(block, numel - begin);

@@ -17,6 +17,11 @@ using ArgMap = std::map<std::string, ArgValue>;
 /// Numbers use the shortest text that reads back to the same double.
 std::string to_string(const ArgValue& v);
 
+/// The number, bool or list at `key`; `fallback` when the key is missing or holds another type.
+double number_or(const ArgMap& args, const std::string& key, double fallback);
+bool bool_or(const ArgMap& args, const std::string& key, bool fallback);
+std::vector<double> betas_or_empty(const ArgMap& args);
+
 /// Case-insensitive Levenshtein distance, for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "bnb/arguments.hpp"
-#include "bnb/kernels/algorithm.hpp"
+#include "bnb/kernels/algorithms/all.hpp"
 
 namespace bnb {
 
@@ -17,7 +17,7 @@ enum class ArgKind {
   number,           // double
   integer,          // double holding a whole number (optim_bits, min_8bit_size, percentile_clipping)
   boolean,          // bool
-  betas,            // list of 2 numbers (3 for AdEMAMix): the size of the default
+  betas,            // list of numbers: as many as the default has
   optional_number,  // none or a number (t_alpha, t_beta3)
 };
 
@@ -28,9 +28,15 @@ struct ArgSpec {
   bool required = false;
   bool has_effect = true;    // false: accepted, a non-default value warns (SPEC.md §2)
   std::string help;
+  bool decay_rate = false;   // a decay that must be in (0, 1), not [0, 1) (SPEC.md §2)
 };
 
 enum class Paging { never, optional, always };  // optional: the is_paged argument decides
+
+/// A family's hyper-parameter mapping: its arguments (defaults filled) into the kernel's
+/// HyperParams fields beyond lr, weight_decay, eps and skip_zeros (SPEC.md §2: a decay named alpha is
+/// beta1, momentum's momentum is beta1, ...).
+using HyperMapping = void (*)(const ArgMap& args, HyperParams& h);
 
 struct OptimizerInfo {
   std::string name;          // e.g. "PagedAdamW8bit"
@@ -40,6 +46,7 @@ struct OptimizerInfo {
   Paging paging = Paging::never;
   bool reference_form = false;  // PytorchLARS: the plain fp32 form of SPEC.md §4.8
   std::vector<ArgSpec> args;
+  HyperMapping map_hyper = nullptr;
 
   /// The argument called `arg_name`, nullptr when the optimizer has none.
   const ArgSpec* find_arg(std::string_view arg_name) const;
@@ -84,8 +91,9 @@ struct EffectiveConfig {
   double dampening = 0;             // PytorchLARS only
   HyperParams hyper;                // kernel hyper-parameters (betas mapped per SPEC.md §2)
   /// Every argument of the optimizer with its effective value, plus the override keys that are
-  /// not arguments of the class but take effect (e.g. max_unorm on RMSprop, block_wise on
-  /// AdEMAMix). Override keys without effect are not added; they appear in `ignored`.
+  /// not arguments of the class but take effect (e.g. max_unorm on a clipping algorithm, block_wise
+  /// on a class without that argument). Override keys without effect are not added; they appear in
+  /// `ignored`.
   ArgMap args;
   std::vector<std::string> ignored; // arguments set to a non-default value that have no effect
 };

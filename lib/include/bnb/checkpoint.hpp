@@ -1,7 +1,7 @@
 #pragma once
 // Checkpoints (SPEC.md §9, DESIGN.md §3.3): a safetensors file with, per parameter NAME,
 // `param/NAME` (its dtype) and `state/NAME/<key>` for every state buffer with its own dtype —
-// step (I64), state1/state2 (F32 or U8 codes; ademamix's state1 is [2, n]), qmap1/qmap2 (F32
+// step (I64), state1/state2 (F32 or U8 codes; a state of two kernel rows is [2, n]), qmap1/qmap2 (F32
 // maps as used), absmax1/absmax2 (block-wise) or max1/max2 (tensor-wise), gnorm_vec, unorm —
 // plus the optimizer name, the state format and the effective configuration in __metadata__.
 // Loading restores everything bit for bit, so save, load and one more step equal a straight run.

@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "bnb/kernels/algorithm.hpp"
 #include "bnb/kernels/quant_table.hpp"
 #include "bnb/kernels/state_view.hpp"
 #include "bnb/state_buffer.hpp"
@@ -17,23 +16,16 @@ namespace bnb {
 
 inline constexpr int kGnormHistory = 100;
 
-/// Which SPEC.md §9 state (1 or 2) kernel row `row` belongs to: ademamix keeps m1 and m2 in
-/// state1 and nu in state2; adam/lamb m in state1 and v in state2; one-state algorithms state1.
-constexpr int state_of_row(Algorithm a, int row) {
-  if (a == Algorithm::ademamix) return row < 2 ? 1 : 2;
-  return row + 1;
-}
-
 struct ParamState {
   std::int64_t step = 0;
   bool initialized = false;            // the format is decided at the first step
   StateFormat format = StateFormat::fp32;
-  int rows = 0;                        // kernel rows: adam 2 (m, v), ademamix 3 (m1, m2, nu), else 1
+  int rows = 0;                        // kernel rows (the algorithm's kRows)
   std::size_t numel = 0;
   std::size_t block_size = kDefaultBlockSize;
-  std::array<StateBuffer, kMaxStateRows> row;     // fp32 values or uint8 codes, numel each
-  std::array<std::vector<float>, kMaxStateRows> absmax;  // 8-bit: per block (block-wise) or 1 (tensor-wise)
-  std::array<std::optional<kernels::QuantTable>, kMaxStateRows> table;  // 8-bit rows
+  std::array<StateBuffer, kMaxStateRows> row;     // the codec's row_bytes(numel) each
+  std::array<std::vector<float>, kMaxStateRows> absmax;  // the codec's scales (scale_count)
+  std::array<std::optional<kernels::QuantTable>, kMaxStateRows> table;  // quantized rows
   std::vector<float> gnorm_vec;        // kGnormHistory entries when percentile clipping is on
   float unorm = 0.0f;                  // last update norm when the algorithm clips
 

@@ -1,11 +1,14 @@
 #pragma once
-// The eight update rules of SPEC.md §4 and the scalars they take. Every algorithm header defines
-// a struct with the same shape:
-//   kId, kRows, kRowSigned[kRows]           state rows (fp32 values per element) and their maps
+// What every update rule of SPEC.md §4 shares: the scalars it takes and the shape of its header.
+// Every algorithm header (algorithms/*.hpp, listed in algorithms/all.hpp) defines a struct:
+//   (kId, its member of the Algorithm enum, is added by the list in algorithms/all.hpp)
+//   kRows, kRowSigned[kRows]                 state rows (fp32 values per element) and their maps
+//   kRowState[kRows]                         which SPEC.md §9 state (1 or 2) each row belongs to
+//   kClip                                    how a set max_unorm clips its update norm (ClipRule)
 //   prepare(HyperParams, t) -> StepConstants   host side, once per step (bias corrections etc.)
 //   update<Store>(c, g, p, s, scale)         one element: new states in s, new parameter in p
-//   unorm_term(c, g, p, s)                   squared contribution to the update norm (LAMB,
-//                                            LARS, clipped RMSprop), new states not stored
+//   unorm_term(c, g, p, s)                   squared contribution to the update norm (the
+//                                            algorithms that clip), new states not stored
 // so one generic driver per backend runs them all.
 #include <cmath>
 #include <cstdint>
@@ -15,37 +18,24 @@
 
 namespace bnb {
 
-enum class Algorithm : std::uint8_t { adam, ademamix, momentum, rmsprop, adagrad, lion, lamb, lars };
-inline constexpr int kAlgorithmCount = 8;
 
-/// "adam", "ademamix", ... — the names SPEC.md §1 uses for the update rules.
-constexpr std::string_view algorithm_name(Algorithm a) {
-  switch (a) {
-    case Algorithm::adam: return "adam";
-    case Algorithm::ademamix: return "ademamix";
-    case Algorithm::momentum: return "momentum";
-    case Algorithm::rmsprop: return "rmsprop";
-    case Algorithm::adagrad: return "adagrad";
-    case Algorithm::lion: return "lion";
-    case Algorithm::lamb: return "lamb";
-    case Algorithm::lars: return "lars";
-  }
-  return "unknown";
-}
+/// How an algorithm's update norm U is clipped when max_unorm > 0 (SPEC.md §4.7/§4.8): not at
+/// all, against max_unorm*P (LAMB), or against max_unorm*P + eps (the one-state algorithms).
+enum class ClipRule : std::uint8_t { none, param_norm, param_norm_plus_eps };
 
 /// The effective per-tensor configuration that reaches the kernels (SPEC.md §2 meanings, after
-/// the beta mapping: rmsprop's alpha is beta1, momentum's momentum is beta1, ...).
+/// the beta mapping of the catalogue rows: a decay or momentum argument becomes beta1, ...).
 struct HyperParams {
   double lr = 1e-3;
   double beta1 = 0.9;
   double beta2 = 0.999;
-  double beta3 = 0.9999;  // ademamix slow EMA
-  double alpha = 5.0;     // ademamix mixing weight
-  double t_alpha = 0;     // ademamix scheduler horizons; 0 = no scheduler
+  double beta3 = 0.9999;  // slow EMA (two-EMA algorithm)
+  double alpha = 5.0;     // slow EMA mixing weight
+  double t_alpha = 0;     // alpha and beta3 scheduler horizons; 0 = no scheduler
   double t_beta3 = 0;
   double eps = 1e-8;
   double weight_decay = 0;
-  double max_unorm = 0;   // update-norm clipping (lamb, lars, rmsprop); 0 = off
+  double max_unorm = 0;   // update-norm clipping (algorithms with a ClipRule); 0 = off
   bool skip_zeros = false;
 };
 
@@ -93,23 +83,12 @@ inline StepConstants base_step_constants(const HyperParams& h, std::int64_t t) {
   return c;
 }
 
-/// The update scale s of SPEC.md §4.7/§4.8 from the update norm U and the parameter norm P.
-/// LAMB compares against max_unorm*P; the one-state algorithms (LARS, RMSprop) against
-/// max_unorm*P + eps.
-BNB_HD float clip_scale(Algorithm a, float unorm, float pnorm, float max_unorm, float eps) {
-  if (max_unorm <= 0.0f) return 1.0f;
-  const float limit = a == Algorithm::lamb ? max_unorm * pnorm : max_unorm * pnorm + eps;
+/// The update scale s of SPEC.md §4.7/§4.8 from the update norm U and the parameter norm P
+/// under an algorithm's clip rule.
+BNB_HD float clip_scale(ClipRule rule, float unorm, float pnorm, float max_unorm, float eps) {
+  if (rule == ClipRule::none || max_unorm <= 0.0f) return 1.0f;
+  const float limit = rule == ClipRule::param_norm ? max_unorm * pnorm : max_unorm * pnorm + eps;
   return unorm > limit ? limit / unorm : 1.0f;
-}
-
-/// Algorithms whose update norm is clipped when max_unorm > 0 (SPEC.md §4.8).
-constexpr bool clips_update_norm(Algorithm a) {
-  return a == Algorithm::lamb || a == Algorithm::lars || a == Algorithm::rmsprop;
-}
-
-/// fp32 state values per element: state1 and state2 rows (ademamix's state1 holds two EMAs).
-constexpr int state_rows(Algorithm a) {
-  return a == Algorithm::ademamix ? 3 : (a == Algorithm::adam || a == Algorithm::lamb) ? 2 : 1;
 }
 
 }  // namespace kernels

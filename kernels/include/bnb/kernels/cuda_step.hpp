@@ -191,6 +191,8 @@ struct StepScalars {
 struct KernelArgs {
   Algorithm algorithm = Algorithm::adam;
   StateFormat format = StateFormat::fp32;
+  ClipRule clip = ClipRule::none;           // the algorithm's clip rule (the finalizer reads it)
+  bool per_tensor_scale = false;            // the codec keeps one scale per row (pre-pass max)
   int rows = 0;                             // state rows of the algorithm
   std::size_t n = 0;
   void* param = nullptr;

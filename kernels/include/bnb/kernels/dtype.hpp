@@ -3,6 +3,7 @@
 // fp32 -> fp16/bf16 rounds to nearest, ties to even; NaN stays NaN (quiet, sign kept), Inf stays
 // Inf, fp32 values beyond the 16-bit range become Inf as IEEE rounding says. The code is
 // branch-light integer arithmetic so that GCC vectorizes it and CUDA runs it unchanged.
+#include <cstddef>
 #include <cstdint>
 
 #include "bnb/kernels/bits.hpp"
@@ -10,6 +11,9 @@
 namespace bnb {
 
 enum class DType : std::uint8_t { f32, f16, bf16 };
+
+/// Bytes of one element of a parameter or gradient stored as d.
+constexpr std::size_t dtype_size(DType d) { return d == DType::f32 ? 4 : 2; }
 
 /// IEEE binary16 storage.
 struct half_t {

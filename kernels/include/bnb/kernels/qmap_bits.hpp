@@ -43,7 +43,7 @@ inline constexpr std::array<std::uint32_t, 256> kSignedMapBits = {
     0x3f68999a, 0x3f6c3333, 0x3f6fcccc, 0x3f736666, 0x3f770000, 0x3f7a9999, 0x3f7e3333, 0x3f800000,  // 248
 };
 
-/// "udynamic" map for state2 (adam/lamb v, ademamix nu): index 0 = 0.0, index 255 = 1.0.
+/// "udynamic" map for the unsigned second-moment rows (state2): index 0 = 0.0, index 255 = 1.0.
 inline constexpr std::array<std::uint32_t, 256> kUnsignedMapBits = {
     0x00000000, 0x34ae7baa, 0x35500998, 0x360e9b38, 0x3692ccf6, 0x36de4c51, 0x3714e5d5, 0x3783126e,  // 0
     0x37e171a0, 0x381fe868, 0x384f1800, 0x387e479a, 0x3896bb99, 0x38ae5364, 0x38c5eb31, 0x3906594b,  // 8

@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "bnb/kernels/algorithm.hpp"
+#include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/state_view.hpp"
 

@@ -6,9 +6,10 @@
 namespace bnb::kernels {
 
 struct Adam {
-  static constexpr Algorithm kId = Algorithm::adam;
   static constexpr int kRows = 2;
   static constexpr bool kRowSigned[kRows] = {true, false};  // m, v
+  static constexpr int kRowState[kRows] = {1, 2};
+  static constexpr ClipRule kClip = ClipRule::none;
 
   static StepConstants prepare(const HyperParams& h, std::int64_t t) { return base_step_constants(h, t); }
 
@@ -33,7 +34,7 @@ struct Adam {
 
 /// lamb (SPEC.md §4.7): adam whose step is scaled by the update-norm clip.
 struct Lamb : Adam {
-  static constexpr Algorithm kId = Algorithm::lamb;
+  static constexpr ClipRule kClip = ClipRule::param_norm;
 };
 
 }  // namespace bnb::kernels

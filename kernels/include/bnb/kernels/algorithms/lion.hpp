@@ -6,9 +6,10 @@
 namespace bnb::kernels {
 
 struct Lion {
-  static constexpr Algorithm kId = Algorithm::lion;
   static constexpr int kRows = 1;
   static constexpr bool kRowSigned[kRows] = {true};
+  static constexpr int kRowState[kRows] = {1};
+  static constexpr ClipRule kClip = ClipRule::none;
 
   static StepConstants prepare(const HyperParams& h, std::int64_t t) { return base_step_constants(h, t); }
 

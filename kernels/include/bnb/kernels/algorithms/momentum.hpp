@@ -6,9 +6,10 @@
 namespace bnb::kernels {
 
 struct Momentum {
-  static constexpr Algorithm kId = Algorithm::momentum;
   static constexpr int kRows = 1;
   static constexpr bool kRowSigned[kRows] = {true};
+  static constexpr int kRowState[kRows] = {1};
+  static constexpr ClipRule kClip = ClipRule::none;
 
   static StepConstants prepare(const HyperParams& h, std::int64_t t) { return base_step_constants(h, t); }
 
@@ -30,7 +31,7 @@ struct Momentum {
 
 /// lars (SPEC.md §4.8): momentum whose step is scaled by the update-norm clip.
 struct Lars : Momentum {
-  static constexpr Algorithm kId = Algorithm::lars;
+  static constexpr ClipRule kClip = ClipRule::param_norm_plus_eps;
 };
 
 }  // namespace bnb::kernels

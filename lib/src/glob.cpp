@@ -1,6 +1,6 @@
-#include "glob.hpp"
+#include "bnb/glob.hpp"
 
-namespace bnb::app {
+namespace bnb {
 namespace {
 
 /// Matches the class starting at pattern[p] == '['; sets `end` past the closing ']'. A '[' with
@@ -34,6 +34,7 @@ bool match_class(std::string_view pattern, std::size_t p, char c, std::size_t& e
 }  // namespace
 
 bool glob_match(std::string_view pattern, std::string_view name) {
+  if (pattern == name) return true;  // an exact name matches even when it contains [ * ?
   // Iterative matcher with one backtrack point for the last '*' (linear in practice).
   std::size_t p = 0, n = 0, star_p = std::string_view::npos, star_n = 0;
   while (n < name.size()) {
@@ -76,4 +77,4 @@ bool glob_match(std::string_view pattern, std::string_view name) {
   return p == pattern.size();
 }
 
-}  // namespace bnb::app
+}  // namespace bnb

@@ -1,0 +1,199 @@
+#pragma once
+// The update loops of the CPU step (tensor_step.hpp): element update, run loops with the step's
+// switches turned into constants, 16-bit staging, the 8-bit block codecs and prefetching.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <type_traits>
+
+#include "bnb/kernels/algorithms/all.hpp"
+#include "bnb/kernels/dtype.hpp"
+#include "bnb/kernels/step_request.hpp"
+#include "half_staging.hpp"
+#include "simd_codec.hpp"
+#include "vector_storage.hpp"
+
+#ifndef BNB_CPU_VARIANT
+#error "compiled once per CPU variant: BNB_CPU_VARIANT names the variant"
+#endif
+
+namespace bnb::kernels::cpu_detail {
+// Each variant's copies get their own symbols: these templates are compiled with different
+// -m flags per translation unit, and one merged (ODR) copy would run one variant's code for all.
+inline namespace BNB_CPU_VARIANT {
+
+inline constexpr std::size_t kMaxBlock = 4096;
+/// How many blocks ahead of the one being stepped the 8-bit step prefetches its streams.
+inline constexpr std::size_t kPrefetchAhead = 4;
+inline constexpr float kFloatMax = 3.40282347e38f;
+
+BNB_HD bool is_finite(float x) { return std::fabs(x) <= kFloatMax; }
+
+/// Sum of one reduction chunk in the fixed order of step_request.hpp. Always inlined: each
+/// lane is a serial chain of additions, and the pre-pass's two sums (update and parameter
+/// norms) only overlap their chains when the out-of-order core sees both.
+[[gnu::always_inline]] inline float chunk_sum(const float* x, std::size_t len) {
+  float lanes[kReductionLanes] = {};
+  std::size_t i = 0;
+  for (; i + kReductionLanes <= len; i += kReductionLanes) {
+    for (int l = 0; l < kReductionLanes; ++l) lanes[l] += x[i + l];
+  }
+  for (int l = 0; i < len; ++i, ++l) lanes[l] += x[i];
+  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
+
+template <class T>
+void load_values(const T* src, float* dst, std::size_t len, float scale) {
+  if constexpr (std::is_same_v<T, half_t>) {
+    halves_to_floats(src, dst, len, scale);
+  } else {
+    for (std::size_t i = 0; i < len; ++i) dst[i] = VectorStorage<T>::load(src[i]) * scale;
+  }
+}
+
+template <class T>
+void store_values(const float* src, T* dst, std::size_t len) {
+  if constexpr (std::is_same_v<T, half_t>) {
+    floats_to_halves(src, dst, len);
+  } else {
+    for (std::size_t i = 0; i < len; ++i) dst[i] = VectorStorage<T>::store(src[i]);
+  }
+}
+
+/// The prepared codecs of a step's 8-bit state rows, shared read-only by the threads.
+template <int kRows>
+struct RowCodecs {
+  std::optional<Encoder> encoders[kRows];
+  std::optional<Decoder> decoders[kRows];
+
+  explicit RowCodecs(const StateView& s) {
+    if (!format_codec(s.format).quantized) return;
+    for (int k = 0; k < kRows; ++k) {
+      encoders[k].emplace(*s.table[k]);
+      decoders[k].emplace(*s.table[k]);
+    }
+  }
+};
+
+/// Codes of x / scale; a zero scale stores the zero code everywhere (SPEC.md §5.3 step 6).
+inline void encode_run(const Encoder& e, const QuantTable& t, const float* x, std::size_t len, float scale,
+                       std::uint8_t* out) {
+  if (scale == 0.0f) {
+    for (std::size_t i = 0; i < len; ++i) out[i] = t.zero_code;
+  } else {
+    e.encode(x, len, scale, out);
+  }
+}
+
+/// One element of the step through the algorithm's update, written so that the loop around it
+/// if-converts: the update runs on copies and the guarded result is selected afterwards.
+template <class A, class Store, bool kGuard>
+inline void update_element(const StepConstants& c, float g, float& p, float* s, float scale) {
+  float pn = p;
+  float sn[A::kRows];
+  for (int k = 0; k < A::kRows; ++k) sn[k] = s[k];
+  A::template update<Store>(c, g, pn, sn, scale);
+  if constexpr (kGuard) {
+    const bool ok = is_finite(g);
+    p = ok ? pn : p;
+    for (int k = 0; k < A::kRows; ++k) s[k] = ok ? sn[k] : 0.0f;
+  } else {
+    p = pn;
+    for (int k = 0; k < A::kRows; ++k) s[k] = sn[k];
+  }
+}
+
+/// Asks for the cache lines of elements [begin, begin + len) of every stream of an 8-bit step
+/// (gradient, parameter, codes) ahead of use. The step is compute-heavy per byte, so the
+/// hardware prefetchers, which follow the demand misses, run too close to the loads: the
+/// update stalled on DRAM reads of the gradient and parameter (15% slower at 64M elements than
+/// when the tensor fits the cache).
+template <class A, class T>
+void prefetch_block(const StepRequest& r, std::size_t begin, std::size_t len) {
+  if (begin >= r.n) return;
+  len = std::min(len, r.n - begin);
+  constexpr std::size_t kLine = 64;
+  const char* grad = static_cast<const char*>(r.grad) + begin * sizeof(T);
+  const char* param = static_cast<const char*>(r.param) + begin * sizeof(T);
+  for (std::size_t off = 0; off < len * sizeof(T); off += kLine) {
+    __builtin_prefetch(grad + off, 0);
+    __builtin_prefetch(param + off, 1);
+  }
+  for (int k = 0; k < A::kRows; ++k) {
+    for (std::size_t off = 0; off < len; off += kLine) __builtin_prefetch(r.state.codes[k] + begin + off, 1);
+  }
+}
+
+/// The update over a run of elements, straight on the fp32 arrays it is given (the tensor's
+/// own, or staging buffers of a 16-bit tensor): g = grad * gnorm_scale, the algorithm's update
+/// of param and of the states of `rows` (in place), with Store the rounding of the tensor's type.
+/// The step's run-time switches are compile-time constants here: with them left as loads GCC
+/// does not vectorize the loop (it does not unswitch it by itself). Returns the number of
+/// non-finite gradients. Precondition: len <= kMaxBlock.
+template <class A, class Store, bool kGuard, bool kSkipZeros, bool kDecay>
+std::uint64_t state_loop(StepConstants c, const float* __restrict grad, float* __restrict param,
+                         float* __restrict const* rows, std::size_t len, float gnorm_scale, float scale) {
+  c.skip_zeros = kSkipZeros;
+  c.has_weight_decay = kDecay;
+  float* __restrict s0 = rows[0];
+  float* __restrict s1 = rows[A::kRows > 1 ? 1 : 0];
+  float* __restrict s2 = rows[A::kRows > 2 ? 2 : 0];
+  std::uint32_t bad = 0;  // a 32-bit count vectorizes in one add per vector (len <= kMaxBlock)
+  for (std::size_t i = 0; i < len; ++i) {
+    const float g = grad[i] * gnorm_scale;
+    float p = param[i];
+    float s[A::kRows];
+    s[0] = s0[i];
+    if constexpr (A::kRows > 1) s[1] = s1[i];
+    if constexpr (A::kRows > 2) s[2] = s2[i];
+    bad += is_finite(g) ? 0u : 1u;
+    update_element<A, Store, kGuard>(c, g, p, s, scale);
+    param[i] = p;
+    s0[i] = s[0];
+    if constexpr (A::kRows > 1) s1[i] = s[1];
+    if constexpr (A::kRows > 2) s2[i] = s[2];
+  }
+  return bad;
+}
+
+template <class A, class Store, bool kGuard>
+std::uint64_t state_run(const StepConstants& c, const float* grad, float* param, float* const* rows, std::size_t len,
+                        float gnorm_scale, float scale) {
+  if (c.skip_zeros) {
+    if (c.has_weight_decay) return state_loop<A, Store, kGuard, true, true>(c, grad, param, rows, len, gnorm_scale, scale);
+    return state_loop<A, Store, kGuard, true, false>(c, grad, param, rows, len, gnorm_scale, scale);
+  }
+  if (c.has_weight_decay) return state_loop<A, Store, kGuard, false, true>(c, grad, param, rows, len, gnorm_scale, scale);
+  return state_loop<A, Store, kGuard, false, false>(c, grad, param, rows, len, gnorm_scale, scale);
+}
+
+/// state_run on a tensor of type T. 16-bit tensors go through fp32 staging buffers (fp16 with
+/// F16C, half_staging.hpp): GCC vectorizes the update loop better on fp32 arrays (bf16 8-bit
+/// Adam in place ran 1.11x the fp32 time). float is read and written in place.
+template <class A, class T, bool kGuard>
+std::uint64_t tensor_run(const StepConstants& c, const T* grad, T* param, float* const* rows, std::size_t len,
+                         float gnorm_scale, float scale) {
+  if constexpr (std::is_same_v<T, float>) {
+    return state_run<A, VectorStorage<T>, kGuard>(c, grad, param, rows, len, gnorm_scale, scale);
+  } else {
+    constexpr std::size_t kStage = 256;
+    float g[kStage], p[kStage];
+    std::uint64_t bad = 0;
+    for (std::size_t i = 0; i < len; i += kStage) {
+      const std::size_t n = std::min(kStage, len - i);
+      load_values(grad + i, g, n, gnorm_scale);
+      load_values(param + i, p, n, 1.0f);
+      float* staged_rows[A::kRows];
+      for (int k = 0; k < A::kRows; ++k) staged_rows[k] = rows[k] + i;
+      bad += state_run<A, VectorStorage<T>, kGuard>(c, g, p, staged_rows, n, 1.0f, scale);
+      store_values(p, param + i, n);
+    }
+    return bad;
+  }
+}
+
+
+}  // namespace BNB_CPU_VARIANT
+}  // namespace bnb::kernels::cpu_detail

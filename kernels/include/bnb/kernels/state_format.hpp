@@ -1,0 +1,164 @@
+#pragma once
+// The one list of state formats (how an optimizer state row is stored, SPEC.md §5) and their
+// codecs. A codec is a type that says how a row is stored (element bits, scales, whether a
+// quantization map is used), where the scale of an element lives, how a run of elements decodes,
+// and what a row costs in bytes. The CPU and CUDA steps, the state manager, checkpoints, memory
+// accounting and the CLI see formats only through these traits (format_codec(), with_codec<>,
+// StateCodec<F>). Adding a format = one line in the list + its codec type (docs/extending.md).
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "bnb/kernels/hd.hpp"
+
+//   X(id, Codec): `id` is the format's name (enum member, checkpoints, reports), `Codec` its type.
+#define BNB_STATE_FORMATS(X)   \
+  X(fp32, Fp32Codec)           \
+  X(blockwise8, Blockwise8Codec) \
+  X(tensorwise8, Tensorwise8Codec)
+
+namespace bnb {
+
+#define BNB_STATE_FORMAT_ENUM(id, codec) id,
+enum class StateFormat : std::uint8_t { BNB_STATE_FORMATS(BNB_STATE_FORMAT_ENUM) };
+#undef BNB_STATE_FORMAT_ENUM
+
+#define BNB_STATE_FORMAT_ONE(id, codec) +1
+inline constexpr int kStateFormatCount = 0 BNB_STATE_FORMATS(BNB_STATE_FORMAT_ONE);
+#undef BNB_STATE_FORMAT_ONE
+
+inline constexpr std::size_t kDefaultBlockSize = 256;
+
+/// Number of blocks of `block` elements covering n elements (the last one may be a tail).
+constexpr std::size_t block_count(std::size_t n, std::size_t block) { return (n + block - 1) / block; }
+
+/// Where the scales of a row live: none (values stored as they are), one per block of
+/// block_size elements, or one for the whole row.
+enum class ScaleKind : std::uint8_t { none, per_block, per_tensor };
+
+/// The shared arithmetic of every codec, from its element width and scale kind.
+template <int kBits, ScaleKind kScaleKind>
+struct CodecBase {
+  static constexpr int kElementBits = kBits;
+  static constexpr ScaleKind kScale = kScaleKind;
+  /// Codes through a quantization map (SPEC.md §5.2) rather than values stored as they are.
+  static constexpr bool kQuantized = kScaleKind != ScaleKind::none;
+
+  /// Bytes of one row of n elements (scales aside).
+  static constexpr std::size_t row_bytes(std::size_t n) { return n * kBits / 8; }
+  /// fp32 scales of one row of n elements.
+  static constexpr std::size_t scale_count(std::size_t n, std::size_t block_size) {
+    if constexpr (kScaleKind == ScaleKind::per_block) return block_count(n, block_size);
+    return kScaleKind == ScaleKind::per_tensor ? 1 : 0;
+  }
+  /// Elements sharing one scale (a run decodes and encodes with one scale).
+  static constexpr std::size_t elements_per_scale(std::size_t n, std::size_t block_size) {
+    if constexpr (kScaleKind == ScaleKind::per_block) return block_size;
+    return std::max<std::size_t>(n, 1);
+  }
+  /// The index of element e's scale.
+  BNB_HD static std::size_t scale_index(std::size_t e, std::size_t block_size) {
+    if constexpr (kScaleKind == ScaleKind::per_block) return e / block_size;
+    return 0;
+  }
+};
+
+/// One fp32 value per element and row, stepped in place.
+struct Fp32Codec : CodecBase<32, ScaleKind::none> {
+  static constexpr StateFormat kId = StateFormat::fp32;
+  static constexpr std::string_view kTitle = "32-bit";
+  static constexpr std::string_view kScaleName = "";
+};
+
+/// uint8 codes + one fp32 absmax per block of block_size elements and row.
+struct Blockwise8Codec : CodecBase<8, ScaleKind::per_block> {
+  static constexpr StateFormat kId = StateFormat::blockwise8;
+  static constexpr std::string_view kTitle = "8-bit block-wise";
+  static constexpr std::string_view kScaleName = "absmax";
+};
+
+/// uint8 codes + one fp32 max per row (block_wise = false).
+struct Tensorwise8Codec : CodecBase<8, ScaleKind::per_tensor> {
+  static constexpr StateFormat kId = StateFormat::tensorwise8;
+  static constexpr std::string_view kTitle = "8-bit tensor-wise";
+  static constexpr std::string_view kScaleName = "max";
+};
+
+template <StateFormat F>
+struct CodecOf;
+#define BNB_STATE_FORMAT_CODEC(id, codec)                                       \
+  template <>                                                                  \
+  struct CodecOf<StateFormat::id> {                                            \
+    using type = codec;                                                        \
+    static_assert(codec::kId == StateFormat::id, #codec ": kId is its own line"); \
+  };
+BNB_STATE_FORMATS(BNB_STATE_FORMAT_CODEC)
+#undef BNB_STATE_FORMAT_CODEC
+
+/// The codec type of a compile-time format.
+template <StateFormat F>
+using StateCodec = typename CodecOf<F>::type;
+
+/// Calls f.template operator()<Codec>() for the run-time format.
+template <class F>
+decltype(auto) with_codec(StateFormat format, F&& f) {
+  switch (format) {
+#define BNB_STATE_FORMAT_CASE(id, codec) \
+  case StateFormat::id: return f.template operator()<codec>();
+    BNB_STATE_FORMATS(BNB_STATE_FORMAT_CASE)
+#undef BNB_STATE_FORMAT_CASE
+  }
+  return f.template operator()<Fp32Codec>();
+}
+
+/// A codec's traits as run-time values.
+struct FormatCodec {
+  std::string_view name;        // "fp32", "blockwise8", ...: checkpoints and reports
+  std::string_view title;       // "32-bit", "8-bit block-wise", ...: messages
+  std::string_view scale_name;  // checkpoint tensor and memory buffer of the scales; "" = none
+  int element_bits = 32;
+  ScaleKind scale = ScaleKind::none;
+  bool quantized = false;
+
+  constexpr std::size_t row_bytes(std::size_t n) const { return n * static_cast<std::size_t>(element_bits) / 8; }
+  constexpr std::size_t scale_count(std::size_t n, std::size_t block_size) const {
+    return scale == ScaleKind::per_block ? block_count(n, block_size) : scale == ScaleKind::per_tensor ? 1 : 0;
+  }
+  constexpr std::size_t elements_per_scale(std::size_t n, std::size_t block_size) const {
+    return scale == ScaleKind::per_block ? block_size : std::max<std::size_t>(n, 1);
+  }
+};
+
+inline constexpr std::array<FormatCodec, kStateFormatCount> kFormatCodecs{{
+#define BNB_STATE_FORMAT_ROW(id, codec) \
+  {#id, codec::kTitle, codec::kScaleName, codec::kElementBits, codec::kScale, codec::kQuantized},
+    BNB_STATE_FORMATS(BNB_STATE_FORMAT_ROW)
+#undef BNB_STATE_FORMAT_ROW
+}};
+
+constexpr const FormatCodec& format_codec(StateFormat f) { return kFormatCodecs[static_cast<std::size_t>(f)]; }
+
+constexpr std::string_view state_format_name(StateFormat f) { return format_codec(f).name; }
+
+/// The format called `name` (exact), nullopt when there is none.
+constexpr std::optional<StateFormat> parse_state_format(std::string_view name) {
+  for (int i = 0; i < kStateFormatCount; ++i) {
+    if (kFormatCodecs[static_cast<std::size_t>(i)].name == name) return static_cast<StateFormat>(i);
+  }
+  return std::nullopt;
+}
+
+/// The format of a state with `bits` per element and one scale per block or per tensor: the
+/// codec whose traits match, nullopt when no codec has them.
+constexpr std::optional<StateFormat> find_state_format(int bits, ScaleKind scale) {
+  for (int i = 0; i < kStateFormatCount; ++i) {
+    const FormatCodec& c = kFormatCodecs[static_cast<std::size_t>(i)];
+    if (c.element_bits == bits && c.scale == scale) return static_cast<StateFormat>(i);
+  }
+  return std::nullopt;
+}
+
+}  // namespace bnb
