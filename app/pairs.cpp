@@ -25,7 +25,7 @@ nlohmann::json update_identity(const EntryResult& e) {
   return id;
 }
 
-/// Per parameter: its state format ("fp32", "blockwise8", ...).
+/// Per parameter: its state format's name (state_format.hpp).
 nlohmann::json formats(const EntryResult& e) {
   nlohmann::json out = nlohmann::json::object();
   if (!e.effective_config.is_object()) return out;
