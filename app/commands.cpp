@@ -14,8 +14,10 @@
 #include "config.hpp"
 #include "default_suite.hpp"
 #include "exit_codes.hpp"
+#include "gates_json.hpp"
 #include "machine.hpp"
 #include "memory_check.hpp"
+#include "report/report_command.hpp"
 #include "runner.hpp"
 #include "workload.hpp"
 
@@ -86,6 +88,7 @@ int run_command(const RunCommand& cmd) {
       !cmd.output.empty() ? OutputFormat::table : cmd.format.empty() ? OutputFormat::table : parse_format(cmd.format);
   const OutputFormat file_format = cmd.format.empty() ? format_for_file(cmd.output) : parse_format(cmd.format);
   if (!cmd.output.empty()) check_writable_file(cmd.output, "--output");
+  if (!cmd.report.empty()) check_writable_file(cmd.report, "--report");
   if (!cmd.dump_dir.empty()) check_writable_dir(cmd.dump_dir, "--dump");
   if (!cmd.resume.empty()) {
     const auto files = resume_files(c, cmd.resume);
@@ -135,12 +138,19 @@ int run_command(const RunCommand& cmd) {
              {"timeout_s", c.timing.timeout_s},
              {"noise_target", c.timing.noise_target}}},
            {"paging", paging_json(c.paging)}};
+  r.run["gates"] = gates_json(c.gates);
 
   for (const auto& e : r.entries) {
     for (const auto& w : e.warnings) std::fprintf(stderr, "warning: %s: %s\n", e.label.c_str(), w.c_str());
   }
-  if (!cmd.output.empty()) write_file_atomic(cmd.output, render(r, file_format));
-  const std::string text = render(r, stdout_format);
+  std::string links;  // Markdown output links the report's figures
+  if (!cmd.report.empty()) {
+    report::write_report({{{cmd.output.empty() ? c.source : cmd.output, r}}}, cmd.report);
+    links = report::markdown_figure_links(cmd.report);
+  }
+  auto rendered = [&](OutputFormat f) { return render(r, f) + (f == OutputFormat::markdown ? links : ""); };
+  if (!cmd.output.empty()) write_file_atomic(cmd.output, rendered(file_format));
+  const std::string text = rendered(stdout_format);
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
   if (r.exit_bits) {

@@ -14,6 +14,7 @@ struct RunCommand {
   std::string output;
   std::string format;  // "" = table on stdout; with --output, from the extension (else json)
   std::string dump_dir;
+  std::string report;  // also write the HTML report (bnb-bench report) here
   std::string resume;
   std::optional<int> threads;
   std::string device;

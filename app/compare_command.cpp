@@ -12,6 +12,8 @@
 
 #include "atomic_file.hpp"
 #include "bnb/errors.hpp"
+#include "report/report_command.hpp"
+#include "results_reader.hpp"
 
 namespace bnb::app {
 namespace {
@@ -59,6 +61,9 @@ CLI::App* add_compare_command(CLI::App& app, CompareCommand& cmd) {
               "Exit 65 when an entry is missing from either file or configured differently (gate mode)");
   c->add_option("-o,--output", cmd.output, "Also write the verdict to FILE atomically (format from the extension: "
                                            ".json, .md, otherwise table; or --output-format)");
+  c->add_option("--report", cmd.report,
+                "Also write an HTML report with the figures of both files (as `bnb-bench report`); Markdown output "
+                "links its figures");
   c->add_option("--output-format", cmd.output_format, "Format of --output: table, json, markdown")
       ->check(CLI::IsMember({"table", "json", "markdown"}));
   CompareThresholds& t = cmd.thresholds;
@@ -98,17 +103,27 @@ int compare_command(const CompareCommand& cmd) {
   options.force_time = cmd.force_time;
   options.mode = cmd.mode == "report" ? CompareMode::report : CompareMode::gate;
   if (!cmd.output.empty()) check_writable_file(cmd.output, "--output");
+  if (!cmd.report.empty()) check_writable_file(cmd.report, "--report");
 
   const nlohmann::json baseline = load_results(cmd.baseline);
   const nlohmann::json candidate = load_results(cmd.candidate);
   const CompareVerdict verdict = compare_results(baseline, candidate, options, cmd.baseline, cmd.candidate);
 
-  const std::string text = render_compare(verdict, parse_format(cmd.format));
+  std::string links;  // Markdown verdicts link the report's figures
+  if (!cmd.report.empty()) {
+    report::ReportInput in;
+    in.runs.push_back({cmd.baseline, run_result_from_json(baseline, cmd.baseline)});
+    in.runs.push_back({cmd.candidate, run_result_from_json(candidate, cmd.candidate)});
+    report::write_report(in, cmd.report);
+    links = report::markdown_figure_links(cmd.report);
+  }
+  auto rendered = [&](CompareFormat f) { return render_compare(verdict, f) + (f == CompareFormat::markdown ? links : ""); };
+  const std::string text = rendered(parse_format(cmd.format));
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
   if (!cmd.output.empty()) {
     const CompareFormat f = cmd.output_format.empty() ? format_from_extension(cmd.output) : parse_format(cmd.output_format);
-    write_file_atomic(cmd.output, render_compare(verdict, f));
+    write_file_atomic(cmd.output, rendered(f));
   }
   if (cmd.require_match && options.mode == CompareMode::gate && (verdict.unmatched || verdict.mismatched)) {
     throw DataError(fmt::format("--require-match: {} entries unmatched and {} configured differently between {} and "

@@ -19,6 +19,7 @@ struct CompareCommand {
   std::string metrics = "all";
   std::string output;  // also write the verdict here (format from --output-format, else the extension)
   std::string output_format;
+  std::string report;  // also write the HTML report of both files here
   bool force_time = false;
   bool require_match = false;  // entries missing on either side or configured differently: exit 65
   CompareThresholds thresholds;

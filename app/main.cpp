@@ -16,6 +16,7 @@
 #include "commands.hpp"
 #include "compare_command.hpp"
 #include "exit_codes.hpp"
+#include "report/report_command.hpp"
 
 namespace {
 
@@ -44,6 +45,8 @@ int main(int argc, char** argv) {
                   "otherwise JSON); stdout then shows the table");
   run->add_option("-f,--format", run_cmd.format, "Output format: table (default), json, csv, markdown")
       ->check(CLI::IsMember({"table", "json", "csv", "markdown"}));
+  run->add_option("--report", run_cmd.report,
+                  "Also write an HTML report with figures (as `bnb-bench report`); Markdown output links its figures");
   run->add_option("--dump", run_cmd.dump_dir, "Write DIR/<label>.safetensors per entry: final parameters and states");
   run->add_option("--resume", run_cmd.resume,
                   "Continue from a dump: a --dump directory (every entry) or one dump file (its entry only)");
@@ -71,6 +74,9 @@ int main(int argc, char** argv) {
   bnb::app::CompareCommand compare_cmd;
   auto* compare = bnb::app::add_compare_command(app, compare_cmd);
 
+  bnb::app::report::ReportCommand report_cmd;
+  auto* report = bnb::app::report::add_report_command(app, report_cmd);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -83,6 +89,7 @@ int main(int argc, char** argv) {
     if (list->parsed()) return bnb::app::list_command(list_json);
     if (validate->parsed()) return bnb::app::validate_command(validate_config);
     if (compare->parsed()) return bnb::app::compare_command(compare_cmd);
+    if (report->parsed()) return bnb::app::report::report_command(report_cmd);
   } catch (const bnb::ConfigError& e) {
     std::fprintf(stderr, "bnb-bench: error: %s\n", e.what());
     return bnb::app::kUsage;

@@ -42,7 +42,8 @@ std::optional<double> ratio(double a, double b) {
 
 std::string percent(double fraction) {
   if (!std::isfinite(fraction)) return "n/a";
-  return fmt::format("{:.2g}%", fraction * 100);
+  const double pct = fraction * 100;
+  return pct >= 10 ? fmt::format("{:.0f}%", pct) : fmt::format("{:.2g}%", pct);  // no exponent from 10% up
 }
 
 std::string times(const std::optional<double>& r) { return r ? fmt::format("{:.3g}x", *r) : "-"; }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build needs, only those missing. Idempotent: a second run
-# installs nothing and takes a fraction of a second.
+# Installs the Debian packages the build needs, only those missing, plus any packages named as
+# arguments (scripts/test.sh adds chromium-headless-shell for the report test). Idempotent: a
+# second run installs nothing and takes a fraction of a second.
 set -euo pipefail
 packages=(cmake ninja-build g++ libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev
-          libgmock-dev libbenchmark-dev libomp-dev)
+          libgmock-dev libbenchmark-dev libomp-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

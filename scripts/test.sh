@@ -3,12 +3,19 @@
 #  1. The tensor-file readers (safetensors, traces, checkpoints) under AddressSanitizer, since
 #     they parse untrusted input (asan preset, those targets only).
 #  2. Everything else: an optimized build with assertions (ci preset; CUDA code compiled when
-#     nvcc is present), then all of CTest. The GPU suite reports itself skipped on machines
+#     nvcc is present), then all of CTest (the report test needs headless Chromium, installed
+#     when missing). The GPU suite reports itself skipped on machines
 #     without a GPU, and CTest lists skipped tests after its summary, so the script closes with
 #     one plain line of counts: "ctest: N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The report test (tests/e2e/report_chromium.sh) renders a page in headless Chromium. Without a
+# chromium, install the headless build of Debian's (chromium-headless-shell: a 64 MB download,
+# no GTK or display stack; about half a minute on a fresh machine).
+if ! command -v chromium >/dev/null && ! command -v chromium-headless-shell >/dev/null; then
+  bash scripts/setup.sh chromium-headless-shell
+fi
 jobs=$(nproc)
 
 asan_tests=(safetensors_test trace_test checkpoint_test)
