@@ -145,7 +145,9 @@ int run_command(const RunCommand& cmd) {
   }
   std::string links;  // Markdown output links the report's figures
   if (!cmd.report.empty()) {
-    report::write_report({{{cmd.output.empty() ? c.source : cmd.output, r}}}, cmd.report);
+    report::ReportInput in;
+    in.runs.push_back({cmd.output.empty() ? c.source : cmd.output, r});
+    report::write_report(in, cmd.report);
     links = report::markdown_figure_links(cmd.report);
   }
   auto rendered = [&](OutputFormat f) { return render(r, f) + (f == OutputFormat::markdown ? links : ""); };

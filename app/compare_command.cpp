@@ -114,6 +114,7 @@ int compare_command(const CompareCommand& cmd) {
     report::ReportInput in;
     in.runs.push_back({cmd.baseline, run_result_from_json(baseline, cmd.baseline)});
     in.runs.push_back({cmd.candidate, run_result_from_json(candidate, cmd.candidate)});
+    in.verdict = verdict;
     report::write_report(in, cmd.report);
     links = report::markdown_figure_links(cmd.report);
   }

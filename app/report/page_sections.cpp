@@ -100,6 +100,14 @@ std::string summary_section(const ReportInput& in) {
          out + "</section>\n";
 }
 
+std::string compare_section(const ReportInput& in) {
+  if (!in.verdict) return "";
+  return fmt::format("<section id=\"compare\">\n<h2>Comparison: {}</h2>\n<p class=\"caption\">bnb-bench compare of the "
+                     "baseline and the candidate (rules: docs/compare.md).</p>\n<pre>{}</pre>\n</section>\n",
+                     in.verdict->bits == 0 ? "no regression" : "REGRESSION: " + failed_names(in.verdict->bits),
+                     escape_markup(render_compare_table(*in.verdict)));
+}
+
 std::string results_section(const ReportInput& in) {
   std::string out = "<section id=\"results\">\n<h2>Results</h2>\n";
   for (std::size_t r = 0; r < in.runs.size(); ++r) {

@@ -10,6 +10,7 @@ namespace bnb::app::report {
 
 std::string runs_section(const ReportInput& in);
 std::string summary_section(const ReportInput& in);
+std::string compare_section(const ReportInput& in);
 std::string results_section(const ReportInput& in);
 std::string gates_section(const ReportInput& in);
 std::string machine_section(const ReportInput& in);

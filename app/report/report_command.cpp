@@ -44,7 +44,16 @@ void write_report(const ReportInput& in, const std::string& path) { write_file_a
 int report_command(const ReportCommand& cmd) {
   check_writable_file(cmd.output, "--output");
   ReportInput in;
-  for (const auto& file : cmd.results) in.runs.push_back({file, run_result_from_json(load_results(file), file)});
+  std::vector<nlohmann::json> docs;
+  for (const auto& file : cmd.results) {
+    docs.push_back(load_results(file));
+    in.runs.push_back({file, run_result_from_json(docs.back(), file)});
+  }
+  if (docs.size() >= 2) {  // the first against the last, as `compare` with its defaults would
+    CompareOptions options;
+    options.mode = CompareMode::report;
+    in.verdict = compare_results(docs.front(), docs.back(), options, cmd.results.front(), cmd.results.back());
+  }
   write_report(in, cmd.output);
   std::size_t entries = 0;
   for (const auto& run : in.runs) entries += run.result.entries.size();

@@ -22,6 +22,7 @@ th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; white-spac
 th { background: #f4f4f4; } td.text, th.text { text-align: left; white-space: normal; }
 tr.failed td { background: #fdecea; } .ok { color: #1a7f37; } .bad { color: #c62828; font-weight: 600; }
 ul.sentences li { margin: 2px 0; } ul.notes { color: #666; font-size: 12px; }
+pre { background: #f7f7f7; padding: 8px; font-size: 12px; overflow-x: auto; }
 svg { max-width: 100%; height: auto; font-size: 11px; }
 svg .grid { stroke: #eee; } svg .tick { stroke: #888; } svg .frame { fill: none; stroke: #999; }
 svg .axis-title { font-size: 12px; fill: #444; } svg .whisker { stroke: #222; stroke-width: 1.2; }
@@ -57,6 +58,7 @@ std::string render_report(const ReportInput& in) {
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   out += fmt::format("<title>bnb-bench report: {}</title>\n<style>{}</style>\n</head>\n<body>\n", escape_markup(names), kStyle);
   out += "<h1>bnb-bench report</h1>\n" + runs_section(in);
+  out += compare_section(in);
   out += summary_section(in);
   for (const Figure& f : {error_figure(in), loss_figure(in), tradeoff_figure(in), time_figure(in)}) {
     out += figure_section(f);

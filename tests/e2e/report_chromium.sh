@@ -60,7 +60,7 @@ for label in adam-32 adam-8 lion-8; do
     [[ "$n" -eq $((2 * (steps + 1) + 2)) ]] || fail "$label in file $run has $n marks, expected $((2 * (steps + 1) + 2))"
   done
 done
-for section in pairs results gates machine; do
+for section in compare pairs results gates machine; do
   grep -q "id=\"$section\"" dom.html || fail "section #$section missing"
 done
 grep -q 'adam-8 vs adam-32: 8-bit state' dom.html || fail "pair sentence missing"
