@@ -45,6 +45,13 @@ MemoryEstimate estimate_memory(const Config& c, std::size_t trace_bytes) {
       // starting parameters of rel_travel (at most 4 bytes).
       entry_reference += static_cast<double>(p.numel) * 8.0 * (rows + 4.5);
     }
+    // Under a budget at most budget + one paged tensor's state is resident; the rest lives in the
+    // backing files (the run skips the timing without the budget when it would not fit).
+    const PagedFootprint paged = paged_footprint(c, e);
+    const std::size_t budget = c.paging.budget_for(e.label).bytes();
+    if (budget > 0 && paged.total > budget + paged.largest) {
+      entry_states -= static_cast<double>(paged.total - budget - paged.largest);
+    }
     states += entry_states;
     if (c.reference != ReferenceMode::off) reference = std::max(reference, entry_reference);
   }

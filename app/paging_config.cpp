@@ -100,25 +100,34 @@ Json paging_json(const PagingConfig& p) {
           {"memory_filesystem", fs.empty() ? Json(nullptr) : Json(fs)}};
 }
 
+PagedFootprint paged_footprint(const Config& c, const OptimizerEntry& e) {
+  OptimizerOptions options;
+  options.threads = c.threads;
+  const Optimizer opt(e.name, e.args, param_specs(c), e.overrides, options);
+  PagedFootprint f;
+  for (std::size_t i = 0; i < opt.param_count(); ++i) {
+    const std::size_t bytes = opt.paged_state_bytes(i);
+    f.total += bytes;
+    if (bytes <= f.largest) continue;
+    f.largest = bytes;
+    f.largest_name = opt.param(i).name;
+  }
+  return f;
+}
+
 std::vector<std::string> check_paging(const Config& c) {
   const PagingConfig& p = c.paging;
   const std::string dir_origin = p.directory.empty() ? "the system temp directory" : "paging.directory";
-  const auto specs = param_specs(c);
   bool any_paged = false, any_budget = false;
   for (const auto& e : c.optimizers) {
     const PagingBudget& budget = p.budget_for(e.label);
     any_budget = any_budget || budget.mib > 0;
-    OptimizerOptions options;
-    options.threads = c.threads;
-    const Optimizer opt(e.name, e.args, specs, e.overrides, options);
-    for (std::size_t i = 0; i < specs.size(); ++i) {
-      const std::size_t bytes = opt.paged_state_bytes(i);
-      any_paged = any_paged || bytes > 0;
-      if (budget.mib > 0 && budget.bytes() < bytes) {
-        fail(budget.origin, fmt::format("a budget of {} cannot hold one paged tensor: the state of \"{}\" under {} "
-                                        "({}) is {}; a budget must hold at least the largest paged tensor's state",
-                                        mib_text(budget.bytes()), specs[i].name, e.path, e.name, mib_text(bytes)));
-      }
+    const PagedFootprint f = paged_footprint(c, e);
+    any_paged = any_paged || f.total > 0;
+    if (budget.mib > 0 && budget.bytes() < f.largest) {
+      fail(budget.origin, fmt::format("a budget of {} cannot hold one paged tensor: the state of \"{}\" under {} ({}) "
+                                      "is {}; a budget must hold at least the largest paged tensor's state",
+                                      mib_text(budget.bytes()), f.largest_name, e.path, e.name, mib_text(f.largest)));
     }
   }
   std::vector<std::string> warnings;

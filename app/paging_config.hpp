@@ -13,6 +13,7 @@
 namespace bnb::app {
 
 struct Config;
+struct OptimizerEntry;
 
 /// A resident budget in MiB (0 = unlimited) and what set it, for messages.
 struct PagingBudget {
@@ -50,6 +51,13 @@ std::string memory_filesystem(const std::filesystem::path& dir);
 /// The run's paging settings for the results document: budget_bytes (0 = unlimited) and the
 /// per_label ones, the directory, and its file system when that keeps files in memory.
 Json paging_json(const PagingConfig& p);
+
+/// The paged state an entry will have (planned, whole pages): in all and of its largest tensor.
+struct PagedFootprint {
+  std::size_t total = 0, largest = 0;
+  std::string largest_name;  // the parameter with the largest paged state
+};
+PagedFootprint paged_footprint(const Config& c, const OptimizerEntry& e);
 
 /// Checks that need the parameter list settled: each entry's budget holds its largest paged
 /// tensor's state, the directory exists and is writable. Throws ConfigError naming both

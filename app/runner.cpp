@@ -329,7 +329,16 @@ void timing_passes(const TimingConfig& t, const std::vector<EntryRun*>& entries,
     if (!r.paging) continue;
     r.paging->timed = timed[k].paging;
     r.paging->resident_end_bytes = entries[k]->opt->memory().resident_paged_bytes;
-    if (r.paging->budget_bytes > 0) budgeted.push_back(entries[k]);
+    if (r.paging->budget_bytes == 0) continue;
+    // Without its budget the whole paged state becomes resident; when that does not fit, the
+    // kernel would page it instead and the pair would compare two kinds of paging.
+    const std::size_t available = available_memory_bytes();
+    if (available == 0 || r.memory.paged_bytes <= available) {
+      budgeted.push_back(entries[k]);
+    } else {
+      r.warnings.push_back(fmt::format("paging: not timed without its budget: its paged state ({} MiB) exceeds the "
+                                       "available memory ({} MiB)", r.memory.paged_bytes >> 20, available >> 20));
+    }
   }
   if (budgeted.empty()) return;
   for (auto* e : budgeted) e->opt->set_paged_budget(0);

@@ -9,6 +9,7 @@
 
 #include "bnb/errors.hpp"
 #include "config.hpp"
+#include "memory_check.hpp"
 #include "paging_config.hpp"
 
 namespace {
@@ -100,6 +101,23 @@ TEST(AppPaging, PerLabelBudgetsOverrideTheRunBudget) {
   EXPECT_NE(parse_error(config_with(R"({"per_label": [{"labels": "p8"}]})", two))
                 .find("paging.per_label[0].budget_mib: required key is missing"),
             std::string::npos);
+}
+
+TEST(AppPaging, MemoryEstimateCountsOnlyWhatTheBudgetKeepsResident) {
+  // Four 2 MiB paged tensor states (8 MiB): under a 2 MiB budget at most 2 + 2 MiB is resident.
+  const std::string text = R"({"schema": 1, "params": [{"name": "a", "shape": [262144]}, {"name": "b", "shape": [262144]},
+      {"name": "c", "shape": [262144]}, {"name": "d", "shape": [262144]}],
+      "workload": {"kind": "gradients", "steps": 1}, "optimizers": [{"name": "PagedAdamW32bit"}]})";
+  Config c = parse_config(text, "test.json", ".");
+  const PagedFootprint f = paged_footprint(c, c.optimizers[0]);
+  EXPECT_EQ(f.total, 8u << 20);
+  EXPECT_EQ(f.largest, 2u << 20);
+  const std::size_t unlimited = estimate_memory(c, 0).states;
+  EXPECT_EQ(unlimited, 8u << 20);
+  override_paging_budget(c.paging, 2);
+  EXPECT_EQ(estimate_memory(c, 0).states, 4u << 20);
+  override_paging_budget(c.paging, 7);  // budget + one tensor beyond the state: all of it counts
+  EXPECT_EQ(estimate_memory(c, 0).states, unlimited);
 }
 
 TEST(AppPaging, BudgetWithoutPagedStateIsAWarningNotAnError) {
