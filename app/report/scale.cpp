@@ -44,12 +44,6 @@ Scale Scale::log(double lo, double hi, double from, double to) {
   return Scale(std::pow(10.0, a), std::pow(10.0, b), from, to, true, decades_per_tick);
 }
 
-bool Scale::in_domain(double v) const {
-  if (!std::isfinite(v)) return false;
-  if (log_ && v <= 0) return false;
-  return v >= lo_ && v <= hi_;
-}
-
 double Scale::operator()(double v) const {
   double f;
   if (std::isnan(v)) {

@@ -15,10 +15,8 @@ class Scale {
 
   /// The pixel position of v, clamped to the range (a value outside the domain sits at its edge).
   double operator()(double v) const;
-  bool in_domain(double v) const;
   double lo() const { return lo_; }
   double hi() const { return hi_; }
-  bool is_log() const { return log_; }
   std::vector<double> ticks() const;
   static std::string tick_label(double v);
 
