@@ -23,5 +23,8 @@ struct SummaryTable {
   std::vector<std::string> notes;
 };
 SummaryTable summary_table(const RunResult& r);
+/// The paged entries' paging figures, the time under the budget beside the time without it
+/// (no rows when no entry pages its state).
+SummaryTable paging_table(const RunResult& r);
 
 }  // namespace bnb::app

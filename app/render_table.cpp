@@ -67,6 +67,38 @@ SummaryTable summary_table(const RunResult& r) {
   return t;
 }
 
+SummaryTable paging_table(const RunResult& r) {
+  SummaryTable t;
+  t.header = {"label", "budget", "paged state", "ns/param", "no budget", "ratio", "evicted/step", "restored/step",
+              "major flt/step", "minor flt/step", "resident end", "resident peak"};
+  for (const auto& e : r.entries) {
+    if (!e.paging) continue;
+    const PagingResult& p = *e.paging;
+    std::vector<std::string> row = {e.label, p.budget_bytes ? bytes_text(static_cast<double>(p.budget_bytes)) : "none",
+                                    bytes_text(static_cast<double>(e.memory.paged_bytes))};
+    row.push_back(e.time ? number(e.time->median) : "-");
+    const bool paired = e.time && p.unlimited_time;
+    row.push_back(paired ? number(p.unlimited_time->median) : "-");
+    row.push_back(paired && p.unlimited_time->median > 0 ? number(e.time->median / p.unlimited_time->median) : "-");
+    if (p.timed) {
+      row.push_back(bytes_text(p.timed->evicted_bytes_per_step));
+      row.push_back(bytes_text(p.timed->restored_bytes_per_step));
+      row.push_back(number(p.timed->major_faults_per_step));
+      row.push_back(number(p.timed->minor_faults_per_step));
+    } else {
+      row.insert(row.end(), 4, "-");
+    }
+    row.push_back(bytes_text(static_cast<double>(p.resident_end_bytes)));
+    row.push_back(p.timed ? bytes_text(static_cast<double>(p.timed->resident_peak_bytes)) : "-");
+    t.rows.push_back(std::move(row));
+  }
+  if (!t.rows.empty()) {
+    t.notes.push_back("paging: per timed step; \"no budget\" times the same entry again with its budget lifted; "
+                      "resident state measured (mincore) after each tensor's step");
+  }
+  return t;
+}
+
 namespace {
 
 std::string aligned(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
@@ -104,39 +136,6 @@ std::string markdown(const std::vector<std::string>& header, const std::vector<s
   out += "\n";
   for (const auto& row : rows) line(row);
   return out;
-}
-
-/// The paging figures of the paged entries, budgeted time beside the same entry without a budget.
-SummaryTable paging_table(const RunResult& r) {
-  SummaryTable t;
-  t.header = {"label", "budget", "paged state", "ns/param", "no budget", "ratio", "evicted/step", "restored/step",
-              "major flt/step", "minor flt/step", "resident end", "resident peak"};
-  for (const auto& e : r.entries) {
-    if (!e.paging) continue;
-    const PagingResult& p = *e.paging;
-    std::vector<std::string> row = {e.label, p.budget_bytes ? bytes_text(static_cast<double>(p.budget_bytes)) : "none",
-                                    bytes_text(static_cast<double>(e.memory.paged_bytes))};
-    row.push_back(e.time ? number(e.time->median) : "-");
-    const bool paired = e.time && p.unlimited_time;
-    row.push_back(paired ? number(p.unlimited_time->median) : "-");
-    row.push_back(paired && p.unlimited_time->median > 0 ? number(e.time->median / p.unlimited_time->median) : "-");
-    if (p.timed) {
-      row.push_back(bytes_text(p.timed->evicted_bytes_per_step));
-      row.push_back(bytes_text(p.timed->restored_bytes_per_step));
-      row.push_back(number(p.timed->major_faults_per_step));
-      row.push_back(number(p.timed->minor_faults_per_step));
-    } else {
-      row.insert(row.end(), 4, "-");
-    }
-    row.push_back(bytes_text(static_cast<double>(p.resident_end_bytes)));
-    row.push_back(p.timed ? bytes_text(static_cast<double>(p.timed->resident_peak_bytes)) : "-");
-    t.rows.push_back(std::move(row));
-  }
-  if (!t.rows.empty()) {
-    t.notes.push_back("paging: per timed step; \"no budget\" times the same entry again with its budget lifted; "
-                      "resident state measured (mincore) after each tensor's step");
-  }
-  return t;
 }
 
 bool is_builtin_suite(const RunResult& r) {

@@ -80,6 +80,48 @@ ErrorStats error_stats(const Reader& r) {
   return s;
 }
 
+TimeStats time_stats(const Reader& ns) {
+  TimeStats s;
+  s.median = ns.number("median");
+  s.min = ns.number("min");
+  s.max = ns.number("max");
+  s.iqr = ns.number("iqr");
+  s.samples = ns.numbers("samples");
+  s.steps_per_sample = static_cast<std::int64_t>(ns.number("steps_per_sample", 1));
+  s.timed_out = ns.boolean("timed_out");
+  return s;
+}
+
+std::optional<PagedTiming> paged_timing(const std::optional<Reader>& t) {
+  if (!t) return std::nullopt;
+  PagedTiming p;
+  p.steps = static_cast<std::int64_t>(t->number("timed_steps"));
+  p.evicted_bytes_per_step = t->number("evicted_bytes_per_step");
+  p.restored_bytes_per_step = t->number("restored_bytes_per_step");
+  if (auto f = t->object("page_faults_per_step")) {
+    p.major_faults_per_step = f->number("major");
+    p.minor_faults_per_step = f->number("minor");
+  }
+  p.resident_peak_bytes = static_cast<std::size_t>(t->number("resident_peak_bytes"));
+  return p;
+}
+
+PagingResult paging_from(const Reader& r) {
+  PagingResult p;
+  p.budget_bytes = static_cast<std::size_t>(r.number("budget_bytes"));
+  p.largest_tensor_bytes = static_cast<std::size_t>(r.number("largest_tensor_state_bytes"));
+  p.resident_end_bytes = static_cast<std::size_t>(r.number("resident_end_bytes"));
+  p.timed = paged_timing(r.object("timed"));
+  const auto unlimited = r.object("unlimited");
+  p.unlimited = paged_timing(unlimited);
+  if (unlimited) {
+    if (auto t = unlimited->object("time")) {
+      if (auto ns = t->object("ns_per_param_step")) p.unlimited_time = time_stats(*ns);
+    }
+  }
+  return p;
+}
+
 EntryResult entry_from(const Reader& r) {
   EntryResult e;
   e.label = r.string("label");
@@ -91,17 +133,7 @@ EntryResult entry_from(const Reader& r) {
   e.steps = static_cast<std::int64_t>(r.number("steps"));
   if (const Json* c = r.find("effective_config")) e.effective_config = *c;
   if (auto t = r.object("time")) {
-    if (auto ns = t->object("ns_per_param_step")) {
-      TimeStats s;
-      s.median = ns->number("median");
-      s.min = ns->number("min");
-      s.max = ns->number("max");
-      s.iqr = ns->number("iqr");
-      s.samples = ns->numbers("samples");
-      s.steps_per_sample = static_cast<std::int64_t>(ns->number("steps_per_sample", 1));
-      s.timed_out = ns->boolean("timed_out");
-      e.time = s;
-    }
+    if (auto ns = t->object("ns_per_param_step")) e.time = time_stats(*ns);
   }
   if (auto t = r.object("throughput")) {
     e.throughput.params_per_s = t->number("params_per_s");
@@ -118,6 +150,7 @@ EntryResult entry_from(const Reader& r) {
     e.memory.paged_bytes = static_cast<std::size_t>(m->number("paged_bytes"));
     e.memory.resident_state_bytes = static_cast<std::size_t>(m->number("resident_state_bytes"));
   }
+  if (auto p = r.object("paging")) e.paging = paging_from(*p);
   if (auto er = r.object("error")) {
     ErrorResult err;
     if (auto p = er->object("param")) {

@@ -116,6 +116,10 @@ std::string results_section(const ReportInput& in) {
     for (const auto& e : in.runs[r].result.entries) failed.push_back(e.gate_failures != 0);
     out += run_heading(in, r) + html_table(t.header, t.rows, failed);
     for (const auto& n : t.notes) out += "<p class=\"meta\">" + escape_markup(n) + "</p>\n";
+    if (const SummaryTable paging = paging_table(in.runs[r].result); !paging.rows.empty()) {
+      out += html_table(paging.header, paging.rows);
+      for (const auto& n : paging.notes) out += "<p class=\"meta\">" + escape_markup(n) + "</p>\n";
+    }
   }
   return out + "</section>\n";
 }
