@@ -5,8 +5,13 @@
 # unpaged twin's.  BIN, CONFIG (labels paged-32, adamw-32, paged-8), WORKDIR (scratch).
 file(REMOVE_RECURSE "${WORKDIR}")
 file(MAKE_DIRECTORY "${WORKDIR}")
+# The backing files go to the build tree, not the system temp directory, which may be a tmpfs
+# (where nothing can be evicted).
+file(READ "${CONFIG}" text)
+string(REPLACE "\"paging\": {" "\"paging\": {\"directory\": \"${WORKDIR}\", " text "${text}")
+file(WRITE "${WORKDIR}/config.json" "${text}")
 function(run_bench)
-  execute_process(COMMAND "${BIN}" run "${CONFIG}" --quiet ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
+  execute_process(COMMAND "${BIN}" run "${WORKDIR}/config.json" --quiet ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
                   ERROR_VARIABLE err TIMEOUT 120)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "bnb-bench run ${ARGN} failed (${rc}):\n${out}\n${err}")
