@@ -17,6 +17,7 @@
 #include "gates_json.hpp"
 #include "machine.hpp"
 #include "memory_check.hpp"
+#include "peers/peer_check.hpp"
 #include "report/report_command.hpp"
 #include "runner.hpp"
 #include "workload.hpp"
@@ -51,9 +52,10 @@ Config prepare(const std::string& path, std::shared_ptr<const Trace>& trace) {
   return c;
 }
 
-void check_settled(Config& c, const std::shared_ptr<const Trace>& trace) {
+void check_settled(Config& c, const std::shared_ptr<const Trace>& trace, const std::string& python) {
   check_optimizers(c);
   for (const auto& w : check_paging(c)) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  check_peers(c, python);
   check_memory(c, trace ? trace->file.tensors().empty() ? 0 : std::filesystem::file_size(c.workload.trace) : 0);
 }
 
@@ -81,7 +83,7 @@ int run_command(const RunCommand& cmd) {
   if (cmd.no_timing) c.timing.enabled = false;
   if (cmd.paging_budget_mib) override_paging_budget(c.paging, *cmd.paging_budget_mib);
   trace = settle_replay(c);
-  check_settled(c, trace);
+  check_settled(c, trace, cmd.python);
 
   // Output choices and paths, all checked before any work.
   const OutputFormat stdout_format =
@@ -104,6 +106,7 @@ int run_command(const RunCommand& cmd) {
   if (!cmd.dump_dir.empty()) options.dump_dir = cmd.dump_dir;
   if (!cmd.resume.empty()) options.resume = cmd.resume;
   options.quiet = cmd.quiet;
+  options.python = cmd.python;
 
   RunResult r = run_benchmark(c, trace, options);
   r.tool = {{"name", "bnb-bench"},
@@ -162,10 +165,10 @@ int run_command(const RunCommand& cmd) {
   return r.exit_bits;
 }
 
-int validate_command(const std::string& path) {
+int validate_command(const std::string& path, const std::string& python) {
   std::shared_ptr<const Trace> trace;
   Config c = prepare(path, trace);
-  check_settled(c, trace);
+  check_settled(c, trace, python);
   const MemoryEstimate m = estimate_memory(c, 0);
   std::printf("%s: valid (%zu parameters, %zu elements, %zu optimizer entries, %lld steps, about %.1f MiB)\n",
               path.c_str(), c.params.size(), total_numel(c), c.optimizers.size(),

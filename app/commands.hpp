@@ -22,11 +22,12 @@ struct RunCommand {
   std::optional<double> paging_budget_mib;
   bool quiet = false;
   bool no_timing = false;
+  std::string python;  // interpreter of the peer bridge ("" = BNB_BENCH_PYTHON, else python3)
   std::vector<std::string> argv;
 };
 
 int run_command(const RunCommand& cmd);
 int list_command(bool json);
-int validate_command(const std::string& config);
+int validate_command(const std::string& config, const std::string& python);
 
 }  // namespace bnb::app

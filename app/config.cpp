@@ -249,8 +249,20 @@ bool valid_label(const std::string& label) {
          });
 }
 
+void check_label(const OptimizerEntry& e) {
+  if (!valid_label(e.label)) {
+    fail(join_path(e.path, "label"), fmt::format("\"{}\" is not a usable label (letters, digits, '_', '-', '.', '+'; "
+                                                 "it names dump files)", e.label));
+  }
+}
+
 OptimizerEntry parse_optimizer(const Json& v, const std::string& path) {
   if (!v.is_object()) fail(path, fmt::format("expected an object, got {}", describe(v)));
+  if (is_peer_entry(v, path)) {
+    OptimizerEntry e = parse_peer_entry(v, path);
+    check_label(e);
+    return e;
+  }
   const auto name_it = v.find("name");
   if (name_it == v.end()) fail(join_path(path, "name"), "required key is missing");
   const std::string name = as_string(*name_it, join_path(path, "name"));
@@ -260,7 +272,7 @@ OptimizerEntry parse_optimizer(const Json& v, const std::string& path) {
     fail(join_path(path, "name"), fmt::format("unknown optimizer \"{}\"{} (bnb-bench list shows them all)", name,
                                               guess.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", guess)));
   }
-  std::vector<std::string> known = {"name", "label", "overrides"};
+  std::vector<std::string> known = {"name", "label", "overrides", "implementation"};
   for (const auto& a : info->args) known.push_back(a.name);
   const JsonObject o(v, path, known);
 
@@ -268,12 +280,9 @@ OptimizerEntry parse_optimizer(const Json& v, const std::string& path) {
   e.name = name;
   e.path = path;
   e.label = o.string("label").value_or(name);
-  if (!valid_label(e.label)) {
-    fail(o.path_of("label"), fmt::format("\"{}\" is not a usable label (letters, digits, '_', '-', '.', '+'; it names "
-                                         "dump files)", e.label));
-  }
+  check_label(e);
   for (const auto& [key, value] : v.items()) {
-    if (key == "name" || key == "label" || key == "overrides") continue;
+    if (key == "name" || key == "label" || key == "overrides" || key == "implementation") continue;
     e.args[key] = to_arg(value, o.path_of(key), find_arg(*info, key));
   }
   const EffectiveConfig base = with_path(path, [&] { return resolve_config(*info, e.args); });
@@ -488,6 +497,7 @@ void check_optimizers(const Config& c) {
   }
   const auto specs = param_specs(c);
   for (const auto& e : c.optimizers) {
+    if (e.peer) continue;  // checked by the library itself (check_peers)
     for (std::size_t k = 0; k < e.overrides.size(); ++k) check_pattern(e.overrides[k].pattern, e.override_paths[k]);
     OptimizerOptions options;
     options.threads = c.threads;

@@ -13,6 +13,7 @@
 #include "bnb/optimizer.hpp"
 #include "gates.hpp"
 #include "paging_config.hpp"
+#include "peers/peer_spec.hpp"
 
 namespace bnb::app {
 
@@ -71,6 +72,7 @@ struct OptimizerEntry {
   std::vector<Override> overrides;         // one per pattern, in config order
   std::vector<std::string> override_paths; // JSON path of each override's "params", for messages
   std::string path;   // "optimizers[2]", for messages
+  std::optional<PeerSpec> peer;  // set: another library runs this entry (docs/peers.md)
 };
 
 enum class ReferenceMode { drift, resync, off };

@@ -59,6 +59,10 @@ int main(int argc, char** argv) {
                   "Resident budget of each entry's paged optimizer state in MiB, 0 = unlimited (overrides the "
                   "config's paging.budget_mib); paged entries are then also timed without it, side by side");
   run->add_flag("-q,--quiet", run_cmd.quiet, "No progress display on stderr");
+  constexpr const char* kPythonHelp = "Python interpreter for entries run by another library (\"implementation\": "
+                                      "torch, bitsandbytes, torchao, deepspeed; docs/peers.md); default "
+                                      "$BNB_BENCH_PYTHON, else python3";
+  run->add_option("--python", run_cmd.python, kPythonHelp);
   run->footer(kRunFooter);
 
   bool list_json = false;
@@ -69,6 +73,8 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand("validate", "Check a config (JSON syntax, keys, types, ranges, optimizer "
                                                   "arguments, override patterns, trace, memory) without running it");
   validate->add_option("config", validate_config, "Config file")->required();
+  std::string validate_python;
+  validate->add_option("--python", validate_python, kPythonHelp);
   validate->footer("Exit codes: 0 valid; 64 configuration error; 65 bad trace data; 74 unreadable file.");
 
   bnb::app::CompareCommand compare_cmd;
@@ -87,7 +93,7 @@ int main(int argc, char** argv) {
   try {
     if (run->parsed()) return bnb::app::run_command(run_cmd);
     if (list->parsed()) return bnb::app::list_command(list_json);
-    if (validate->parsed()) return bnb::app::validate_command(validate_config);
+    if (validate->parsed()) return bnb::app::validate_command(validate_config, validate_python);
     if (compare->parsed()) return bnb::app::compare_command(compare_cmd);
     if (report->parsed()) return bnb::app::report::report_command(report_cmd);
   } catch (const bnb::ConfigError& e) {

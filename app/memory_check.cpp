@@ -35,8 +35,8 @@ MemoryEstimate estimate_memory(const Config& c, std::size_t trace_bytes) {
   double params = 0, states = 0, reference = 0;
   for (const auto& p : c.params) params += static_cast<double>(p.numel * dtype_size(p.dtype));
   for (const auto& e : c.optimizers) {
-    const OptimizerInfo* info = find_optimizer(e.name);
-    if (!info) continue;
+    const OptimizerInfo* info = e.peer ? nullptr : find_optimizer(e.name);
+    if (!info) continue;  // a peer's states live in its library (not estimated)
     double entry_states = 0, entry_reference = 0;
     for (const auto& p : c.params) {
       entry_states += state_bytes(*info, e, p);

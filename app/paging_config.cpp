@@ -120,6 +120,7 @@ std::vector<std::string> check_paging(const Config& c) {
   const std::string dir_origin = p.directory.empty() ? "the system temp directory" : "paging.directory";
   bool any_paged = false, any_budget = false;
   for (const auto& e : c.optimizers) {
+    if (e.peer) continue;  // another library's states are not paged by bnb-bench
     const PagingBudget& budget = p.budget_for(e.label);
     any_budget = any_budget || budget.mib > 0;
     const PagedFootprint f = paged_footprint(c, e);

@@ -2,6 +2,7 @@
 // Measuring what paging costs an entry (docs/cli.md, "Paging"): the page faults of the process
 // around each of the entry's timing samples, and per-step figures from the optimizer's counters.
 #include <cstdint>
+#include <optional>
 
 #include "bnb/optimizer.hpp"
 #include "bnb/paged_arena.hpp"
@@ -23,7 +24,7 @@ class SampleFaults {
 
 /// What one timing phase of an entry measured.
 struct TimedRun {
-  TimeStats time;
+  std::optional<TimeStats> time;  // nullopt: a peer entry that failed while timed
   PagedTiming paging;  // meaningful for paged entries only
 };
 

@@ -29,6 +29,17 @@ ReferenceModel::ReferenceModel(const Optimizer& opt, const std::vector<TensorBuf
   }
 }
 
+ReferenceModel::ReferenceModel(const std::vector<EffectiveConfig>& configs, const std::vector<TensorBuffer>& params,
+                               int threads)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->threads = threads;
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    impl_->tensors.emplace_back(bnb_ref::ref_algo(configs[i]), bnb_ref::ref_hyper(configs[i]), params[i].numel(),
+                                 bnb_ref::ref_storage(params[i].dtype(), /*exact_fp32=*/false));
+    impl_->tensors.back().set_param(std::span<const double>(params[i].to_double(threads)));
+  }
+}
+
 ReferenceModel::~ReferenceModel() = default;
 ReferenceModel::ReferenceModel(ReferenceModel&&) noexcept = default;
 ReferenceModel& ReferenceModel::operator=(ReferenceModel&&) noexcept = default;
@@ -48,6 +59,16 @@ void ReferenceModel::resync(std::size_t i, const Optimizer& opt, const TensorBuf
     for (std::size_t k = 0; k < history.size(); ++k) history[k] = static_cast<double>(s.gnorm_vec[k]);
     ref.set_gnorm_history(history);
   }
+}
+
+void ReferenceModel::resync(std::size_t i, const TensorBuffer& param, const std::vector<std::vector<float>>& states,
+                            std::int64_t step) {
+  auto& ref = impl_->tensors.at(i);
+  ref.set_param(std::span<const double>(param.to_double(impl_->threads)));
+  for (int r = 0; r < ref.rows() && r < static_cast<int>(states.size()); ++r) {
+    ref.set_state(r, std::span<const float>(states[static_cast<std::size_t>(r)]));
+  }
+  ref.set_step(step);
 }
 
 void ReferenceModel::step(std::size_t i, const std::vector<double>& grad) {

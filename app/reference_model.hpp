@@ -15,12 +15,18 @@ class ReferenceModel {
  public:
   /// Starts every tensor from the product's current parameters and (dequantized) states.
   ReferenceModel(const Optimizer& opt, const std::vector<TensorBuffer>& params, int threads);
+  /// The reference of a peer entry (docs/peers.md): configured from the catalogue configuration
+  /// computing the same update, one per tensor, started from `params` with zero states.
+  ReferenceModel(const std::vector<EffectiveConfig>& configs, const std::vector<TensorBuffer>& params, int threads);
   ~ReferenceModel();
   ReferenceModel(ReferenceModel&&) noexcept;
   ReferenceModel& operator=(ReferenceModel&&) noexcept;
 
   /// Overwrites tensor i with the product's parameter, states, step count and clipping history.
   void resync(std::size_t i, const Optimizer& opt, const TensorBuffer& param);
+  /// The same from a peer's values: parameter, state rows in kernel row order (fp32), steps done.
+  void resync(std::size_t i, const TensorBuffer& param, const std::vector<std::vector<float>>& states,
+              std::int64_t step);
   void step(std::size_t i, const std::vector<double>& grad);
   const std::vector<double>& param(std::size_t i) const;
   /// Reference state row r of tensor i (kernel row order); empty when the tensor has no row r.

@@ -36,12 +36,13 @@ SummaryTable summary_table(const RunResult& r) {
     std::vector<std::string> row;
     row.push_back(e.label);
     row.push_back(e.optimizer);
-    row.push_back(std::to_string(e.state_bits) + (e.paged ? " paged" : ""));
+    row.push_back(e.state_bits ? std::to_string(e.state_bits) + (e.paged ? " paged" : "") : "-");
     if (e.time) {
       row.push_back(number(e.time->median) + (e.time->timed_out ? "*" : ""));
       row.push_back(number(e.time->iqr, 2));
-      row.push_back(number(e.throughput.bytes_per_s / 1e9));
-      row.push_back(number(e.throughput.roofline_fraction, 2));
+      const bool modelled = e.implementation.is_null();  // no traffic model for another library's step
+      row.push_back(modelled ? number(e.throughput.bytes_per_s / 1e9) : "-");
+      row.push_back(modelled ? number(e.throughput.roofline_fraction, 2) : "-");
     } else {
       row.insert(row.end(), {"-", "-", "-", "-"});
     }
@@ -64,6 +65,9 @@ SummaryTable summary_table(const RunResult& r) {
   }
   if (timed_out) t.notes.push_back("* timing stopped at the timeout before reaching the minimum time/samples");
   if (nonfinite) t.notes.push_back(fmt::format("{} non-finite values seen (see the JSON output)", nonfinite));
+  for (const auto& e : r.entries) {
+    if (e.failure) t.notes.push_back(fmt::format("{} failed: {}", e.label, *e.failure));
+  }
   return t;
 }
 

@@ -110,6 +110,8 @@ struct EntryResult {
   NonfiniteCounts nonfinite;
   std::string dump_file;
   int gate_failures = 0;  // exit-code bits
+  nlohmann::json implementation;       // peers: name, class, kwargs, versions, reference; null for ours
+  std::optional<std::string> failure;  // a peer library that raised: its message (exit bit 2)
 };
 
 struct RunResult {

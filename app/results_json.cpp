@@ -92,6 +92,8 @@ nlohmann::json entry_json(const EntryResult& e) {
   if (e.gate_failures & 8) failed.push_back("nonfinite");
   j["gates_failed"] = failed;
   if (!e.dump_file.empty()) j["dump"] = e.dump_file;
+  if (!e.implementation.is_null()) j["implementation"] = e.implementation;
+  if (e.failure) j["failure"] = *e.failure;
   return j;
 }
 

@@ -17,10 +17,12 @@
 #include "error_stats.hpp"
 #include "machine.hpp"
 #include "paging_result.hpp"
+#include "peers/peer_run.hpp"
+#include "peers/peer_scratch.hpp"
 #include "progress.hpp"
 #include "reference_model.hpp"
 #include "roofline.hpp"
-#include "timing.hpp"
+#include "round_robin.hpp"
 #include "travel_error.hpp"
 #include "workload.hpp"
 
@@ -32,8 +34,6 @@ using Clock = std::chrono::steady_clock;
 // The floor loop runs on at most this many elements per access pattern: far beyond the last-level
 // cache, so the per-element floor is the streaming one, at a bounded cost per run.
 constexpr std::size_t kMaxFloorElements = std::size_t{1} << 24;
-// A timing sample holds enough steps to last at least this long (timer resolution, overhead).
-constexpr double kMinSampleSeconds = 1e-3;
 
 /// Everything one optimizer entry owns across the accuracy and timing passes.
 struct EntryRun {
@@ -44,6 +44,7 @@ struct EntryRun {
   std::string resume_file;
   bool skipped = false;
   EntryResult result;
+  std::unique_ptr<PeerRun> peer;  // set: another library runs this entry (opt unused)
 };
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -255,65 +256,36 @@ void dump_entry(const Config& c, EntryRun& e, const std::string& dir) {
   e.opt->enforce_paged_budget();  // the dump read every state
 }
 
-/// Round-robin timing (DESIGN.md §4): warm-up, then one sample per entry per round until each
-/// entry has its minimum time and samples (and noise target), or its timeout. Paged entries start
-/// within their budget and count paging over the samples only.
+/// Round-robin timing (DESIGN.md §4, round_robin.hpp) of our entries and the peers together.
+/// Paged entries start within their budget and count paging over the samples only.
 std::vector<TimedRun> timing_pass(const TimingConfig& t, const std::vector<EntryRun*>& entries, Progress& progress) {
-  struct Timer {
-    std::vector<double> samples;
-    std::int64_t steps_per_sample = 1;
-    double spent = 0;
-    bool done = false, timed_out = false;
-    SampleFaults faults;
-  };
-  std::vector<Timer> timers(entries.size());
+  std::vector<SampleFaults> faults(entries.size());
+  std::vector<TimedEntry> timed;
   for (std::size_t k = 0; k < entries.size(); ++k) {
-    EntryRun& e = *entries[k];
-    e.opt->enforce_paged_budget();
-    const auto t0 = Clock::now();
-    for (std::int64_t w = 0; w < t.warmup_steps; ++w) full_step(e);
-    double per_step = t.warmup_steps > 0 ? seconds_since(t0) / static_cast<double>(t.warmup_steps) : 0;
-    if (per_step <= 0) {
-      const auto t1 = Clock::now();
-      full_step(e);
-      per_step = seconds_since(t1);
+    EntryRun* e = entries[k];
+    TimedEntry te;
+    te.label = e->result.label;
+    te.numel = e->numel;
+    if (e->peer) {
+      te.run_steps = [e](std::int64_t n) { return e->peer->run_steps(n); };
+    } else {
+      te.run_steps = [e](std::int64_t n) -> std::optional<double> {
+        const auto start = Clock::now();
+        for (std::int64_t s = 0; s < n; ++s) full_step(*e);
+        return seconds_since(start);
+      };
+      te.before_warmup = [e] { e->opt->enforce_paged_budget(); };
+      te.after_warmup = [e] { e->opt->reset_paging_counters(); };
+      te.before_sample = [f = &faults[k]] { f->start(); };
+      te.after_sample = [f = &faults[k]](std::int64_t steps) { f->stop(steps); };
     }
-    timers[k].steps_per_sample = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(kMinSampleSeconds / std::max(per_step, 1e-9))));
-    timers[k].spent = seconds_since(t0);
-    e.opt->reset_paging_counters();
+    timed.push_back(std::move(te));
   }
-  std::size_t remaining = entries.size();
-  while (remaining > 0) {
-    for (std::size_t k = 0; k < entries.size(); ++k) {
-      Timer& timer = timers[k];
-      if (timer.done) continue;
-      EntryRun& e = *entries[k];
-      timer.faults.start();
-      const auto t0 = Clock::now();
-      for (std::int64_t s = 0; s < timer.steps_per_sample; ++s) full_step(e);
-      const double elapsed = seconds_since(t0);
-      timer.faults.stop(timer.steps_per_sample);
-      timer.spent += elapsed;
-      timer.samples.push_back(elapsed * 1e9 / (static_cast<double>(timer.steps_per_sample) * static_cast<double>(e.numel)));
-      const auto n = static_cast<std::int64_t>(timer.samples.size());
-      bool enough = n >= t.min_samples && timer.spent >= t.min_time_s;
-      if (enough && t.noise_target > 0) {
-        const TimeStats s = summarize(timer.samples, timer.steps_per_sample, false);
-        enough = s.median > 0 && s.iqr / s.median <= t.noise_target;
-      }
-      if (enough || timer.spent >= t.timeout_s) {
-        timer.done = true;
-        timer.timed_out = !enough;
-        --remaining;
-      }
-      progress.update(fmt::format("timing: {} sample {} ({} entries left)", e.entry->label, n, remaining));
-    }
-  }
+  std::vector<std::optional<TimeStats>> times = round_robin_timing(t, timed, progress);
   std::vector<TimedRun> out;
   for (std::size_t k = 0; k < entries.size(); ++k) {
-    const Timer& timer = timers[k];
-    out.push_back({summarize(timer.samples, timer.steps_per_sample, timer.timed_out),
-                   paged_timing(entries[k]->opt->paging_counters(), timer.faults)});
+    const EntryRun& e = *entries[k];
+    out.push_back({std::move(times[k]), e.peer ? PagedTiming{} : paged_timing(e.opt->paging_counters(), faults[k])});
   }
   return out;
 }
@@ -393,6 +365,12 @@ void roofline_pass(int threads, std::vector<EntryRun*>& entries) {
 }  // namespace
 
 std::vector<std::string> resume_files(const Config& c, const std::string& resume) {
+  for (const auto& e : c.optimizers) {
+    if (e.peer) {
+      throw ConfigError(fmt::format("--resume: {} ({}) is run by {}; peer entries cannot resume", e.path, e.label,
+                                    e.peer->implementation));
+    }
+  }
   std::vector<std::string> files(c.optimizers.size());
   std::error_code ec;
   if (std::filesystem::is_directory(resume, ec)) {
@@ -448,10 +426,22 @@ RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, con
     runs.push_back(std::move(e));
   }
 
-  std::vector<EntryRun*> active;
+  std::optional<PeerScratch> scratch;
+  std::optional<PeerLauncher> launcher;
+  std::vector<EntryRun*> active, ours;
   for (std::size_t k = 0; k < runs.size(); ++k) {
     EntryRun& e = *runs[k];
     if (e.skipped) continue;
+    if (e.entry->peer) {
+      if (!scratch) scratch.emplace();
+      if (!launcher) launcher = PeerLauncher::resolve(options.python);
+      e.numel = total_numel(c);
+      e.peer = std::make_unique<PeerRun>(c, *e.entry, *launcher, scratch->path(), e.result);
+      e.peer->accuracy_pass(workload, initial, progress, fmt::format("[{}/{}] {}", k + 1, runs.size(), e.entry->label));
+      if (options.dump_dir) e.peer->dump(*options.dump_dir);
+      active.push_back(&e);  // a failed peer is skipped by the timing, but keeps its place
+      continue;
+    }
     OptimizerOptions opt_options;
     opt_options.threads = c.threads;
     opt_options.device = c.device;
@@ -476,10 +466,16 @@ RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, con
     r.effective_config = effective_config_json(*e.opt);
     if (options.dump_dir) dump_entry(c, e, *options.dump_dir);
     active.push_back(&e);
+    ours.push_back(&e);
   }
   if (c.timing.enabled && !active.empty()) timing_passes(c.timing, active, progress);
-  if (!active.empty()) roofline_pass(c.threads, active);
+  if (!ours.empty()) roofline_pass(c.threads, ours);
   for (auto* e : active) {
+    if (e->peer) {
+      e->peer->finish();
+      result.entries.push_back(std::move(e->result));
+      continue;
+    }
     e->result.memory.peak_rss_bytes = peak_rss_bytes();
     if (e->result.memory.paged_bytes) e->result.memory.resident_state_bytes = e->opt->memory().resident_paged_bytes;
     result.entries.push_back(std::move(e->result));
@@ -498,6 +494,7 @@ void apply_gates(const Config& c, RunResult& r) {
     if (exceeds_accuracy_bounds(e, g.max_rel_travel, g.max_rel_l2)) bits |= 2;
     if (g.max_state_bytes_per_param && e.memory.state_bytes_per_param > *g.max_state_bytes_per_param) bits |= 4;
     if (!g.allow_nonfinite && (e.nonfinite.gradients || e.nonfinite.params || e.nonfinite.states)) bits |= 8;
+    if (e.failure) bits |= 2;  // a peer library that raised: no accuracy to speak of
     e.gate_failures = bits;
     r.exit_bits |= bits;
   }

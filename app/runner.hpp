@@ -18,6 +18,7 @@ struct RunOptions {
   std::optional<std::string> dump_dir;
   std::optional<std::string> resume;  // a dump directory, or one dump file
   bool quiet = false;
+  std::string python;  // --python: the interpreter of the peer bridge (docs/peers.md)
 };
 
 RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, const RunOptions& options);

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build needs, only those missing, plus any packages named as
-# arguments (scripts/test.sh adds chromium-headless-shell for the report test). Idempotent: a
-# second run installs nothing and takes a fraction of a second.
+# arguments (scripts/test.sh adds chromium-headless-shell for the report test, scripts/setup-peers.sh
+# the Python venv and headers). Idempotent: a second run installs nothing and takes a fraction of a
+# second. python3 (standard library only) runs the peer bridge tests (docs/peers.md); nothing
+# else of the tool needs Python.
 set -euo pipefail
 packages=(cmake ninja-build g++ libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev
-          libgmock-dev libbenchmark-dev libomp-dev "$@")
+          libgmock-dev libbenchmark-dev libomp-dev python3 "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
