@@ -23,22 +23,13 @@ numpy_version=2.3.5
 
 # The venv is made from Debian's interpreter: its headers (python3-dev) are the ones the
 # DeepSpeed op build compiles against.
-debian_packages=(python3 python3-venv python3-dev g++ ninja-build)
-missing=()
-for p in "${debian_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "setup-peers: installing ${missing[*]}" >&2
-  sudo_cmd=()
-  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-
+bash "$root/scripts/setup.sh" python3-venv python3-dev
 [[ -x $venv/bin/python ]] || /usr/bin/python3 -m venv "$venv"
 py=$venv/bin/python
 pip=("$py" -m pip --disable-pip-version-check --no-input -q)
+# The four libraries and numpy are pinned; their own dependencies are what pip resolves for them
+# (scripts/measure-peers.sh records the resolved set). These first ones are DeepSpeed's build
+# needs, which --no-build-isolation below does not fetch by itself.
 "${pip[@]}" install "setuptools<81" wheel packaging psutil py-cpuinfo pydantic hjson msgpack tqdm \
   ninja "numpy==$numpy_version"
 "${pip[@]}" install "torch==$torch_version"

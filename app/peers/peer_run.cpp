@@ -281,6 +281,10 @@ void PeerRun::accuracy_pass(const Workload& w, const std::vector<TensorBuffer>& 
   } catch (const PeerFailed& e) {
     result_.failure = e.what();
   }
+  // From here on the peer works on its own copies (timing reuses the gradients it holds).
+  params_ = {};
+  grads_ = {};
+  states_ = {};
 }
 
 void PeerRun::fill_memory() {

@@ -52,6 +52,8 @@ class Session:
         params = req["params"]
         self.names = [p["name"] for p in params]
         self.shapes = {p["name"]: p["shape"] for p in params}
+        # Libraries with their own OpenMP runtime (DeepSpeed's CPU ops) read this when loaded.
+        os.environ["OMP_NUM_THREADS"] = str(req.get("threads", 1))
         cls = peer_class(req["implementation"])
         return cls(req["class"], req.get("kwargs", {}), tensors, req.get("threads", 1), req.get("device", "cpu"))
 

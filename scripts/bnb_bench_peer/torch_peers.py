@@ -4,7 +4,6 @@ run's dtypes, .grad is filled from the gradient file, optimizer.step() alone is 
 import difflib
 import importlib
 import inspect
-import os
 import time
 
 from errors import ConfigProblem, MissingLibrary
@@ -79,7 +78,6 @@ class TorchPeer:
         import torch
         self.torch = torch
         torch.set_num_threads(int(threads))
-        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
         cls = find_class(self.implementation, class_name)
         self.class_name = class_name
         self.device = torch.device(device)
