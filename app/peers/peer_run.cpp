@@ -8,8 +8,8 @@
 
 #include "bnb/catalogue.hpp"
 #include "bnb/errors.hpp"
-#include "bnb/param_state.hpp"
 #include "bnb/safetensors.hpp"
+#include "bnb/state_rules.hpp"
 #include "error_stats.hpp"
 #include "travel_error.hpp"
 
@@ -130,7 +130,6 @@ void PeerRun::set_reference(const nlohmann::json& reference) {
   try {
     const EffectiveConfig cfg = resolve_config(*info, args);
     reference_configs_.assign(config_.params.size(), cfg);
-    reference_algorithm_ = cfg.algorithm;
     result_.algorithm = std::string(algorithm_name(cfg.algorithm));
     result_.implementation["reference"] = reference;
   } catch (const ConfigError& e) {
@@ -254,7 +253,7 @@ void PeerRun::accuracy_pass(const Workload& w, const std::vector<TensorBuffer>& 
         param_acc.add(params_[i].to_double(c.threads), ref->param(i));
         if (i >= states_.size()) continue;
         for (int r = 0; r < static_cast<int>(states_[i].size()) && r < ref->rows(i); ++r) {
-          state_acc["state" + std::to_string(state_of_row(reference_algorithm_, r))].add(
+          state_acc[state_name(reference_configs_[i], r)].add(
               states_[i][static_cast<std::size_t>(r)], ref->state(i, r));
         }
       }

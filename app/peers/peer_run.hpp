@@ -55,7 +55,6 @@ class PeerRun {
   std::vector<std::vector<std::vector<float>>> states_;  // [tensor][reference row] as last read back
   std::vector<std::string> state_keys_;  // the library's state key of each reference row
   std::vector<EffectiveConfig> reference_configs_;
-  Algorithm reference_algorithm_ = Algorithm::adam;
   std::size_t numel_ = 0;
 };
 
