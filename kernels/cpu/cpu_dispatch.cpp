@@ -1,4 +1,6 @@
 // Run-time choice of the CPU kernel variant (DESIGN.md §2: one binary fast on every x86 machine).
+#include <cpuid.h>
+
 #include <cstdlib>
 #include <atomic>
 #include <stdexcept>
@@ -10,11 +12,17 @@
 namespace bnb::kernels {
 namespace {
 
+/// F16C from CPUID leaf 1 (ECX bit 29): clang 14's __builtin_cpu_supports does not know "f16c".
+bool has_f16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+}
+
 bool cpu_supports(CpuVariant v) {
   switch (v) {
     case CpuVariant::scalar: return true;
     case CpuVariant::avx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma");
+      return __builtin_cpu_supports("avx2") && has_f16c() && __builtin_cpu_supports("fma");
     case CpuVariant::avx512:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");

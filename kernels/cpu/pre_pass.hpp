@@ -29,16 +29,22 @@ struct ChunkPart {
   float max[kMaxStateRows] = {};
 };
 
+// GCC only: clang has no per-function vector width (its fuzz build keeps the variant's width).
+#if defined(__clang__)
+#define BNB_PREFER_256_BIT_VECTORS
+#else
+#define BNB_PREFER_256_BIT_VECTORS [[gnu::target("prefer-vector-width=256")]]
+#endif
+
 /// One reduction chunk of the pre-pass, with the step's run-time switches turned into
 /// constants (as in state_loop) so that the term loop has no branches left and vectorizes.
 /// 256-bit vectors, measured: the update-norm terms are mostly divider work (LAMB: three
 /// divisions and a square root per element) and ran faster at 256 bits on the Intel machine
 /// (LAMB 32-bit, 64M, 2 threads: 1.58 -> 1.27 ns/param), while the update loop is faster at 512.
 template <class A, class T, StateFormat F, bool kSkipZeros, bool kDecay>
-[[gnu::target("prefer-vector-width=256")]] ChunkPart pre_pass_chunk(StepConstants c, const StepRequest& r,
-                                                                     const RowCodecs<A::kRows>& codecs,
-                                                                     std::size_t begin, std::size_t len,
-                                                                     bool want_norms) {
+BNB_PREFER_256_BIT_VECTORS ChunkPart pre_pass_chunk(StepConstants c, const StepRequest& r,
+                                                    const RowCodecs<A::kRows>& codecs, std::size_t begin,
+                                                    std::size_t len, bool want_norms) {
   using Codec = StateCodec<F>;
   constexpr bool kGuard = Codec::kQuantized;
   c.skip_zeros = kSkipZeros;
