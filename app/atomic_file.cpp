@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "bnb/errors.hpp"
+#include "interrupt.hpp"
 
 namespace bnb::app {
 namespace {
@@ -18,6 +19,7 @@ std::string temp_name(const std::string& path) { return fmt::format("{}.tmp.{}",
 }  // namespace
 
 void write_file_atomic(const std::string& path, std::string_view contents) {
+  const InterruptsDeferred whole_file_or_nothing;
   const std::string tmp = temp_name(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw IoError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
@@ -48,6 +50,7 @@ void write_file_atomic(const std::string& path, std::string_view contents) {
 void check_writable_file(const std::string& path, std::string_view option) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw ConfigError(fmt::format("{}: {} is a directory", option, path));
+  const InterruptsDeferred no_probe_left_behind;
   const std::string tmp = temp_name(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) throw ConfigError(fmt::format("{}: cannot write {}: {}", option, path, std::strerror(errno)));
@@ -58,7 +61,7 @@ void check_writable_file(const std::string& path, std::string_view option) {
 void check_writable_dir(const std::string& dir, std::string_view option) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec || !std::filesystem::is_directory(dir)) {
+  if (ec || !std::filesystem::is_directory(dir, ec)) {
     throw ConfigError(fmt::format("{}: cannot create the directory {}: {}", option, dir,
                                   ec ? ec.message() : std::string("not a directory")));
   }

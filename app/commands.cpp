@@ -17,6 +17,7 @@
 #include "gates_json.hpp"
 #include "machine.hpp"
 #include "memory_check.hpp"
+#include "output_paths.hpp"
 #include "peers/peer_check.hpp"
 #include "report/report_command.hpp"
 #include "runner.hpp"
@@ -56,7 +57,9 @@ void check_settled(Config& c, const std::shared_ptr<const Trace>& trace, const s
   check_optimizers(c);
   for (const auto& w : check_paging(c)) std::fprintf(stderr, "warning: %s\n", w.c_str());
   check_peers(c, python);
-  check_memory(c, trace ? trace->file.tensors().empty() ? 0 : std::filesystem::file_size(c.workload.trace) : 0);
+  std::error_code ec;
+  const std::uintmax_t trace_bytes = trace ? std::filesystem::file_size(c.workload.trace, ec) : 0;
+  check_memory(c, ec ? 0 : static_cast<std::size_t>(trace_bytes));
 }
 
 std::string args_text(const ArgSpec& a) {
@@ -72,7 +75,9 @@ int run_command(const RunCommand& cmd) {
   Config c = cmd.config.empty() ? parse_config(default_suite_json(), kDefaultSuiteSource, ".")
                                 : load_config(cmd.config);
   if (cmd.threads) {
-    if (*cmd.threads < 1) throw ConfigError(fmt::format("--threads: must be at least 1, got {}", *cmd.threads));
+    if (*cmd.threads < 1 || *cmd.threads > kMaxThreads) {
+      throw ConfigError(fmt::format("--threads: must be between 1 and {}, got {}", kMaxThreads, *cmd.threads));
+    }
     c.threads = *cmd.threads;
   }
   if (!cmd.device.empty()) c.device = cmd.device == "cuda" ? Device::cuda : Device::cpu;
@@ -85,22 +90,39 @@ int run_command(const RunCommand& cmd) {
   trace = settle_replay(c);
   check_settled(c, trace, cmd.python);
 
-  // Output choices and paths, all checked before any work.
+  // Output choices and paths, all checked before any work; the dump directory is created last,
+  // so a refusal leaves nothing behind.
   const OutputFormat stdout_format =
       !cmd.output.empty() ? OutputFormat::table : cmd.format.empty() ? OutputFormat::table : parse_format(cmd.format);
   const OutputFormat file_format = cmd.format.empty() ? format_for_file(cmd.output) : parse_format(cmd.format);
-  if (!cmd.output.empty()) check_writable_file(cmd.output, "--output");
-  if (!cmd.report.empty()) check_writable_file(cmd.report, "--report");
-  if (!cmd.dump_dir.empty()) check_writable_dir(cmd.dump_dir, "--dump");
+  std::vector<NamedPath> inputs, outputs;
+  if (!cmd.config.empty()) inputs.push_back({"the config", cmd.config});
+  if (trace) inputs.push_back({"the trace (workload.trace)", c.workload.trace.string()});
   if (!cmd.resume.empty()) {
     const auto files = resume_files(c, cmd.resume);
     for (std::size_t k = 0; k < files.size(); ++k) {
       if (files[k].empty()) {
         std::fprintf(stderr, "note: --resume %s: entry \"%s\" has no dump there and is not run\n", cmd.resume.c_str(),
                      c.optimizers[k].label.c_str());
+      } else if (cmd.dump_dir.empty()) {  // resuming into the same --dump directory is allowed
+        inputs.push_back({fmt::format("the --resume dump of {}", c.optimizers[k].label), files[k]});
       }
     }
   }
+  if (!cmd.output.empty()) outputs.push_back({"--output", cmd.output});
+  if (!cmd.report.empty()) outputs.push_back({"--report", cmd.report});
+  if (!cmd.dump_dir.empty()) {
+    outputs.push_back({"--dump", cmd.dump_dir});
+    for (const auto& e : c.optimizers) {
+      outputs.push_back({fmt::format("the --dump file of {}", e.label), dump_file_path(cmd.dump_dir, e.label)});
+    }
+  }
+  check_no_collisions(inputs, outputs);
+  if (!cmd.output.empty()) check_writable_file(cmd.output, "--output");
+  if (!cmd.report.empty()) check_writable_file(cmd.report, "--report");
+  std::error_code ec;
+  const bool dump_dir_is_new = !cmd.dump_dir.empty() && !std::filesystem::exists(cmd.dump_dir, ec);
+  if (!cmd.dump_dir.empty()) check_writable_dir(cmd.dump_dir, "--dump");
 
   RunOptions options;
   if (!cmd.dump_dir.empty()) options.dump_dir = cmd.dump_dir;
@@ -108,7 +130,18 @@ int run_command(const RunCommand& cmd) {
   options.quiet = cmd.quiet;
   options.python = cmd.python;
 
-  RunResult r = run_benchmark(c, trace, options);
+  RunResult r;
+  try {
+    r = run_benchmark(c, trace, options);
+  } catch (...) {
+    // A failed run leaves no dump directory of its own making behind (one that existed keeps its
+    // older files; the dumps written are whole, each was written atomically).
+    if (dump_dir_is_new) {
+      for (const auto& e : c.optimizers) std::filesystem::remove(dump_file_path(cmd.dump_dir, e.label), ec);
+      std::filesystem::remove(cmd.dump_dir, ec);
+    }
+    throw;
+  }
   r.tool = {{"name", "bnb-bench"},
             {"version", std::string(version())},
             {"git_revision", std::string(git_revision())},

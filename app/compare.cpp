@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "bnb/errors.hpp"
+#include "bnb/json_text.hpp"
+#include "input_file.hpp"
 #include "exit_codes.hpp"
 
 namespace bnb::app {
@@ -105,7 +105,12 @@ class EntryReader {
   std::string prefix_;
 };
 
-std::string show(const Json* v) { return v == nullptr ? "absent" : v->is_string() ? v->get<std::string>() : v->dump(); }
+/// A recorded value for a message, bounded: the documents are untrusted input.
+std::string show(const Json* v) {
+  if (v == nullptr) return "absent";
+  const std::string s = json_excerpt(*v);
+  return v->is_string() ? s.substr(1, s.size() - 2) : s;
+}
 
 
 // ---------------------------------------------------------------------------------------------
@@ -528,7 +533,7 @@ void validate_results(const Json& doc, std::string_view name) {
   if (sv == doc.end()) data_fail(name, "schema_version", "missing: not a bnb-bench results document");
   if (!sv->is_number_integer()) data_fail(name, "schema_version", "expected an integer, got " + type_of(*sv));
   if (sv->get<std::int64_t>() != 1) {
-    data_fail(name, "schema_version", fmt::format("unsupported version {} (this tool reads version 1)", sv->dump()));
+    data_fail(name, "schema_version", fmt::format("unsupported version {} (this tool reads version 1)", json_excerpt(*sv)));
   }
   const auto entries = doc.find("entries");
   if (entries == doc.end()) data_fail(name, "entries", "missing");
@@ -541,7 +546,7 @@ void validate_results(const Json& doc, std::string_view name) {
     const auto label = e.find("label");
     if (label == e.end() || !label->is_string()) data_fail(name, path + ".label", "expected a string");
     if (!labels.insert(label->get<std::string>()).second) {
-      data_fail(name, path + ".label", fmt::format("duplicate label '{}'", label->get<std::string>()));
+      data_fail(name, path + ".label", fmt::format("duplicate label {}", json_excerpt(*label)));
     }
   }
   for (const char* section : {"machine", "tool", "run"}) {
@@ -553,16 +558,13 @@ void validate_results(const Json& doc, std::string_view name) {
 }
 
 Json load_results(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw IoError(fmt::format("{}: cannot read the results file", file.string()));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw IoError(fmt::format("{}: read error", file.string()));
+  const std::string text = read_input_file(file, "results file");
   Json doc;
   try {
-    doc = Json::parse(text.str());
-  } catch (const Json::parse_error& e) {
-    throw DataError(fmt::format("{}: not valid JSON: {}", file.string(), e.what()));
+    doc = parse_json_strict(text);
+  } catch (const JsonTextError& e) {
+    if (!e.path.empty()) data_fail(file.string(), e.path, e.what());
+    throw DataError(fmt::format("{}: not valid JSON at byte {}: {}", file.string(), e.byte, e.what()));
   }
   validate_results(doc, file.string());
   return doc;

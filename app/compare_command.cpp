@@ -12,6 +12,7 @@
 
 #include "atomic_file.hpp"
 #include "bnb/errors.hpp"
+#include "output_paths.hpp"
 #include "report/report_command.hpp"
 #include "results_reader.hpp"
 
@@ -102,6 +103,12 @@ int compare_command(const CompareCommand& cmd) {
   if (cmd.max_rel_l2) options.thresholds.max_rel_l2 = cmd.max_rel_l2;
   options.force_time = cmd.force_time;
   options.mode = cmd.mode == "report" ? CompareMode::report : CompareMode::gate;
+  if (!cmd.output.empty() || !cmd.report.empty()) {
+    std::vector<NamedPath> outputs;
+    if (!cmd.output.empty()) outputs.push_back({"--output", cmd.output});
+    if (!cmd.report.empty()) outputs.push_back({"--report", cmd.report});
+    check_no_collisions({{"the baseline", cmd.baseline}, {"the candidate", cmd.candidate}}, outputs);
+  }
   if (!cmd.output.empty()) check_writable_file(cmd.output, "--output");
   if (!cmd.report.empty()) check_writable_file(cmd.report, "--report");
 

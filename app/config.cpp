@@ -5,16 +5,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "bnb/catalogue.hpp"
-#include "bnb/kernels/cuda_step.hpp"
 #include "bnb/errors.hpp"
 #include "bnb/kernels/cuda_step.hpp"
+#include "bnb/json_text.hpp"
 #include "glob.hpp"
+#include "input_file.hpp"
 #include "json_fields.hpp"
 #include "suggest.hpp"
 
@@ -92,7 +91,7 @@ std::vector<std::size_t> parse_shape(const Json& v, const std::string& path, std
     shape.push_back(static_cast<std::size_t>(d));
     count *= static_cast<double>(d);
     if (count > kMaxElements) {
-      fail(path, fmt::format("the element count of shape {} overflows (more than 2^53 elements)", v.dump()));
+      fail(path, fmt::format("the element count of shape {} overflows (more than 2^53 elements)", json_excerpt(v)));
     }
   }
   numel = 1;
@@ -105,6 +104,7 @@ std::vector<ParamConfig> parse_params(const Json& v, const std::string& path) {
   if (v.empty()) fail(path, "at least one parameter is needed");
   std::vector<ParamConfig> params;
   std::set<std::string> names;
+  double total = 0;  // exact below 2^53, the limit
   for (std::size_t i = 0; i < v.size(); ++i) {
     const JsonObject o(v[i], index_path(path, i), {"name", "shape", "dtype", "init"});
     ParamConfig p;
@@ -112,6 +112,8 @@ std::vector<ParamConfig> parse_params(const Json& v, const std::string& path) {
     if (p.name.empty()) fail(o.path_of("name"), "must not be empty");
     if (!names.insert(p.name).second) fail(o.path_of("name"), fmt::format("duplicate parameter name \"{}\"", p.name));
     p.shape = parse_shape(o.require("shape"), o.path_of("shape"), p.numel);
+    total += static_cast<double>(p.numel);
+    if (total > kMaxElements) fail(path, "the parameters hold more than 2^53 elements in total");
     if (const Json* d = o.find("dtype")) p.dtype = parse_dtype(*d, o.path_of("dtype"));
     if (const Json* init = o.find("init")) p.init = parse_init(*init, o.path_of("init"));
     params.push_back(std::move(p));
@@ -251,8 +253,8 @@ bool valid_label(const std::string& label) {
 
 void check_label(const OptimizerEntry& e) {
   if (!valid_label(e.label)) {
-    fail(join_path(e.path, "label"), fmt::format("\"{}\" is not a usable label (letters, digits, '_', '-', '.', '+'; "
-                                                 "it names dump files)", e.label));
+    fail(join_path(e.path, "label"), fmt::format("{} is not a usable label (letters, digits, '_', '-', '.', '+'; "
+                                                 "it names dump files)", json_excerpt(Json(e.label))));
   }
 }
 
@@ -269,7 +271,7 @@ OptimizerEntry parse_optimizer(const Json& v, const std::string& path) {
   const OptimizerInfo* info = find_optimizer(name);
   if (!info) {
     const std::string guess = nearest_optimizer_name(name);
-    fail(join_path(path, "name"), fmt::format("unknown optimizer \"{}\"{} (bnb-bench list shows them all)", name,
+    fail(join_path(path, "name"), fmt::format("unknown optimizer {}{} (bnb-bench list shows them all)", json_excerpt(*name_it),
                                               guess.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", guess)));
   }
   std::vector<std::string> known = {"name", "label", "overrides", "implementation"};
@@ -331,7 +333,7 @@ Config parse_config(std::string_view text, std::string_view source, const std::f
   }
   c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (auto t = o.integer("threads")) {
-    if (*t < 1 || *t > 4096) fail("threads", fmt::format("must be between 1 and 4096, got {}", *t));
+    if (*t < 1 || *t > kMaxThreads) fail("threads", fmt::format("must be between 1 and {}, got {}", kMaxThreads, *t));
     c.threads = static_cast<int>(*t);
   }
   if (const Json* d = o.find("device")) c.device = as_choice(*d, "device", {"cpu", "cuda"}) == "cuda" ? Device::cuda : Device::cpu;
@@ -404,12 +406,7 @@ Config parse_config(std::string_view text, std::string_view source, const std::f
 }
 
 Config load_config(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw IoError(fmt::format("{}: cannot read the config file", file.string()));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw IoError(fmt::format("{}: read error", file.string()));
-  return parse_config(text.str(), file.string(), file.parent_path());
+  return parse_config(read_input_file(file, "config file"), file.string(), file.parent_path());
 }
 
 std::string_view dtype_name(DType d) {

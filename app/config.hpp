@@ -18,6 +18,8 @@
 namespace bnb::app {
 
 inline constexpr int kConfigSchema = 1;
+/// "threads" and --threads: OpenMP teams beyond this fail inside the runtime.
+inline constexpr int kMaxThreads = 4096;
 
 enum class InitKind { normal, uniform, constant };
 

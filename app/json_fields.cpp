@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "bnb/errors.hpp"
+#include "bnb/json_text.hpp"
 #include "suggest.hpp"
 
 namespace bnb::app {
@@ -18,7 +19,7 @@ std::string describe(const Json& value) {
   switch (value.type()) {
     case Json::value_t::null: return "null";
     case Json::value_t::boolean: return value.get<bool>() ? "true" : "false";
-    case Json::value_t::string: return fmt::format("the string \"{}\"", value.get<std::string>());
+    case Json::value_t::string: return fmt::format("the string {}", json_excerpt(value));
     case Json::value_t::number_integer:
     case Json::value_t::number_unsigned:
     case Json::value_t::number_float: return fmt::format("the number {}", value.dump());
@@ -39,10 +40,10 @@ void fail(std::string_view path, std::string_view message) {
 
 Json parse_json_text(std::string_view text, std::string_view source) {
   try {
-    return Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
-    // Line and column from the byte offset (nlohmann counts from 1, at the offending byte).
-    const std::size_t offset = e.byte == 0 ? 0 : std::min<std::size_t>(e.byte - 1, text.size());
+    return parse_json_strict(text);
+  } catch (const JsonTextError& e) {
+    if (!e.path.empty()) throw ConfigError(fmt::format("{}: {}: {}", source, e.path, e.what()));
+    const std::size_t offset = std::min(e.byte, text.size());
     std::size_t line = 1, column = 1;
     for (std::size_t i = 0; i < offset; ++i) {
       if (text[i] == '\n') {
@@ -52,10 +53,7 @@ Json parse_json_text(std::string_view text, std::string_view source) {
         ++column;
       }
     }
-    std::string what = e.what();
-    // Keep nlohmann's explanation, drop its "[json.exception...] parse error at ...: " prefix.
-    if (const auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
-    throw ConfigError(fmt::format("{}: invalid JSON at line {}, column {}: {}", source, line, column, what));
+    throw ConfigError(fmt::format("{}: invalid JSON at line {}, column {}: {}", source, line, column, e.what()));
   }
 }
 
@@ -65,7 +63,10 @@ JsonObject::JsonObject(const Json& value, std::string path, const std::vector<st
   for (const auto& [key, unused] : value_.items()) {
     (void)unused;
     if (std::find(known.begin(), known.end(), key) == known.end()) {
-      fail(join_path(path_, key), fmt::format("unknown key{}", did_you_mean(key, known)));
+      // The key comes from the file: a long one is cut in the path.
+      constexpr std::size_t kMaxKeyChars = 60;
+      const std::string shown = key.size() <= kMaxKeyChars ? key : key.substr(0, kMaxKeyChars) + "...";
+      fail(join_path(path_, shown), fmt::format("unknown key{}", did_you_mean(key, known)));
     }
   }
 }
@@ -140,7 +141,7 @@ bool as_boolean(const Json& value, std::string_view path) {
 std::string as_choice(const Json& value, std::string_view path, const std::vector<std::string>& choices) {
   const std::string s = as_string(value, path);
   if (std::find(choices.begin(), choices.end(), s) != choices.end()) return s;
-  fail(path, fmt::format("unknown value \"{}\"{}; expected one of: {}", s, did_you_mean(s, choices),
+  fail(path, fmt::format("unknown value {}{}; expected one of: {}", json_excerpt(value), did_you_mean(s, choices),
                          fmt::join(choices, ", ")));
 }
 

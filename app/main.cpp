@@ -16,6 +16,7 @@
 #include "commands.hpp"
 #include "compare_command.hpp"
 #include "exit_codes.hpp"
+#include "interrupt.hpp"
 #include "report/report_command.hpp"
 
 namespace {
@@ -30,6 +31,7 @@ The config format is documented in docs/cli.md.)";
 }  // namespace
 
 int main(int argc, char** argv) {
+  bnb::app::install_interrupt_handlers();
   CLI::App app{"bnb-bench: benchmark and validate low-memory (8-bit, paged) optimizers"};
   app.set_version_flag("--version", fmt::format("bnb-bench {} (git {}, {})", bnb::version(), bnb::git_revision(),
                                                 bnb::build_type()));

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "bnb/catalogue.hpp"
 #include "bnb/errors.hpp"
@@ -15,6 +16,13 @@ namespace {
 
 // Beyond the tensors: error buffers, a workload's double copies of one tensor, the allocator.
 constexpr double kSafetyFactor = 1.1;
+
+/// A byte count held in a double, as a size_t: saturated, since a config can ask for more bytes
+/// than a size_t counts (and the conversion of such a double is undefined).
+std::size_t saturated(double bytes) {
+  constexpr double kMax = 18446744073709549568.0;  // the largest double below 2^64
+  return bytes >= kMax ? SIZE_MAX : static_cast<std::size_t>(bytes);
+}
 
 double gib(std::size_t b) { return static_cast<double>(b) / (1024.0 * 1024.0 * 1024.0); }
 
@@ -56,9 +64,9 @@ MemoryEstimate estimate_memory(const Config& c, std::size_t trace_bytes) {
     if (c.reference != ReferenceMode::off) reference = std::max(reference, entry_reference);
   }
   // Every entry keeps its parameters and gradients; one shared copy of the initial values.
-  m.params_and_grads = static_cast<std::size_t>(params * (2.0 * static_cast<double>(c.optimizers.size()) + 1.0));
-  m.states = static_cast<std::size_t>(std::min(states, 1e19));
-  m.reference = static_cast<std::size_t>(std::min(reference, 1e19));
+  m.params_and_grads = saturated(params * (2.0 * static_cast<double>(c.optimizers.size()) + 1.0));
+  m.states = saturated(states);
+  m.reference = saturated(reference);
   return m;
 }
 

@@ -4,6 +4,7 @@
 // timing pass), plus the largest entry's reference copies (fp64 parameters and states, which
 // live only during that entry's accuracy pass) and the trace.
 #include <cstddef>
+#include <cstdint>
 
 #include "config.hpp"
 
@@ -14,7 +15,14 @@ struct MemoryEstimate {
   std::size_t states = 0;
   std::size_t reference = 0;
   std::size_t trace = 0;
-  std::size_t total() const { return params_and_grads + states + reference + trace; }
+  /// The sum, saturated at SIZE_MAX (each part may be).
+  std::size_t total() const {
+    std::size_t sum = 0;
+    for (std::size_t part : {params_and_grads, states, reference, trace}) {
+      if (__builtin_add_overflow(sum, part, &sum)) return SIZE_MAX;
+    }
+    return sum;
+  }
 };
 
 MemoryEstimate estimate_memory(const Config& c, std::size_t trace_bytes);

@@ -12,6 +12,7 @@
 #include "bnb/catalogue.hpp"
 #include "bnb/checkpoint.hpp"
 #include "bnb/errors.hpp"
+#include "interrupt.hpp"
 #include "bnb/paged_arena.hpp"
 #include "bnb/state_rules.hpp"
 #include "error_stats.hpp"
@@ -242,9 +243,10 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
 }
 
 void dump_entry(const Config& c, EntryRun& e, const std::string& dir) {
-  const std::string path = (std::filesystem::path(dir) / (e.entry->label + ".safetensors")).string();
+  const std::string path = dump_file_path(dir, e.entry->label);
   std::vector<const void*> ptrs;
   for (const auto& p : e.params) ptrs.push_back(p.data());
+  const InterruptsDeferred whole_file_or_nothing;
   save_checkpoint(*e.opt, ptrs, path,
                   {{"label", e.entry->label},
                    {"run_name", c.name},
@@ -364,6 +366,10 @@ void roofline_pass(int threads, std::vector<EntryRun*>& entries) {
 
 }  // namespace
 
+std::string dump_file_path(const std::string& dir, const std::string& label) {
+  return (std::filesystem::path(dir) / (label + ".safetensors")).string();
+}
+
 std::vector<std::string> resume_files(const Config& c, const std::string& resume) {
   for (const auto& e : c.optimizers) {
     if (e.peer) {
@@ -375,17 +381,19 @@ std::vector<std::string> resume_files(const Config& c, const std::string& resume
   std::error_code ec;
   if (std::filesystem::is_directory(resume, ec)) {
     for (std::size_t k = 0; k < c.optimizers.size(); ++k) {
-      const auto f = std::filesystem::path(resume) / (c.optimizers[k].label + ".safetensors");
+      const std::string f = dump_file_path(resume, c.optimizers[k].label);
       if (!std::filesystem::is_regular_file(f, ec)) {
-        throw ConfigError(fmt::format("--resume: {} has no dump for {} ({} is missing)", resume,
-                                      c.optimizers[k].label, f.string()));
+        throw ConfigError(fmt::format("--resume: {} has no dump for {} ({} is missing or not a regular file)", resume,
+                                      c.optimizers[k].label, f));
       }
-      files[k] = f.string();
+      files[k] = f;
     }
     return files;
   }
   if (!std::filesystem::is_regular_file(resume, ec)) {
-    throw ConfigError(fmt::format("--resume: no such file or directory: {}", resume));
+    throw ConfigError(std::filesystem::exists(resume, ec)
+                          ? fmt::format("--resume: {} is neither a dump directory nor a regular file", resume)
+                          : fmt::format("--resume: no such file or directory: {}", resume));
   }
   const auto meta = checkpoint_metadata(resume);
   const auto it = meta.find("label");

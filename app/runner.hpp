@@ -23,6 +23,9 @@ struct RunOptions {
 
 RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, const RunOptions& options);
 
+/// DIR/<label>.safetensors: where --dump writes an entry and --resume DIR reads it.
+std::string dump_file_path(const std::string& dir, const std::string& label);
+
 /// Which entries a --resume path applies to and the file of each ("" = starts fresh, not run
 /// when a single file was given). Throws ConfigError / DataError before any work.
 std::vector<std::string> resume_files(const Config& c, const std::string& resume);

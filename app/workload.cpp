@@ -30,7 +30,9 @@ std::shared_ptr<const Trace> settle_replay(Config& c) {
   const auto& path = c.workload.trace;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
-    throw ConfigError(fmt::format("workload.trace: no such file: {}", path.string()));
+    throw ConfigError(std::filesystem::exists(path, ec)
+                          ? fmt::format("workload.trace: {} is not a regular file", path.string())
+                          : fmt::format("workload.trace: no such file: {}", path.string()));
   }
   auto trace = std::make_shared<const Trace>(load_trace(path.string()));
   if (c.workload.steps > trace->steps) {

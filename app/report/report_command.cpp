@@ -12,6 +12,7 @@
 #include "atomic_file.hpp"
 #include "compare.hpp"
 #include "exit_codes.hpp"
+#include "output_paths.hpp"
 #include "report_page.hpp"
 #include "results_reader.hpp"
 
@@ -42,6 +43,9 @@ CLI::App* add_report_command(CLI::App& app, ReportCommand& cmd) {
 void write_report(const ReportInput& in, const std::string& path) { write_file_atomic(path, render_report(in)); }
 
 int report_command(const ReportCommand& cmd) {
+  std::vector<NamedPath> inputs;
+  for (const auto& file : cmd.results) inputs.push_back({"a results file", file});
+  check_no_collisions(inputs, {{"--output", cmd.output}});
   check_writable_file(cmd.output, "--output");
   ReportInput in;
   std::vector<nlohmann::json> docs;

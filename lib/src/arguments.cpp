@@ -59,6 +59,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 std::string nearest_name(std::string_view name, const std::vector<std::string>& candidates) {
+  // A name this long is no typo of a short one, and the distance costs its length times theirs.
+  constexpr std::size_t kMaxGuessLength = 64;
+  if (name.size() > kMaxGuessLength) return {};
   std::string best;
   std::size_t best_distance = 0;
   for (const auto& candidate : candidates) {

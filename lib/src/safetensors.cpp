@@ -16,10 +16,10 @@
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <utility>
 
 #include "bnb/errors.hpp"
+#include "bnb/json_text.hpp"
 
 namespace bnb {
 
@@ -43,6 +43,12 @@ std::string errno_text(int err) { return std::strerror(err); }
   throw DataError(source + ": " + what);
 }
 
+/// A tensor or metadata name for a message: names come from the file, so a long one is cut.
+std::string quoted_name(const std::string& name) {
+  constexpr std::size_t kMaxNameChars = 80;
+  return "'" + (name.size() <= kMaxNameChars ? name : name.substr(0, kMaxNameChars) + "...") + "'";
+}
+
 std::string offsets_string(std::uint64_t begin, std::uint64_t end) {
   return "[" + std::to_string(begin) + ", " + std::to_string(end) + "]";
 }
@@ -50,41 +56,25 @@ std::string offsets_string(std::uint64_t begin, std::uint64_t end) {
 /// Reads one non-negative integer of a header field, or fails naming the tensor and field.
 std::uint64_t header_unsigned(const nlohmann::json& v, const std::string& source, const std::string& what) {
   if (v.is_number_unsigned()) return v.get<std::uint64_t>();
-  if (v.is_number_integer()) fail(source, what + " is negative (" + v.dump() + ")");
-  fail(source, what + " is not a non-negative integer (" + v.dump() + ")");
+  if (v.is_number_integer()) fail(source, what + " is negative (" + json_excerpt(v) + ")");
+  fail(source, what + " is not a non-negative integer (" + json_excerpt(v) + ")");
 }
 
-/// The JSON header with duplicate keys detected (nlohmann keeps the last one silently, which
-/// would let two tensors share a name).
+/// The JSON header, refused when it is not strict JSON: nlohmann alone keeps the last of two
+/// equal keys silently (two tensors could share a name) and recurses without bound.
 nlohmann::json parse_header(std::span<const std::byte> text, const std::string& source) {
-  std::vector<std::set<std::string>> open_objects;
-  std::string duplicate;
-  bool duplicate_is_tensor = false;
-  const auto watch = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    using E = nlohmann::json::parse_event_t;
-    if (event == E::object_start) {
-      open_objects.emplace_back();
-    } else if (event == E::object_end) {
-      if (!open_objects.empty()) open_objects.pop_back();
-    } else if (event == E::key && !open_objects.empty() && duplicate.empty()) {
-      const auto& key = parsed.get_ref<const std::string&>();
-      if (!open_objects.back().insert(key).second) {
-        duplicate = key;
-        duplicate_is_tensor = depth == 1;
-      }
-    }
-    return true;
-  };
-  const auto* first = reinterpret_cast<const char*>(text.data());
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(first, first + text.size(), watch);
-  } catch (const nlohmann::json::exception& e) {
-    fail(source, std::string("header is not valid JSON: ") + e.what());
-  }
-  if (!duplicate.empty()) {
-    fail(source, duplicate_is_tensor ? "duplicate tensor name '" + duplicate + "' in the header"
-                                     : "duplicate key '" + duplicate + "' in the header");
+    header = parse_json_strict(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()));
+  } catch (const JsonTextError& e) {
+    if (e.path.empty()) {
+      fail(source, "header is not valid JSON at byte " + std::to_string(kLengthFieldBytes + e.byte) + ": " + e.what());
+    }
+    const bool tensor_level = e.path.find_first_of(".[") == std::string::npos;
+    if (tensor_level && std::string_view(e.what()).rfind("duplicate key", 0) == 0) {
+      fail(source, "duplicate tensor name " + quoted_name(e.path) + " in the header");
+    }
+    fail(source, "header is not valid JSON: " + e.path + ": " + e.what());
   }
   if (!header.is_object()) fail(source, "header is not a JSON object but " + std::string(header.type_name()));
   return header;
@@ -94,7 +84,7 @@ std::map<std::string, std::string> parse_metadata(const nlohmann::json& m, const
   if (!m.is_object()) fail(source, "__metadata__ is not an object of strings");
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : m.items()) {
-    if (!value.is_string()) fail(source, "__metadata__ value of '" + key + "' is not a string (" + value.dump() + ")");
+    if (!value.is_string()) fail(source, "__metadata__ value of " + quoted_name(key) + " is not a string (" + json_excerpt(value) + ")");
     out.emplace(key, value.get<std::string>());
   }
   return out;
@@ -108,7 +98,7 @@ struct Located {
 
 Located parse_entry(const std::string& name, const nlohmann::json& e, std::uint64_t data_bytes,
                     const std::string& source) {
-  const std::string who = "tensor '" + name + "'";
+  const std::string who = "tensor " + quoted_name(name);
   if (!e.is_object()) fail(source, who + ": entry is not an object");
   for (const char* field : {"dtype", "shape", "data_offsets"}) {
     if (!e.contains(field)) fail(source, who + ": missing field '" + field + "'");
@@ -117,20 +107,20 @@ Located parse_entry(const std::string& name, const nlohmann::json& e, std::uint6
   out.entry.name = name;
 
   const auto& dtype = e.at("dtype");
-  if (!dtype.is_string()) fail(source, who + ": dtype is not a string (" + dtype.dump() + ")");
+  if (!dtype.is_string()) fail(source, who + ": dtype is not a string (" + json_excerpt(dtype) + ")");
   const auto parsed = parse_tensor_dtype(dtype.get_ref<const std::string&>());
   if (!parsed) {
-    fail(source, who + ": unknown dtype " + dtype.dump() + " (supported: F32, F16, BF16, U8, I32, I64, F64)");
+    fail(source, who + ": unknown dtype " + json_excerpt(dtype) + " (supported: F32, F16, BF16, U8, I32, I64, F64)");
   }
   out.entry.dtype = *parsed;
 
   const auto& shape = e.at("shape");
-  if (!shape.is_array()) fail(source, who + ": shape is not an array (" + shape.dump() + ")");
+  if (!shape.is_array()) fail(source, who + ": shape is not an array (" + json_excerpt(shape) + ")");
   std::uint64_t numel = 1;
   bool overflow = false;
   for (const auto& d : shape) {
     if (d.is_number_integer() && !d.is_number_unsigned()) {
-      fail(source, who + ": negative dimension " + d.dump() + " in shape " + shape.dump());
+      fail(source, who + ": negative dimension " + json_excerpt(d) + " in shape " + json_excerpt(shape));
     }
     const std::uint64_t dim = header_unsigned(d, source, who + ": shape dimension");
     if (dim > static_cast<std::uint64_t>(INT64_MAX)) overflow = true;
@@ -140,11 +130,11 @@ Located parse_entry(const std::string& name, const nlohmann::json& e, std::uint6
   std::uint64_t bytes = 0;
   overflow = __builtin_mul_overflow(numel, std::uint64_t{tensor_dtype_size(out.entry.dtype)}, &bytes) || overflow;
   // A zero dimension makes the product 0 however large the others are; still refuse them.
-  if (overflow) fail(source, who + ": element count of shape " + shape.dump() + " overflows");
+  if (overflow) fail(source, who + ": element count of shape " + json_excerpt(shape) + " overflows");
 
   const auto& offsets = e.at("data_offsets");
   if (!offsets.is_array() || offsets.size() != 2) {
-    fail(source, who + ": data_offsets is not an array of two integers (" + offsets.dump() + ")");
+    fail(source, who + ": data_offsets is not an array of two integers (" + json_excerpt(offsets) + ")");
   }
   out.begin = header_unsigned(offsets[0], source, who + ": data_offsets begin");
   out.end = header_unsigned(offsets[1], source, who + ": data_offsets end");
@@ -170,12 +160,12 @@ void check_tiling(std::vector<Located>& located, std::uint64_t data_bytes, const
   std::uint64_t last_begin = 0;
   for (const auto& l : located) {
     if (l.begin < covered) {
-      fail(source, "tensor '" + l.entry.name + "' data_offsets " + offsets_string(l.begin, l.end) +
-                       " overlap tensor '" + last_name + "' " + offsets_string(last_begin, covered));
+      fail(source, "tensor " + quoted_name(l.entry.name) + " data_offsets " + offsets_string(l.begin, l.end) +
+                       " overlap tensor " + quoted_name(last_name) + " " + offsets_string(last_begin, covered));
     }
     if (l.begin > covered) {
       fail(source, "hole in the data section: bytes [" + std::to_string(covered) + ", " + std::to_string(l.begin) + ")" +
-                       " belong to no tensor (before tensor '" + l.entry.name + "')");
+                       " belong to no tensor (before tensor " + quoted_name(l.entry.name) + ")");
     }
     covered = l.end;
     last_name = l.entry.name;
@@ -306,7 +296,8 @@ std::vector<float> to_f32_values(const TensorEntry& t) {
 }
 
 SafetensorsFile SafetensorsFile::read(const std::string& path) {
-  FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+  FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (file.fd < 0) throw IoError("cannot open '" + path + "': " + errno_text(errno));
   struct stat info {};
   if (::fstat(file.fd, &info) != 0) throw IoError("cannot stat '" + path + "': " + errno_text(errno));

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -391,6 +393,34 @@ TEST(AppCompare, MalformedDocumentsAreDataErrors) {
     EXPECT_NE(std::string(e.what()).find("entries[0].memory.state_bytes"), std::string::npos) << e.what();
   }
   EXPECT_THROW(load_results("/nonexistent/results.json"), IoError);
+}
+
+TEST(AppCompare, HostileResultsFilesAreDataErrorsNeverCrashes) {
+  const std::string path = testing::TempDir() + "hostile_results.json";
+  auto rejected = [&](const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+    try {
+      (void)load_results(path);
+    } catch (const DataError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  // 80,000 levels crashed the recursive echo of a differing value; now refused at parse time.
+  const std::string deep = std::string(80'000, '[') + std::string(80'000, ']');
+  EXPECT_NE(rejected(R"({"schema_version": 1, "entries": [], "run": )" + deep + "}").find("nested deeper than 64"),
+            std::string::npos);
+  EXPECT_NE(rejected(R"({"schema_version": 1e999, "entries": []})").find("number overflow"), std::string::npos);
+  EXPECT_NE(rejected(R"({"schema_version": 1, "entries": [], "entries": []})").find("duplicate key"),
+            std::string::npos);
+  std::remove(path.c_str());
+
+  // A long differing context value is echoed as an excerpt.
+  Json a = document(), b = document();
+  b["machine"]["cpu_model"] = std::string(1'000'000, 'x');
+  const CompareVerdict v = compare(a, b);
+  ASSERT_FALSE(v.context_differences.empty());
+  EXPECT_LT(v.context_differences[0].candidate.size(), 100u);
 }
 
 // The exact null distribution against values worked out by hand, and the normal approximation

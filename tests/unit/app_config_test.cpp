@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "bnb/errors.hpp"
 #include "config.hpp"
 #include "glob.hpp"
+#include "memory_check.hpp"
 #include "suggest.hpp"
 #include "timing.hpp"
 #include "workload.hpp"
@@ -57,6 +59,43 @@ TEST(AppConfig, ErrorsNameTheJsonPath) {
                 .find("workload.trace: only allowed with kind \"replay\""),
             std::string::npos);
   EXPECT_NE(error_of(R"({"schema": 1, "params": [)").find("invalid JSON at line 1"), std::string::npos);
+}
+
+TEST(AppConfig, HostileTextIsAConfigErrorNeverACrash) {
+  // Numbers beyond the double range, duplicate keys, and nesting deep enough to overflow the
+  // stack of any recursive reader (80,000 levels) are refused with the place named.
+  EXPECT_NE(error_of(minimal("", R"({"name": "Adam8bit", "lr": 1e999})")).find("number overflow parsing '1e999'"),
+            std::string::npos);
+  EXPECT_EQ(error_of(minimal(R"(, "seed": 1, "seed": 2)")),
+            "test.json: seed: duplicate key \"seed\" (a key may appear only once in an object)");
+  const std::string deep = std::string(80'000, '[') + std::string(80'000, ']');
+  EXPECT_NE(error_of(minimal(", \"name\": " + deep)).find("nested deeper than 64 levels"), std::string::npos);
+  std::string objects;
+  for (int i = 0; i < 80'000; ++i) objects += "{\"a\":";
+  EXPECT_NE(error_of(objects).find("test.json: a.a.a.a"), std::string::npos);
+  // Echoed values are bounded: a megabyte string comes back as a short excerpt.
+  const std::string huge(1'000'000, 'x');
+  EXPECT_LT(error_of(minimal(", \"seed\": \"" + huge + "\"")).size(), 200u);
+  EXPECT_LT(error_of(minimal(", \"" + huge + "\": 1")).size(), 200u);
+  EXPECT_LT(error_of(minimal("", "{\"name\": \"" + huge + "\"}")).size(), 200u);
+  // The parameters' total element count is bounded like each tensor's (2^53).
+  EXPECT_EQ(error_of(R"({"schema": 1, "params": [{"name": "a", "shape": [9007199254740992]},
+                     {"name": "b", "shape": [2]}], "workload": {"kind": "gradients", "steps": 1},
+                     "optimizers": [{"name": "Adam8bit"}]})"),
+            "params: the parameters hold more than 2^53 elements in total");
+}
+
+TEST(AppMemory, EstimateSaturatesInsteadOfWrapping) {
+  // 2^53 elements and many entries need more bytes than a size_t counts: the estimate says
+  // "too much" (SIZE_MAX), never a small wrapped number.
+  Config c = parse_config(minimal(), "test.json", ".");
+  c.params.resize(1);
+  c.params[0].numel = std::size_t{1} << 53;
+  c.optimizers.resize(600, c.optimizers[0]);
+  const MemoryEstimate m = estimate_memory(c, 0);
+  EXPECT_EQ(m.params_and_grads, SIZE_MAX);
+  EXPECT_EQ(m.total(), SIZE_MAX);
+  EXPECT_THROW(check_memory(c, 0), ConfigError);
 }
 
 TEST(AppConfig, OverridesMatchByGlob) {

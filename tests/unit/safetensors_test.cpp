@@ -3,6 +3,7 @@
 #include "bnb/safetensors.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -104,10 +105,33 @@ TEST_F(SafetensorsTest, RejectsHeaderThatIsNotJsonOrNotAnObject) {
   expect_rejected(image(""), "header is not valid JSON");
   expect_rejected(image("[1, 2]"), "header is not a JSON object");
   expect_rejected(image("\"text\""), "header is not a JSON object");
-  // Deep nesting must not exhaust the stack while parsing or destroying the document.
-  constexpr std::size_t kDepth = 50'000;
-  expect_rejected(image(std::string(kDepth, '[') + std::string(kDepth, ']')), "header is not a JSON object");
-  expect_rejected(image(R"({"a":)" + std::string(kDepth, '[')), "header is not valid JSON");
+  expect_rejected(image("{\"a\": 1e999}"), "header is not valid JSON at byte 18: number overflow parsing '1e999'");
+  // Deep nesting must not exhaust the stack while parsing, destroying or echoing the document.
+  constexpr std::size_t kDepth = 80'000;
+  expect_rejected(image(std::string(kDepth, '[') + std::string(kDepth, ']')), "nested deeper than 64 levels");
+  expect_rejected(image(R"({"a":)" + std::string(kDepth, '[')), "a[0][0]");
+  for (const char* field : {"__metadata__", "shape", "dtype"}) {
+    const std::string deep = std::string(kDepth, '[') + std::string(kDepth, ']');
+    expect_rejected(image(std::string(R"({"a":{")") + field + "\":" + deep + "}}"), "nested deeper than 64 levels");
+  }
+}
+
+TEST_F(SafetensorsTest, EchoesUntrustedValuesBounded) {
+  // A rejected value is quoted in the message, never in full.
+  const std::string deep = std::string(60, '[') + std::string(60, ']');
+  const std::string long_name(100'000, 'n');
+  try {
+    (void)SafetensorsFile::parse(image(R"({"a":{"dtype":)" + deep + R"(,"shape":[1],"data_offsets":[0,4]}})", 4), "t");
+    FAIL() << "accepted";
+  } catch (const DataError& e) {
+    EXPECT_LT(std::string(e.what()).size(), 300u) << e.what();
+  }
+  try {
+    (void)SafetensorsFile::parse(image("{\"" + long_name + R"(":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})", 4), "t");
+    FAIL() << "accepted";
+  } catch (const DataError& e) {
+    EXPECT_LT(std::string(e.what()).size(), 400u) << e.what();
+  }
 }
 
 TEST_F(SafetensorsTest, RejectsEntriesWithMissingOrMistypedFields) {
@@ -195,7 +219,7 @@ TEST_F(SafetensorsTest, RejectsDuplicateNames) {
             8),
       "duplicate tensor name 'a'");
   expect_rejected(image(R"({"a":{"dtype":"F32","dtype":"F16","shape":[1],"data_offsets":[0,4]}})", 4),
-                  "duplicate key 'dtype'");
+                  "a.dtype: duplicate key \"dtype\"");
 }
 
 TEST_F(SafetensorsTest, RejectsMalformedMetadata) {
@@ -212,6 +236,10 @@ TEST_F(SafetensorsTest, MissingOrUnreadableFileIsIoError) {
     EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
   }
   EXPECT_THROW((void)SafetensorsFile::read(dir_.string()), IoError);
+  // A FIFO is refused at once: waiting for a writer would hang the tool.
+  const std::string fifo = (dir_ / "pipe.safetensors").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_THROW((void)SafetensorsFile::read(fifo), IoError);
 }
 
 TEST_F(SafetensorsTest, EveryTruncationAndByteCorruptionIsRejectedCleanly) {

@@ -26,7 +26,7 @@ std::vector<double> betas_or_empty(const ArgMap& args);
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 /// The candidate nearest to `name` by edit_distance (the first one on ties); "" when there are
-/// no candidates.
+/// no candidates or `name` is longer than 64 characters (no typo of a catalogue name).
 std::string nearest_name(std::string_view name, const std::vector<std::string>& candidates);
 
 }  // namespace bnb
