@@ -7,6 +7,8 @@
 set -euo pipefail
 packages=(cmake ninja-build g++ libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev
           libgmock-dev libbenchmark-dev libomp-dev python3 "$@")
+# valgrind: the instruction-count speed gate (scripts/step-instructions.sh) and its callgrind.h.
+packages+=(valgrind)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
