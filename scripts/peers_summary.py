@@ -29,7 +29,7 @@ def row(e, baseline):
     ratio = f"{t['median'] / baseline:.2f}" if t and baseline else "-"
     err = e.get("error")
     rel_l2 = f"{err['param']['rel_l2']:.2e}" if err else "-"
-    travel = f"{err['rel_travel']:.2e}" if err and "rel_travel" in err else "-"
+    travel = f"{err['param']['rel_travel']:.2e}" if err and "rel_travel" in err["param"] else "-"
     mem = e["memory"]
     return (f"| {e['label']} | {implementation(e)} | {median} | {ratio} | {mem['state_bytes_per_param']:.3f} "
             f"| {rel_l2} | {travel} |")
@@ -44,11 +44,14 @@ def main():
     m = doc["machine"]
     load = (OUT / "load.txt").read_text().strip().splitlines() if (OUT / "load.txt").exists() else []
     numel = sum(p["numel"] for p in doc["run"]["params"])
+    cpu = (OUT / "cpu.txt").read_text().split() if (OUT / "cpu.txt").exists() else []
+    kind = f" (family {cpu[0]} model {cpu[1]})" if len(cpu) >= 2 else ""
     lines = [
         f"`configs/peers.json`: AdamW, {len(doc['run']['params'])} fp32 tensors, {numel / 1e6:.0f}M parameters, "
         f"{doc['run']['threads']} threads, {doc['run']['workload']['steps']} accuracy steps against the fp64 "
-        f"reference (drift), then round-robin timing. CPU: {m.get('cpu_model', '?')}, "
-        f"{m.get('logical_cpus', '?')} logical CPUs. Load (uptime before/after): "
+        f"reference (drift), then round-robin timing; bnb-bench {doc['tool'].get('build_type', '?')} build, "
+        f"variant `{m.get('isa_variant', '?')}`. CPU: {m.get('cpu_model', '?')}{kind}, "
+        f"{m.get('logical_cpus', '?')} logical CPUs. Load average (uptime before/after): "
         + "; ".join(l.split("load average:")[-1].strip() for l in load) + ".",
         "",
         "| entry | implementation | ns/param step, median (IQR) | vs torch fused | state B/param | param rel_l2 | rel_travel |",

@@ -42,6 +42,19 @@ def library_versions():
     return found
 
 
+def peak_rss_bytes():
+    """This process's peak resident memory. VmHWM rather than getrusage's ru_maxrss: bnb-bench
+    starts the bridge with posix_spawn (vfork), and ru_maxrss keeps the parent's peak across it."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 class Session:
     def __init__(self):
         self.peer = None
@@ -94,10 +107,8 @@ class Session:
         return {"seconds": sum(self.peer.step() for _ in range(int(req["steps"])))}
 
     def op_memory(self, req):
-        import resource
         buffers = self.peer.state_bytes()
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
-        return {"state_bytes": sum(buffers.values()), "buffers": buffers, "peak_rss_bytes": peak}
+        return {"state_bytes": sum(buffers.values()), "buffers": buffers, "peak_rss_bytes": peak_rss_bytes()}
 
     def op_dump(self, req):
         self.write_tensors(req["path"], True, dequantized=False, metadata=req.get("metadata"))
