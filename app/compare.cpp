@@ -119,17 +119,34 @@ std::string show(const Json* v) {
 struct ContextField {
   const char* section;
   const char* key;
+  bool when_both_record = false;  // a field older results files lack: compared only when both have it
 };
-// What makes step times comparable (DESIGN.md §4): same CPU, same thread count, same kernel
-// variant, same optimization level.
+// What makes step times comparable (DESIGN.md §4): same CPU (model and the kernel variants it
+// supports), same thread count, same optimization level. The variant the library picked
+// (machine.isa_variant) is the candidate's behaviour, compared, not a context (issue 24).
 constexpr ContextField kTimeContext[] = {
-    {"machine", "cpu_model"}, {"machine", "threads"}, {"machine", "isa_variant"}, {"tool", "build_type"}};
+    {"machine", "cpu_model"}, {"machine", "isa_supported", true}, {"machine", "threads"}, {"tool", "build_type"}};
+
+/// "; the candidate ran the 'scalar' kernels, the baseline 'avx2' (below the widest its machine
+/// supports, 'avx2')" when the two runs picked different variants, else "".
+std::string isa_behaviour_note(const Json& baseline, const Json& candidate) {
+  const Json* vb = find_path(baseline, "machine.isa_variant");
+  const Json* vc = find_path(candidate, "machine.isa_variant");
+  if (vb == nullptr || vc == nullptr || *vb == *vc) return {};
+  std::string note = fmt::format("; the candidate ran the '{}' kernels, the baseline '{}'", show(vc), show(vb));
+  const Json* supported = find_path(candidate, "machine.isa_supported");
+  if (supported != nullptr && supported->is_array() && !supported->empty() && supported->back() != *vc) {
+    note += fmt::format(" (below the widest its machine supports, '{}')", show(&supported->back()));
+  }
+  return note;
+}
 
 std::vector<ContextDifference> context_differences(const Json& a, const Json& b) {
   std::vector<ContextDifference> out;
   for (const auto& f : kTimeContext) {
     const Json* va = find_path(a, std::string(f.section) + "." + f.key);
     const Json* vb = find_path(b, std::string(f.section) + "." + f.key);
+    if (f.when_both_record && (va == nullptr || vb == nullptr)) continue;
     const bool same = (va == nullptr && vb == nullptr) || (va != nullptr && vb != nullptr && *va == *vb);
     if (!same) out.push_back({std::string(f.section) + "." + f.key, show(va), show(vb)});
   }
@@ -584,7 +601,7 @@ CompareVerdict compare_results(const Json& baseline, const Json& candidate, cons
     verdict.time_note = "time not compared (--metrics excludes time)";
   } else if (verdict.context_differences.empty()) {
     verdict.time_compared = true;
-    verdict.time_note = "time compared: machine contexts match";
+    verdict.time_note = "time compared: machine contexts match" + isa_behaviour_note(baseline, candidate);
   } else if (options.force_time) {
     verdict.time_compared = true;
     verdict.time_note = "time compared although the machine contexts differ (--force-time)";

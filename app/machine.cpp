@@ -52,10 +52,18 @@ nlohmann::json machine_context(int threads, std::size_t bandwidth_elements) {
     m["cores_per_socket"] = std::stoi(cores);
   }
   m["threads"] = threads;
+  // isa_variant is what the library picked for this run (BNB_CPU_VARIANT can force a lower
+  // one): the candidate's behaviour. isa_supported is the machine's: part of its context.
   try {
     m["isa_variant"] = std::string(kernels::variant_name(kernels::active_variant()));
   } catch (const std::exception& e) {
     m["isa_variant"] = std::string("unavailable: ") + e.what();
+  }
+  nlohmann::json supported = nlohmann::json::array();
+  for (const kernels::CpuVariant v : kernels::supported_variants()) supported.push_back(std::string(kernels::variant_name(v)));
+  m["isa_supported"] = supported;
+  if (const std::string khz = read_first_line("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq"); !khz.empty()) {
+    m["cpu_max_mhz"] = std::stoll(khz) / 1000;
   }
   nlohmann::json caches = nlohmann::json::array();
   for (int index = 0; index < 8; ++index) {

@@ -8,6 +8,9 @@
 
 #include "bnb/kernels/cpu_variant.hpp"
 #include "bnb/kernels/simd/cpu_codec.hpp"
+#ifdef BNB_TEST_REDUNDANT_PASS
+#include "redundant_pass.hpp"
+#endif
 
 namespace bnb::kernels {
 namespace {
@@ -85,13 +88,22 @@ CpuVariant active_variant() {
   return widest_supported();
 }
 
-void cpu_step(CpuVariant v, const StepRequest& r, StepReport& report) {
+namespace {
+void variant_step(CpuVariant v, const StepRequest& r, StepReport& report) {
   switch (v) {
     case CpuVariant::scalar: return scalar::step(r, report);
     case CpuVariant::avx2: return avx2::step(r, report);
     case CpuVariant::avx512: return avx512::step(r, report);
     case CpuVariant::avx512vbmi: return avx512vbmi::step(r, report);
   }
+}
+}  // namespace
+
+void cpu_step(CpuVariant v, const StepRequest& r, StepReport& report) {
+#ifdef BNB_TEST_REDUNDANT_PASS
+  redundant_state_pass(r, [v](const StepRequest& s, StepReport& out) { variant_step(v, s, out); });
+#endif
+  variant_step(v, r, report);
 }
 
 void cpu_step(const StepRequest& r, StepReport& report) { cpu_step(active_variant(), r, report); }
