@@ -1,5 +1,5 @@
 // The rules of `bnb-bench compare` (docs/compare.md) on results documents built here in the shape
-// that app/results_json.cpp writes.
+// that app/output/results_json.cpp writes.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Per-label and relative speed gates (app/gates.hpp) on run results built here.
+// Per-label and relative speed gates (app/run/gates.hpp) on run results built here.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// Entries that differ only in state format, paired with their ratios (app/pairs.hpp).
+// Entries that differ only in state format, paired with their ratios (app/run/pairs.hpp).
 #include <gtest/gtest.h>
 
 #include "pairs.hpp"

@@ -1,4 +1,4 @@
-// rel_travel (app/travel_error.hpp): the parameters' error relative to the distance the exact
+// rel_travel (app/run/travel_error.hpp): the parameters' error relative to the distance the exact
 // path travelled, per step and at the end of a run.
 #include <gtest/gtest.h>
 
