@@ -17,6 +17,7 @@
 #include "compare_command.hpp"
 #include "exit_codes.hpp"
 #include "interrupt.hpp"
+#include "output_format.hpp"
 #include "report/report_command.hpp"
 
 namespace {
@@ -43,10 +44,11 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Run the optimizers of a config (or the built-in default suite)");
   run->add_option("config", run_cmd.config, "Config file (JSON, schema 1); omit for the built-in default suite");
   run->add_option("-o,--output", run_cmd.output,
-                  "Write the results to FILE atomically (format from --format, else the extension: .csv, .md, .txt, "
-                  "otherwise JSON); stdout then shows the table");
-  run->add_option("-f,--format", run_cmd.format, "Output format: table (default), json, csv, markdown")
-      ->check(CLI::IsMember({"table", "json", "csv", "markdown"}));
+                  "Write the results to FILE atomically (format from --format, else the extension: .csv, .md or "
+                  ".markdown, .txt, otherwise JSON); stdout then shows the table");
+  run->add_option("-f,--format", run_cmd.format,
+                  "Output format: " + bnb::app::output_format_names(bnb::app::kRunFormats) + " (table by default)")
+      ->check(CLI::IsMember(bnb::app::output_format_choices(bnb::app::kRunFormats)));
   run->add_option("--report", run_cmd.report,
                   "Also write an HTML report with figures (as `bnb-bench report`); Markdown output links its figures");
   run->add_option("--dump", run_cmd.dump_dir, "Write DIR/<label>.safetensors per entry: final parameters and states");

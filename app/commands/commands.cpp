@@ -31,19 +31,13 @@ namespace {
 constexpr std::size_t kBandwidthElements = std::size_t{1} << 24;
 
 OutputFormat parse_format(const std::string& f) {
-  if (f == "json") return OutputFormat::json;
-  if (f == "csv") return OutputFormat::csv;
-  if (f == "markdown" || f == "md") return OutputFormat::markdown;
-  if (f == "table") return OutputFormat::table;
-  throw ConfigError(fmt::format("--format: unknown format \"{}\" (table, json, csv, markdown)", f));
+  if (const auto format = parse_output_format(f, kRunFormats)) return *format;
+  throw ConfigError(fmt::format("--format: unknown format \"{}\" ({})", f, output_format_names(kRunFormats)));
 }
 
+/// The results file's format by the shared extension rules; JSON for any other extension.
 OutputFormat format_for_file(const std::string& path) {
-  const std::string ext = std::filesystem::path(path).extension().string();
-  if (ext == ".csv") return OutputFormat::csv;
-  if (ext == ".md" || ext == ".markdown") return OutputFormat::markdown;
-  if (ext == ".txt") return OutputFormat::table;
-  return OutputFormat::json;
+  return output_format_for_file(path, kRunFormats, OutputFormat::json);
 }
 
 /// Loads and checks a config completely (everything short of running it).

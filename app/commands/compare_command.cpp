@@ -9,9 +9,12 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "atomic_file.hpp"
 #include "bnb/errors.hpp"
+#include "output_format.hpp"
 #include "output_paths.hpp"
 #include "report/report_command.hpp"
 #include "results_reader.hpp"
@@ -32,17 +35,14 @@ Exit codes (gate mode): 0 no regression; 1-15 bit mask (1 speed, 2 accuracy, 4 m
 entries that do not correspond); 74 unreadable file. --mode report
 always exits 0. The rules are documented in docs/compare.md.)";
 
-CompareFormat parse_format(const std::string& f) {
-  if (f == "json") return CompareFormat::json;
-  if (f == "markdown" || f == "md") return CompareFormat::markdown;
-  return CompareFormat::table;
+/// The --format/--output-format value (CLI11 has checked it against the names); table when unset.
+OutputFormat parse_format(const std::string& f) {
+  return parse_output_format(f, kCompareFormats).value_or(OutputFormat::table);
 }
 
-CompareFormat format_from_extension(const std::string& path) {
-  const std::string ext = std::filesystem::path(path).extension().string();
-  if (ext == ".json") return CompareFormat::json;
-  if (ext == ".md") return CompareFormat::markdown;
-  return CompareFormat::table;
+/// The file's format by the shared extension rules; table for any other extension.
+OutputFormat format_from_extension(const std::string& path) {
+  return output_format_for_file(path, kCompareFormats, OutputFormat::table);
 }
 
 }  // namespace
@@ -51,8 +51,8 @@ CLI::App* add_compare_command(CLI::App& app, CompareCommand& cmd) {
   auto* c = app.add_subcommand("compare", "Compare a candidate results file with a baseline (CI regression gate)");
   c->add_option("baseline", cmd.baseline, "Baseline results (JSON written by `bnb-bench run`)")->required();
   c->add_option("candidate", cmd.candidate, "Candidate results (JSON written by `bnb-bench run`)")->required();
-  c->add_option("-f,--format", cmd.format, "Output on stdout: table (default), json, markdown")
-      ->check(CLI::IsMember({"table", "json", "markdown"}));
+  c->add_option("-f,--format", cmd.format, "Output on stdout: " + output_format_names(kCompareFormats) + " (table by default)")
+      ->check(CLI::IsMember(output_format_choices(kCompareFormats)));
   c->add_option("--mode", cmd.mode, "gate (default): exit with the regression bit mask; report: always exit 0")
       ->check(CLI::IsMember({"gate", "report"}));
   c->add_option("--metrics", cmd.metrics,
@@ -61,12 +61,12 @@ CLI::App* add_compare_command(CLI::App& app, CompareCommand& cmd) {
   c->add_flag("--require-match", cmd.require_match,
               "Exit 65 when an entry is missing from either file or configured differently (gate mode)");
   c->add_option("-o,--output", cmd.output, "Also write the verdict to FILE atomically (format from the extension: "
-                                           ".json, .md, otherwise table; or --output-format)");
+                                           ".json, .md or .markdown, otherwise table; or --output-format)");
   c->add_option("--report", cmd.report,
                 "Also write an HTML report with the figures of both files (as `bnb-bench report`); Markdown output "
                 "links its figures");
-  c->add_option("--output-format", cmd.output_format, "Format of --output: table, json, markdown")
-      ->check(CLI::IsMember({"table", "json", "markdown"}));
+  c->add_option("--output-format", cmd.output_format, "Format of --output: " + output_format_names(kCompareFormats))
+      ->check(CLI::IsMember(output_format_choices(kCompareFormats)));
   CompareThresholds& t = cmd.thresholds;
   c->add_option("--alpha", t.time_alpha, "Significance of the time rank test")
       ->capture_default_str()
@@ -125,12 +125,12 @@ int compare_command(const CompareCommand& cmd) {
     report::write_report(in, cmd.report);
     links = report::markdown_figure_links(cmd.report);
   }
-  auto rendered = [&](CompareFormat f) { return render_compare(verdict, f) + (f == CompareFormat::markdown ? links : ""); };
+  auto rendered = [&](OutputFormat f) { return render_compare(verdict, f) + (f == OutputFormat::markdown ? links : ""); };
   const std::string text = rendered(parse_format(cmd.format));
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
   if (!cmd.output.empty()) {
-    const CompareFormat f = cmd.output_format.empty() ? format_from_extension(cmd.output) : parse_format(cmd.output_format);
+    const OutputFormat f = cmd.output_format.empty() ? format_from_extension(cmd.output) : parse_format(cmd.output_format);
     write_file_atomic(cmd.output, rendered(f));
   }
   if (cmd.require_match && options.mode == CompareMode::gate && (verdict.unmatched || verdict.mismatched)) {

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "output_format.hpp"
+
 namespace bnb::app {
 
 /// Which families of metrics take part in the verdict.
@@ -129,8 +131,8 @@ int compare_exit_code(const CompareVerdict& v);
 /// "speed, accuracy" for the bits 1|2 (empty for 0).
 std::string failed_names(int bits);
 
-enum class CompareFormat { table, json, markdown };
-std::string render_compare(const CompareVerdict& v, CompareFormat f);
+/// One of kCompareFormats (output_format.hpp); a verdict has no CSV form (table instead).
+std::string render_compare(const CompareVerdict& v, OutputFormat f);
 std::string render_compare_table(const CompareVerdict& v);
 nlohmann::json compare_json(const CompareVerdict& v);
 std::string render_compare_markdown(const CompareVerdict& v);

@@ -272,11 +272,12 @@ std::string render_compare_markdown(const CompareVerdict& v) {
   return out;
 }
 
-std::string render_compare(const CompareVerdict& v, CompareFormat f) {
+std::string render_compare(const CompareVerdict& v, OutputFormat f) {
   switch (f) {
-    case CompareFormat::table: return render_compare_table(v);
-    case CompareFormat::json: return compare_json(v).dump(2) + "\n";
-    case CompareFormat::markdown: return render_compare_markdown(v);
+    case OutputFormat::json: return compare_json(v).dump(2) + "\n";
+    case OutputFormat::markdown: return render_compare_markdown(v);
+    case OutputFormat::table:
+    case OutputFormat::csv: break;
   }
   return render_compare_table(v);
 }

@@ -4,11 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "output_format.hpp"
 #include "results.hpp"
 
 namespace bnb::app {
-
-enum class OutputFormat { table, json, csv, markdown };
 
 std::string render_json(const RunResult& r);
 std::string render_table(const RunResult& r);
