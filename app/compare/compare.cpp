@@ -11,107 +11,15 @@
 #include "bnb/json_text.hpp"
 #include "input_file.hpp"
 #include "exit_codes.hpp"
+#include "results_reading.hpp"
 
 namespace bnb::app {
 namespace {
 
-using Json = nlohmann::json;
+using namespace compare_detail;
 
-// Above this many samples per side (or with ties) the normal approximation is used: the exact
-// distribution costs O((m n)^2) and the approximation is good to ~1e-3 there.
-constexpr std::size_t kExactMaxSamples = 30;
 // state_bytes_per_param is a quotient printed as a double: "any growth" ignores the last bits.
 constexpr double kPerParamRoundoff = 1e-12;
-
-/// A number read from a results document: absent (not recorded), null (a NaN or Inf written by the
-/// JSON library as null), or a finite number.
-struct Reading {
-  enum Kind { absent, nonfinite, number } kind = absent;
-  double value = 0;
-};
-
-[[noreturn]] void data_fail(std::string_view doc, std::string_view path, std::string_view message) {
-  throw DataError(fmt::format("{}: {}: {}", doc, path, message));
-}
-
-std::string type_of(const Json& v) {
-  if (v.is_null()) return "null";
-  if (v.is_boolean()) return "a boolean";
-  if (v.is_number()) return "a number";
-  if (v.is_string()) return "a string";
-  if (v.is_array()) return "an array";
-  return "an object";
-}
-
-/// The value at a '.'-separated path below `root` (nullptr when any part is absent or null).
-const Json* find_path(const Json& root, std::string_view path) {
-  const Json* node = &root;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    const std::size_t dot = std::min(path.find('.', start), path.size());
-    const std::string key(path.substr(start, dot - start));
-    if (!node->is_object()) return nullptr;
-    const auto it = node->find(key);
-    if (it == node->end()) return nullptr;
-    node = &*it;
-    start = dot + 1;
-  }
-  return node;
-}
-
-class EntryReader {
- public:
-  EntryReader(const Json& entry, std::string doc, std::size_t index)
-      : entry_(entry), doc_(std::move(doc)), prefix_(fmt::format("entries[{}]", index)) {}
-
-  const Json& json() const { return entry_; }
-
-  Reading number(std::string_view path) const {
-    const Json* v = find_path(entry_, path);
-    if (v == nullptr) return {};
-    if (v->is_null()) return {Reading::nonfinite, 0};
-    if (!v->is_number()) data_fail(doc_, fmt::format("{}.{}", prefix_, path), "expected a number, got " + type_of(*v));
-    const double d = v->get<double>();
-    if (!std::isfinite(d)) return {Reading::nonfinite, 0};
-    return {Reading::number, d};
-  }
-
-  /// An object-valued field: nullptr when absent or null, DataError when of another type.
-  const Json* object(std::string_view path) const {
-    const Json* v = find_path(entry_, path);
-    if (v == nullptr || v->is_null()) return nullptr;
-    if (!v->is_object()) data_fail(doc_, fmt::format("{}.{}", prefix_, path), "expected an object, got " + type_of(*v));
-    return v;
-  }
-
-  std::vector<double> samples(std::string_view path) const {
-    const Json* v = find_path(entry_, path);
-    std::vector<double> out;
-    if (v == nullptr || v->is_null()) return out;
-    const std::string where = fmt::format("{}.{}", prefix_, path);
-    if (!v->is_array()) data_fail(doc_, where, "expected an array of numbers, got " + type_of(*v));
-    for (std::size_t i = 0; i < v->size(); ++i) {
-      const Json& s = (*v)[i];
-      if (!s.is_number()) data_fail(doc_, fmt::format("{}[{}]", where, i), "expected a number, got " + type_of(s));
-      const double d = s.get<double>();
-      if (std::isfinite(d)) out.push_back(d);
-    }
-    return out;
-  }
-
- private:
-  const Json& entry_;
-  std::string doc_;
-  std::string prefix_;
-};
-
-/// A recorded value for a message, bounded: the documents are untrusted input.
-std::string show(const Json* v) {
-  if (v == nullptr) return "absent";
-  const std::string s = json_excerpt(*v);
-  return v->is_string() ? s.substr(1, s.size() - 2) : s;
-}
-
 
 // ---------------------------------------------------------------------------------------------
 // Machine context and configuration matching
@@ -379,12 +287,6 @@ TimeVerdict compare_entry_time(const EntryReader& b, const EntryReader& c, const
   return compare_time(bs, cs, t);
 }
 
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /// Worst status of a family, for the per-entry summary.
 void finish_entry(EntryVerdict& v) {
   v.bits = 0;
@@ -393,199 +295,6 @@ void finish_entry(EntryVerdict& v) {
 }
 
 }  // namespace
-
-std::string_view status_name(MetricStatus s) {
-  switch (s) {
-    case MetricStatus::same: return "same";
-    case MetricStatus::improved: return "improved";
-    case MetricStatus::regressed: return "regressed";
-    case MetricStatus::faster: return "faster";
-    case MetricStatus::slower: return "slower";
-    case MetricStatus::ambiguous: return "ambiguous";
-    case MetricStatus::not_compared: return "not compared";
-  }
-  return "?";
-}
-
-std::string_view match_name(EntryMatch m) {
-  switch (m) {
-    case EntryMatch::matched: return "matched";
-    case EntryMatch::config_mismatch: return "configuration differs";
-    case EntryMatch::only_in_baseline: return "only in baseline";
-    case EntryMatch::only_in_candidate: return "only in candidate";
-  }
-  return "?";
-}
-
-std::string failed_names(int bits) {
-  std::string out;
-  const std::pair<int, const char*> names[] = {
-      {kGateSpeed, "speed"}, {kGateAccuracy, "accuracy"}, {kGateMemory, "memory"}, {kGateNonFinite, "non-finite"}};
-  for (const auto& [bit, name] : names) {
-    if ((bits & bit) == 0) continue;
-    if (!out.empty()) out += ", ";
-    out += name;
-  }
-  return out;
-}
-
-CompareMetrics parse_compare_metrics(std::string_view list) {
-  CompareMetrics m{false, false, false, false};
-  std::size_t start = 0;
-  bool any = false;
-  while (start <= list.size()) {
-    const std::size_t comma = std::min(list.find(',', start), list.size());
-    const std::string_view item = list.substr(start, comma - start);
-    if (item == "all") {
-      m = CompareMetrics{};
-    } else if (item == "time") {
-      m.time = true;
-    } else if (item == "accuracy") {
-      m.accuracy = true;
-    } else if (item == "memory") {
-      m.memory = true;
-    } else if (item == "nonfinite") {
-      m.nonfinite = true;
-    } else {
-      throw ConfigError(fmt::format("--metrics: unknown metric family '{}' (expected a comma-separated list of "
-                                    "time, accuracy, memory, nonfinite, or all)", item));
-    }
-    any = true;
-    start = comma + 1;
-  }
-  if (!any) throw ConfigError("--metrics: empty list");
-  return m;
-}
-
-double mann_whitney_p(const std::vector<double>& a, const std::vector<double>& b) {
-  const std::size_t m = a.size(), n = b.size();
-  if (m == 0 || n == 0) return 1.0;
-  // Ranks of the pooled samples, ties sharing their mean rank.
-  std::vector<std::pair<double, int>> pooled;
-  pooled.reserve(m + n);
-  for (double x : a) pooled.push_back({x, 0});
-  for (double x : b) pooled.push_back({x, 1});
-  std::sort(pooled.begin(), pooled.end());
-  const std::size_t total = m + n;
-  double rank_sum_a = 0, tie_term = 0;
-  bool ties = false;
-  for (std::size_t i = 0; i < total;) {
-    std::size_t j = i;
-    while (j + 1 < total && pooled[j + 1].first == pooled[i].first) ++j;
-    const double rank = 0.5 * static_cast<double>(i + j) + 1.0;
-    const double t = static_cast<double>(j - i + 1);
-    if (j > i) ties = true;
-    tie_term += t * t * t - t;
-    for (std::size_t k = i; k <= j; ++k) {
-      if (pooled[k].second == 0) rank_sum_a += rank;
-    }
-    i = j + 1;
-  }
-  const double md = static_cast<double>(m), nd = static_cast<double>(n);
-  const double u = rank_sum_a - md * (md + 1) / 2;  // pairs (a_i, b_j) with a_i > b_j, ties count 1/2
-  if (!ties && m <= kExactMaxSamples && n <= kExactMaxSamples) {
-    // Exact null distribution: ways[i][j][u] = ways[i-1][j][u-j] + ways[i][j-1][u] (the largest of
-    // i + j values is either from a, beating all j values of b, or from b).
-    const std::size_t umax = m * n;
-    std::vector<std::vector<double>> prev(n + 1, std::vector<double>(umax + 1, 0.0));
-    for (std::size_t j = 0; j <= n; ++j) prev[j][0] = 1;  // i = 0: U = 0 in one way
-    for (std::size_t i = 1; i <= m; ++i) {
-      std::vector<std::vector<double>> cur(n + 1, std::vector<double>(umax + 1, 0.0));
-      cur[0][0] = 1;
-      for (std::size_t j = 1; j <= n; ++j) {
-        for (std::size_t k = 0; k <= i * j; ++k) {
-          cur[j][k] = (k >= j ? prev[j][k - j] : 0.0) + cur[j - 1][k];
-        }
-      }
-      prev = std::move(cur);
-    }
-    const std::vector<double>& ways = prev[n];
-    double all = 0, below = 0, above = 0;
-    const auto u_int = static_cast<std::size_t>(std::llround(u));
-    for (std::size_t k = 0; k <= umax; ++k) {
-      all += ways[k];
-      if (k <= u_int) below += ways[k];
-      if (k >= u_int) above += ways[k];
-    }
-    return std::min(1.0, 2.0 * std::min(below, above) / all);
-  }
-  const double nn = md + nd;
-  const double var = md * nd / 12.0 * ((nn + 1) - tie_term / (nn * (nn - 1)));
-  if (var <= 0) return 1.0;  // every value equal
-  const double z = std::max(0.0, std::abs(u - md * nd / 2) - 0.5) / std::sqrt(var);
-  return std::erfc(z / std::sqrt(2.0));
-}
-
-TimeVerdict compare_time(const std::vector<double>& baseline, const std::vector<double>& candidate,
-                         const CompareThresholds& t) {
-  TimeVerdict v;
-  v.baseline_samples = baseline.size();
-  v.candidate_samples = candidate.size();
-  if (baseline.empty() || candidate.empty()) {
-    v.note = "no time samples recorded";
-    return v;
-  }
-  v.baseline_median = median_of(baseline);
-  v.candidate_median = median_of(candidate);
-  v.ratio = v.baseline_median > 0 ? v.candidate_median / v.baseline_median : 1.0;
-  v.p_value = mann_whitney_p(baseline, candidate);
-  const bool significant = v.p_value < t.time_alpha;
-  if (std::abs(v.ratio - 1) <= t.time_min_effect) {
-    v.status = MetricStatus::same;
-    v.note = fmt::format("median change within {:g}%", t.time_min_effect * 100);
-  } else if (!significant) {
-    v.status = MetricStatus::ambiguous;
-    v.note = fmt::format("median changed by {:+.1f}% but p = {:.3g} >= {:g}: within the noise of {} vs {} samples",
-                         (v.ratio - 1) * 100, v.p_value, t.time_alpha, v.baseline_samples, v.candidate_samples);
-  } else {
-    v.status = v.ratio > 1 ? MetricStatus::slower : MetricStatus::faster;
-    v.note = fmt::format("median {:+.1f}%, p = {:.3g} < {:g}", (v.ratio - 1) * 100, v.p_value, t.time_alpha);
-  }
-  return v;
-}
-
-void validate_results(const Json& doc, std::string_view name) {
-  if (!doc.is_object()) data_fail(name, "(document)", "expected a results object, got " + type_of(doc));
-  const auto sv = doc.find("schema_version");
-  if (sv == doc.end()) data_fail(name, "schema_version", "missing: not a bnb-bench results document");
-  if (!sv->is_number_integer()) data_fail(name, "schema_version", "expected an integer, got " + type_of(*sv));
-  if (sv->get<std::int64_t>() != 1) {
-    data_fail(name, "schema_version", fmt::format("unsupported version {} (this tool reads version 1)", json_excerpt(*sv)));
-  }
-  const auto entries = doc.find("entries");
-  if (entries == doc.end()) data_fail(name, "entries", "missing");
-  if (!entries->is_array()) data_fail(name, "entries", "expected an array, got " + type_of(*entries));
-  std::set<std::string> labels;
-  for (std::size_t i = 0; i < entries->size(); ++i) {
-    const Json& e = (*entries)[i];
-    const std::string path = fmt::format("entries[{}]", i);
-    if (!e.is_object()) data_fail(name, path, "expected an object, got " + type_of(e));
-    const auto label = e.find("label");
-    if (label == e.end() || !label->is_string()) data_fail(name, path + ".label", "expected a string");
-    if (!labels.insert(label->get<std::string>()).second) {
-      data_fail(name, path + ".label", fmt::format("duplicate label {}", json_excerpt(*label)));
-    }
-  }
-  for (const char* section : {"machine", "tool", "run"}) {
-    const auto s = doc.find(section);
-    if (s != doc.end() && !s->is_object() && !s->is_null()) {
-      data_fail(name, section, "expected an object, got " + type_of(*s));
-    }
-  }
-}
-
-Json load_results(const std::filesystem::path& file) {
-  const std::string text = read_input_file(file, "results file");
-  Json doc;
-  try {
-    doc = parse_json_strict(text);
-  } catch (const JsonTextError& e) {
-    if (!e.path.empty()) data_fail(file.string(), e.path, e.what());
-    throw DataError(fmt::format("{}: not valid JSON at byte {}: {}", file.string(), e.byte, e.what()));
-  }
-  validate_results(doc, file.string());
-  return doc;
-}
 
 CompareVerdict compare_results(const Json& baseline, const Json& candidate, const CompareOptions& options,
                                std::string baseline_name, std::string candidate_name) {
@@ -676,7 +385,5 @@ CompareVerdict compare_results(const Json& baseline, const Json& candidate, cons
   }
   return verdict;
 }
-
-int compare_exit_code(const CompareVerdict& v) { return v.options.mode == CompareMode::report ? 0 : v.bits; }
 
 }  // namespace bnb::app

@@ -1,0 +1,45 @@
+#pragma once
+// What one optimizer entry owns across the passes of a run (runner.cpp: accuracy; timing_pass.cpp:
+// timing and roofline), and the step the passes share.
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bnb/optimizer.hpp"
+#include "config.hpp"
+#include "peers/peer_run.hpp"
+#include "progress.hpp"
+#include "results.hpp"
+#include "tensor_buffer.hpp"
+
+namespace bnb::app {
+
+using Clock = std::chrono::steady_clock;
+
+/// Everything one optimizer entry owns across the accuracy and timing passes.
+struct EntryRun {
+  const OptimizerEntry* entry = nullptr;
+  std::unique_ptr<Optimizer> opt;
+  std::vector<TensorBuffer> params, grads;
+  std::size_t numel = 0;
+  std::string resume_file;
+  bool skipped = false;
+  EntryResult result;
+  std::unique_ptr<PeerRun> peer;  // set: another library runs this entry (opt unused)
+};
+
+inline double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+inline void full_step(EntryRun& e) {
+  for (std::size_t i = 0; i < e.params.size(); ++i) e.opt->step(i, e.params[i].data(), e.grads[i].data());
+}
+
+/// Timing (DESIGN.md §4), then for the paged entries under a budget the same again unbudgeted.
+void timing_passes(const TimingConfig& t, const std::vector<EntryRun*>& entries, Progress& progress);
+
+/// Floors of each entry's access patterns and the throughput figures.
+void roofline_pass(int threads, std::vector<EntryRun*>& entries);
+
+}  // namespace bnb::app

@@ -1,0 +1,146 @@
+// The timing and roofline passes of a run (DESIGN.md §4, §5).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "bnb/kernels/dtype.hpp"
+#include "bnb/state_rules.hpp"
+#include "entry_run.hpp"
+#include "machine.hpp"
+#include "paging_result.hpp"
+#include "roofline.hpp"
+#include "round_robin.hpp"
+#include "timing.hpp"
+
+namespace bnb::app {
+namespace {
+
+// The floor loop runs on at most this many elements per access pattern: far beyond the last-level
+// cache, so the per-element floor is the streaming one, at a bounded cost per run.
+constexpr std::size_t kMaxFloorElements = std::size_t{1} << 24;
+
+AccessPattern access_pattern(const Optimizer& opt, std::size_t i) {
+  const ParamState& s = opt.state(i);
+  AccessPattern p;
+  const FormatCodec& codec = format_codec(s.format);
+  p.grad_width = dtype_size(opt.param(i).dtype);
+  p.rmw_widths.push_back(p.grad_width);
+  for (int r = 0; r < s.rows; ++r) p.rmw_widths.push_back(codec.row_bytes(1));
+  if (codec.scale == ScaleKind::per_block) {
+    p.per_block_bytes = 4 * static_cast<std::size_t>(s.rows);
+    p.block = s.block_size;
+  }
+  return p;
+}
+
+/// Round-robin timing (DESIGN.md §4, round_robin.hpp) of our entries and the peers together.
+/// Paged entries start within their budget and count paging over the samples only.
+std::vector<TimedRun> timing_pass(const TimingConfig& t, const std::vector<EntryRun*>& entries, Progress& progress) {
+  std::vector<SampleFaults> faults(entries.size());
+  std::vector<TimedEntry> timed;
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    EntryRun* e = entries[k];
+    TimedEntry te;
+    te.label = e->result.label;
+    te.numel = e->numel;
+    if (e->peer) {
+      te.run_steps = [e](std::int64_t n) { return e->peer->run_steps(n); };
+    } else {
+      te.run_steps = [e](std::int64_t n) -> std::optional<double> {
+        const auto start = Clock::now();
+        for (std::int64_t s = 0; s < n; ++s) full_step(*e);
+        return seconds_since(start);
+      };
+      te.before_warmup = [e] { e->opt->enforce_paged_budget(); };
+      te.after_warmup = [e] { e->opt->reset_paging_counters(); };
+      te.before_sample = [f = &faults[k]] { f->start(); };
+      te.after_sample = [f = &faults[k]](std::int64_t steps) { f->stop(steps); };
+    }
+    timed.push_back(std::move(te));
+  }
+  std::vector<std::optional<TimeStats>> times = round_robin_timing(t, timed, progress);
+  std::vector<TimedRun> out;
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    const EntryRun& e = *entries[k];
+    out.push_back({std::move(times[k]), e.peer ? PagedTiming{} : paged_timing(e.opt->paging_counters(), faults[k])});
+  }
+  return out;
+}
+
+}  // namespace
+
+/// Timing, then for the paged entries under a budget the same again with the budget lifted: the
+/// time that eviction costs, side by side. The budget is restored (and enforced) afterwards.
+void timing_passes(const TimingConfig& t, const std::vector<EntryRun*>& entries, Progress& progress) {
+  const std::vector<TimedRun> timed = timing_pass(t, entries, progress);
+  std::vector<EntryRun*> budgeted;
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    EntryResult& r = entries[k]->result;
+    r.time = timed[k].time;
+    if (!r.paging) continue;
+    r.paging->timed = timed[k].paging;
+    r.paging->resident_end_bytes = entries[k]->opt->memory().resident_paged_bytes;
+    if (r.paging->budget_bytes == 0) continue;
+    // Without its budget the whole paged state becomes resident; when that does not fit, the
+    // kernel would page it instead and the pair would compare two kinds of paging.
+    const std::size_t available = available_memory_bytes();
+    if (available == 0 || r.memory.paged_bytes <= available) {
+      budgeted.push_back(entries[k]);
+    } else {
+      r.warnings.push_back(fmt::format("paging: not timed without its budget: its paged state ({} MiB) exceeds the "
+                                       "available memory ({} MiB)", r.memory.paged_bytes >> 20, available >> 20));
+    }
+  }
+  if (budgeted.empty()) return;
+  for (auto* e : budgeted) e->opt->set_paged_budget(0);
+  progress.update("timing the paged entries again without their budget");
+  const std::vector<TimedRun> unlimited = timing_pass(t, budgeted, progress);
+  for (std::size_t k = 0; k < budgeted.size(); ++k) {
+    PagingResult& p = *budgeted[k]->result.paging;
+    p.unlimited_time = unlimited[k].time;
+    p.unlimited = unlimited[k].paging;
+    budgeted[k]->opt->set_paged_budget(p.budget_bytes);
+    budgeted[k]->opt->enforce_paged_budget();
+  }
+}
+
+/// Floors of each entry's access patterns and the throughput figures.
+void roofline_pass(int threads, std::vector<EntryRun*>& entries) {
+  std::map<std::string, std::pair<AccessPattern, std::size_t>> patterns;  // key -> (pattern, largest use)
+  for (auto* e : entries) {
+    std::map<std::string, std::size_t> uses;
+    for (std::size_t i = 0; i < e->params.size(); ++i) {
+      const AccessPattern p = access_pattern(*e->opt, i);
+      uses[p.key()] += e->params[i].numel();
+      auto& slot = patterns[p.key()];
+      slot.first = p;
+    }
+    for (const auto& [key, n] : uses) patterns[key].second = std::max(patterns[key].second, n);
+  }
+  std::map<std::string, double> floor_ns;
+  for (const auto& [key, pn] : patterns) {
+    floor_ns[key] = measure_floor_ns_per_element(pn.first, std::min(pn.second, kMaxFloorElements), threads);
+  }
+  for (auto* e : entries) {
+    double bytes = 0, floor_total_ns = 0;
+    for (std::size_t i = 0; i < e->params.size(); ++i) {
+      const AccessPattern p = access_pattern(*e->opt, i);
+      const double n = static_cast<double>(e->params[i].numel());
+      bytes += p.bytes_per_element() * n;
+      floor_total_ns += floor_ns[p.key()] * n;
+    }
+    Throughput& t = e->result.throughput;
+    t.bytes_per_step = bytes;
+    t.floor_ns_per_param = floor_total_ns / static_cast<double>(e->numel);
+    if (e->result.time && e->result.time->median > 0) {
+      const double step_s = e->result.time->median * static_cast<double>(e->numel) * 1e-9;
+      t.params_per_s = static_cast<double>(e->numel) / step_s;
+      t.bytes_per_s = bytes / step_s;
+      t.roofline_fraction = t.floor_ns_per_param / e->result.time->median;
+    }
+  }
+}
+
+}  // namespace bnb::app
