@@ -131,6 +131,7 @@ int compare_exit_code(const CompareVerdict& v);
 /// "speed, accuracy" for the bits 1|2 (empty for 0).
 std::string failed_names(int bits);
 
+using CompareFormat = OutputFormat;  // the formats of a verdict are the shared output formats
 /// One of kCompareFormats (output_format.hpp); a verdict has no CSV form (table instead).
 std::string render_compare(const CompareVerdict& v, OutputFormat f);
 std::string render_compare_table(const CompareVerdict& v);
