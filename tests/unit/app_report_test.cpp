@@ -1,5 +1,5 @@
 // The report's building blocks: markup escaping, the SVG writer, axis scales, and reading a
-// results document back into a RunResult (app/report/, app/results_reader.hpp).
+// results document back into a RunResult (app/report/, app/output/results_reader.hpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
