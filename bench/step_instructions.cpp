@@ -51,7 +51,7 @@ struct Failure {
   std::string message;
 };
 
-int run_entries(const Config& c) {
+int run_entries([[maybe_unused]] const Config& c) {
 #ifndef BNB_HAVE_CALLGRIND
   throw Failure{kUsage, "built without <valgrind/callgrind.h> (Debian package valgrind): cannot count"};
 #else
