@@ -16,6 +16,7 @@
 #include "exit_codes.hpp"
 #include "gates_json.hpp"
 #include "machine.hpp"
+#include "machine_load.hpp"
 #include "memory_check.hpp"
 #include "output_paths.hpp"
 #include "peers/peer_check.hpp"
@@ -124,6 +125,7 @@ int run_command(const RunCommand& cmd) {
   options.quiet = cmd.quiet;
   options.python = cmd.python;
 
+  const nlohmann::json load_start = machine_load_sample();
   RunResult r;
   try {
     r = run_benchmark(c, trace, options);
@@ -136,12 +138,14 @@ int run_command(const RunCommand& cmd) {
     }
     throw;
   }
+  const nlohmann::json load_end = machine_load_sample();  // before the bandwidth measurement below
   r.tool = {{"name", "bnb-bench"},
             {"version", std::string(version())},
             {"git_revision", std::string(git_revision())},
             {"build_type", std::string(build_type())},
             {"command_line", cmd.argv}};
   r.machine = machine_context(c.threads, kBandwidthElements);
+  r.machine["load"] = machine_load(load_start, load_end);
   nlohmann::json params = nlohmann::json::array();
   for (const auto& p : c.params) {
     params.push_back({{"name", p.name}, {"shape", p.shape}, {"dtype", std::string(dtype_name(p.dtype))}, {"numel", p.numel}});

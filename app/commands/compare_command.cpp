@@ -27,7 +27,9 @@ Entries are matched by label; an entry whose configuration differs is reported, 
 Time: slower/faster when a two-sided Mann-Whitney U test over the recorded samples gives
 p < --alpha AND the medians differ by more than --min-effect; a larger change that is not
 significant is "ambiguous". Only compared when CPU model, threads, ISA variant and build type
-match (or with --force-time). Accuracy: an error field that grows by more than
+match, and then "not comparable" (no speed bit) when the runs' machine.load.per_cpu differ by more
+than --max-load-change or an entry's time spread (iqr/median, 2% and less counting as 2%) is more
+than --max-spread-ratio times the other run's; --force-time compares anyway. Accuracy: an error field that grows by more than
 max(--error-rel-tol x baseline, --error-abs-tol). Memory: any growth of state bytes; peak RSS
 growth beyond max(--rss-rel-tol x baseline, --rss-abs-tol bytes). Non-finite: any new NaN/Inf.
 Exit codes (gate mode): 0 no regression; 1-15 bit mask (1 speed, 2 accuracy, 4 memory,
@@ -57,7 +59,8 @@ CLI::App* add_compare_command(CLI::App& app, CompareCommand& cmd) {
       ->check(CLI::IsMember({"gate", "report"}));
   c->add_option("--metrics", cmd.metrics,
                 "Metric families to compare: comma-separated time, accuracy, memory, nonfinite (default all)");
-  c->add_flag("--force-time", cmd.force_time, "Compare time even when the machine contexts differ");
+  c->add_flag("--force-time", cmd.force_time,
+              "Compare time even when the machine contexts differ or the loads or spreads make it not comparable");
   c->add_flag("--require-match", cmd.require_match,
               "Exit 65 when an entry is missing from either file or configured differently (gate mode)");
   c->add_option("-o,--output", cmd.output, "Also write the verdict to FILE atomically (format from the extension: "
@@ -74,6 +77,14 @@ CLI::App* add_compare_command(CLI::App& app, CompareCommand& cmd) {
   c->add_option("--min-effect", t.time_min_effect, "Smallest relative change of the median time that counts")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10.0));
+  c->add_option("--max-load-change", t.max_load_change,
+                "Time is not comparable when the runs' load averages per CPU differ by more than this")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--max-spread-ratio", t.max_spread_ratio,
+                "Time is not comparable when one run's time spread is more than this many times the other's")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1000.0));
   c->add_option("--error-rel-tol", t.error_rel_tol, "Allowed relative growth of an error field")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);

@@ -9,6 +9,7 @@
 
 #include "bnb/errors.hpp"
 #include "bnb/json_text.hpp"
+#include "compare_noise.hpp"
 #include "input_file.hpp"
 #include "exit_codes.hpp"
 #include "results_reading.hpp"
@@ -287,6 +288,14 @@ TimeVerdict compare_entry_time(const EntryReader& b, const EntryReader& c, const
   return compare_time(bs, cs, t);
 }
 
+/// An entry's time spread: iqr / median of its samples (nullopt when not recorded).
+std::optional<double> spread_of(const EntryReader& e) {
+  const Reading iqr = e.number("time.ns_per_param_step.iqr");
+  const Reading median = e.number("time.ns_per_param_step.median");
+  if (iqr.kind != Reading::number || median.kind != Reading::number || median.value <= 0) return std::nullopt;
+  return iqr.value / median.value;
+}
+
 /// Worst status of a family, for the per-entry summary.
 void finish_entry(EntryVerdict& v) {
   v.bits = 0;
@@ -323,6 +332,11 @@ CompareVerdict compare_results(const Json& baseline, const Json& candidate, cons
     verdict.time_note = "time not compared: machine contexts differ (" + why + "); --force-time compares anyway";
   }
 
+  const std::string load_why =
+      options.force_time ? std::string() : load_incomparability(baseline, candidate, options.thresholds.max_load_change);
+  if (verdict.time_compared && !load_why.empty()) {
+    verdict.time_note = "time not comparable: " + load_why + "; --force-time compares anyway";
+  }
   const std::vector<std::string> run_diff = run_mismatches(baseline, candidate);
   const Json& b_entries = baseline["entries"];
   const Json& c_entries = candidate["entries"];
@@ -353,6 +367,14 @@ CompareVerdict compare_results(const Json& baseline, const Json& candidate, cons
     }
     if (verdict.time_compared) {
       v.time = compare_entry_time(b, c, options.thresholds);
+      if (!options.force_time && v.time.status != MetricStatus::not_compared) {
+        std::string why = load_why;
+        if (why.empty()) why = spread_incomparability(spread_of(b), spread_of(c), options.thresholds.max_spread_ratio);
+        if (!why.empty()) {
+          v.time.status = MetricStatus::not_comparable;
+          v.time.note = fmt::format("not comparable: {} (measured: {})", why, v.time.note);
+        }
+      }
     } else {
       v.time.note = options.metrics.time ? "machine contexts differ" : "excluded by --metrics";
     }
@@ -378,6 +400,7 @@ CompareVerdict compare_results(const Json& baseline, const Json& candidate, cons
     if (e.match == EntryMatch::config_mismatch) ++verdict.mismatched;
     if (e.time.status == MetricStatus::slower) ++verdict.regressions;
     if (e.time.status == MetricStatus::faster) ++verdict.improvements;
+    if (e.time.status == MetricStatus::not_comparable) ++verdict.not_comparable;
     for (const auto& m : e.metrics) {
       if (m.status == MetricStatus::regressed) ++verdict.regressions;
       if (m.status == MetricStatus::improved) ++verdict.improvements;

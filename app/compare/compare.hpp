@@ -40,6 +40,10 @@ struct CompareThresholds {
   // Memory: state bytes may not grow at all; peak RSS may grow by rss_rel_tol and rss_abs_tol bytes.
   double rss_rel_tol = 0.10;
   double rss_abs_tol = 4.0 * 1024 * 1024;
+  // Comparable time (compare_noise.hpp): the runs' machine.load.per_cpu may differ by this much,
+  // and one entry's time spread (iqr/median) may be this many times the other's.
+  double max_load_change = 0.5;
+  double max_spread_ratio = 3.0;
 };
 
 /// gate: the exit code is the bit mask of regressions; report: always 0, same verdict.
@@ -48,11 +52,11 @@ enum class CompareMode { gate, report };
 struct CompareOptions {
   CompareMetrics metrics;
   CompareThresholds thresholds;
-  bool force_time = false;  // compare time even when the machine contexts differ
+  bool force_time = false;  // compare time even when the machine contexts, loads or spreads differ
   CompareMode mode = CompareMode::gate;
 };
 
-enum class MetricStatus { same, improved, regressed, faster, slower, ambiguous, not_compared };
+enum class MetricStatus { same, improved, regressed, faster, slower, ambiguous, not_comparable, not_compared };
 std::string_view status_name(MetricStatus s);
 
 /// One metric of one entry.
@@ -102,7 +106,7 @@ struct CompareVerdict {
   std::vector<EntryVerdict> entries;  // baseline order, then entries only in the candidate
   int bits = 0;                       // OR of the entries' bits
   /// Counts for the summary line.
-  int regressions = 0, improvements = 0, unmatched = 0, mismatched = 0;
+  int regressions = 0, improvements = 0, unmatched = 0, mismatched = 0, not_comparable = 0;
 };
 
 /// Two-sided p-value of the Mann-Whitney U test of `a` against `b` (exact distribution for small

@@ -18,6 +18,7 @@ std::string_view status_name(MetricStatus s) {
     case MetricStatus::faster: return "faster";
     case MetricStatus::slower: return "slower";
     case MetricStatus::ambiguous: return "ambiguous";
+    case MetricStatus::not_comparable: return "not comparable";
     case MetricStatus::not_compared: return "not compared";
   }
   return "?";

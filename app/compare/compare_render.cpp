@@ -62,6 +62,7 @@ std::string headline(const CompareVerdict& v) {
   s += fmt::format(" ({} regressed metrics, {} improved", v.regressions, v.improvements);
   if (v.mismatched) s += fmt::format(", {} entries with a different configuration", v.mismatched);
   if (v.unmatched) s += fmt::format(", {} unmatched entries", v.unmatched);
+  if (v.not_comparable) s += fmt::format(", time not comparable for {} entries", v.not_comparable);
   return s + ")";
 }
 
@@ -117,7 +118,7 @@ std::string render_compare_table(const CompareVerdict& v) {
   std::vector<std::vector<std::string>> details = {{"label", "metric", "baseline", "candidate", "change", "status", "rule"}};
   for (const auto& e : v.entries) {
     if (e.time.status == MetricStatus::slower || e.time.status == MetricStatus::faster ||
-        e.time.status == MetricStatus::ambiguous) {
+        e.time.status == MetricStatus::ambiguous || e.time.status == MetricStatus::not_comparable) {
       details.push_back({e.label, "time.ns_per_param_step.median", fmt::format("{:.4g}", e.time.baseline_median),
                          fmt::format("{:.4g}", e.time.candidate_median),
                          fmt::format("{:+.3g}%", (e.time.ratio - 1) * 100), std::string(status_name(e.time.status)),
@@ -213,7 +214,8 @@ Json compare_json(const CompareVerdict& v) {
   doc["summary"] = {{"regressions", v.regressions},
                     {"improvements", v.improvements},
                     {"mismatched", v.mismatched},
-                    {"unmatched", v.unmatched}};
+                    {"unmatched", v.unmatched},
+                    {"time_not_comparable", v.not_comparable}};
   doc["bits"] = v.bits;
   doc["failed"] = failed_names(v.bits);
   doc["exit_code"] = compare_exit_code(v);
@@ -240,7 +242,7 @@ std::string render_compare_markdown(const CompareVerdict& v) {
   int count = 0;
   for (const auto& e : v.entries) {
     if (e.time.status == MetricStatus::slower || e.time.status == MetricStatus::faster ||
-        e.time.status == MetricStatus::ambiguous) {
+        e.time.status == MetricStatus::ambiguous || e.time.status == MetricStatus::not_comparable) {
       rows += fmt::format("| `{}` | time (median ns/param/step) | {:.4g} | {:.4g} | {:+.3g}% | {} | {} |\n", e.label,
                           e.time.baseline_median, e.time.candidate_median, (e.time.ratio - 1) * 100,
                           status_name(e.time.status), md_escape(e.time.note));

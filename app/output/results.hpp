@@ -32,7 +32,10 @@ struct Throughput {
   double bytes_per_s = 0;
   double roofline_fraction = 0;
   double bytes_per_step = 0;          // the bytes-moved model (DESIGN.md §5)
-  double floor_ns_per_param = 0;      // measured floor of the step's own streams
+  double floor_ns_per_param = 0;      // measured floor of the step's own streams: its best sample
+  double floor_spread = 0;            // the floor samples' iqr / median
+  std::int64_t floor_samples = 0;
+  std::string floor_memory_level;     // where the floor's arrays live: "L1", "L2", "L3" or "dram"
 };
 
 struct MemoryStats {

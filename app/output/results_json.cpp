@@ -52,7 +52,10 @@ nlohmann::json entry_json(const EntryResult& e) {
                      {"bytes_per_s", t.bytes_per_s},
                      {"roofline_fraction", t.roofline_fraction},
                      {"bytes_per_step", t.bytes_per_step},
-                     {"floor_ns_per_param", t.floor_ns_per_param}};
+                     {"floor_ns_per_param", t.floor_ns_per_param},
+                     {"floor_spread", t.floor_spread},
+                     {"floor_samples", t.floor_samples},
+                     {"floor_memory_level", t.floor_memory_level}};
   const MemoryStats& m = e.memory;
   j["memory"] = {{"state_bytes", m.state_bytes},
                  {"state_bytes_per_param", m.state_bytes_per_param},

@@ -9,6 +9,7 @@
 
 #include "bnb/optimizer.hpp"
 #include "config.hpp"
+#include "floors.hpp"
 #include "peers/peer_run.hpp"
 #include "progress.hpp"
 #include "results.hpp"
@@ -37,9 +38,15 @@ inline void full_step(EntryRun& e) {
 }
 
 /// Timing (DESIGN.md §4), then for the paged entries under a budget the same again unbudgeted.
-void timing_passes(const TimingConfig& t, const std::vector<EntryRun*>& entries, Progress& progress);
+/// `floors`, when given, take one sample per round of the first pass, interleaved with the entries'.
+void timing_passes(const TimingConfig& t, const std::vector<EntryRun*>& entries, FloorSet* floors, Progress& progress);
 
-/// Floors of each entry's access patterns and the throughput figures.
-void roofline_pass(int threads, std::vector<EntryRun*>& entries);
+/// The floor probes of the entries' access patterns (DESIGN.md §5), per entry each pattern with
+/// the elements it covers; sampled in the timing pass.
+FloorSet make_floors(int threads, const std::vector<EntryRun*>& entries);
+/// Samples the floors of a run without a timing pass (a few rounds of their own).
+void sample_floors_untimed(FloorSet& floors);
+/// The throughput figures of each entry from its step time and its floor.
+void throughput_pass(const FloorSet& floors, std::vector<EntryRun*>& entries);
 
 }  // namespace bnb::app

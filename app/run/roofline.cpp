@@ -58,38 +58,78 @@ constexpr std::size_t kChunk = 4096;  // elements per unit of work: all arrays' 
 
 }  // namespace
 
-double measure_floor_ns_per_element(const AccessPattern& pattern, std::size_t elements, int threads, int repeats) {
-  elements = std::max<std::size_t>(elements, kChunk);
-  const auto chunks = static_cast<std::int64_t>((elements + kChunk - 1) / kChunk);
-  Raw grad = allocate(elements * pattern.grad_width);
-  std::vector<Raw> arrays;
-  for (auto w : pattern.rmw_widths) arrays.push_back(allocate(elements * w));
-  std::byte* g = grad.get();
-  std::vector<std::byte*> a;
-  for (auto& r : arrays) a.push_back(r.get());
+struct FloorProbe::Arrays {
+  AccessPattern pattern;
+  std::size_t elements = 0;
+  int threads = 1;
+  Raw grad;
+  std::vector<Raw> rmw;
+};
+
+FloorProbe::FloorProbe(const AccessPattern& pattern, std::size_t elements, int threads)
+    : arrays_(std::make_unique<Arrays>()) {
+  Arrays& s = *arrays_;
+  s.pattern = pattern;
+  s.elements = std::max<std::size_t>(elements, 1);
+  s.threads = threads;
+  s.grad = allocate(s.elements * pattern.grad_width);
+  for (auto w : pattern.rmw_widths) s.rmw.push_back(allocate(s.elements * w));
+  const auto chunks = static_cast<std::int64_t>((s.elements + kChunk - 1) / kChunk);
+  std::byte* g = s.grad.get();
   const auto& widths = pattern.rmw_widths;
   // First touch by the threads that stream them later (NUMA placement), values arbitrary.
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (std::int64_t c = 0; c < chunks; ++c) {
     const std::size_t first = static_cast<std::size_t>(c) * kChunk;
-    const std::size_t count = std::min(kChunk, elements - first);
+    const std::size_t count = std::min(kChunk, s.elements - first);
     std::fill_n(g + first * pattern.grad_width, count * pattern.grad_width, std::byte{1});
-    for (std::size_t k = 0; k < a.size(); ++k) std::fill_n(a[k] + first * widths[k], count * widths[k], std::byte{0});
+    for (std::size_t k = 0; k < s.rmw.size(); ++k) {
+      std::fill_n(s.rmw[k].get() + first * widths[k], count * widths[k], std::byte{0});
+    }
   }
-  double best = std::numeric_limits<double>::infinity();
-  for (int rep = 0; rep <= repeats; ++rep) {
-    const auto t0 = std::chrono::steady_clock::now();
-#pragma omp parallel for num_threads(threads) schedule(static)
+}
+
+FloorProbe::~FloorProbe() = default;
+FloorProbe::FloorProbe(FloorProbe&&) noexcept = default;
+FloorProbe& FloorProbe::operator=(FloorProbe&&) noexcept = default;
+
+std::size_t FloorProbe::elements() const { return arrays_->elements; }
+
+std::size_t FloorProbe::working_set_bytes() const {
+  std::size_t per_element = arrays_->pattern.grad_width;
+  for (auto w : arrays_->pattern.rmw_widths) per_element += w;
+  return arrays_->elements * per_element;
+}
+
+double FloorProbe::sample_ns_per_element(std::int64_t passes) {
+  Arrays& s = *arrays_;
+  const auto chunks = static_cast<std::int64_t>((s.elements + kChunk - 1) / kChunk);
+  const std::byte* g = s.grad.get();
+  std::vector<std::byte*> a;
+  for (auto& r : s.rmw) a.push_back(r.get());
+  const auto& widths = s.pattern.rmw_widths;
+  const std::size_t grad_width = s.pattern.grad_width;
+  const std::size_t elements = s.elements;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (std::int64_t pass = 0; pass < passes; ++pass) {
+#pragma omp parallel for num_threads(s.threads) schedule(static)
     for (std::int64_t c = 0; c < chunks; ++c) {
       const std::size_t first = static_cast<std::size_t>(c) * kChunk;
       const std::size_t count = std::min(kChunk, elements - first);
-      const std::uint32_t v = fold_width(pattern.grad_width, g, first, count);
+      const std::uint32_t v = fold_width(grad_width, g, first, count);
       for (std::size_t k = 0; k < a.size(); ++k) bump_width(widths[k], a[k], first, count, v);
     }
-    const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
-    if (rep > 0) best = std::min(best, ns);  // pass 0 warms up
   }
-  return best / static_cast<double>(elements);
+  const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  return ns / (static_cast<double>(passes) * static_cast<double>(elements));
+}
+
+double measure_floor_ns_per_element(const AccessPattern& pattern, std::size_t elements, int threads, int repeats) {
+  FloorProbe probe(pattern, elements, threads);
+  (void)probe.sample_ns_per_element(1);  // warm-up
+  double best = std::numeric_limits<double>::infinity();
+  for (int rep = 0; rep < repeats; ++rep) best = std::min(best, probe.sample_ns_per_element(1));
+  return best;
 }
 
 double measure_bandwidth(int threads, std::size_t elements) {

@@ -4,6 +4,8 @@
 // array (parameter, state rows); the floor loop streams exactly those arrays with trivial
 // integer arithmetic, with OpenMP over the run's threads, and reports ns per element.
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,8 +23,30 @@ struct AccessPattern {
   bool operator<(const AccessPattern& o) const { return key() < o.key(); }
 };
 
-/// Measures the floor of `pattern` over `elements` elements (arrays allocated here, first
-/// touched by the same threads), the minimum over `repeats` passes after one warm-up pass.
+/// The floor loop of one pattern over its own arrays (allocated and first touched by the threads
+/// that stream them later). Sampled like a timed entry: the timing pass interleaves its samples
+/// with the entries' in the round robin, so both see the same machine, and the floor is the best
+/// sample.
+class FloorProbe {
+ public:
+  FloorProbe(const AccessPattern& pattern, std::size_t elements, int threads);
+  ~FloorProbe();
+  FloorProbe(FloorProbe&&) noexcept;
+  FloorProbe& operator=(FloorProbe&&) noexcept;
+
+  /// One sample: `passes` passes over the arrays, in ns per element and pass.
+  double sample_ns_per_element(std::int64_t passes);
+  std::size_t elements() const;
+  /// Bytes the arrays occupy (what decides whether they stay in cache).
+  std::size_t working_set_bytes() const;
+
+ private:
+  struct Arrays;
+  std::unique_ptr<Arrays> arrays_;
+};
+
+/// Measures the floor of `pattern` over `elements` elements, the minimum over `repeats` passes
+/// after one warm-up pass.
 double measure_floor_ns_per_element(const AccessPattern& pattern, std::size_t elements, int threads, int repeats = 5);
 
 /// The machine's streaming bandwidth for the 32-bit Adam pattern (fp32 g read; p, m, v RMW), in

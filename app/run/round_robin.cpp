@@ -27,7 +27,7 @@ void call(const std::function<void()>& hook) {
 }  // namespace
 
 std::vector<std::optional<TimeStats>> round_robin_timing(const TimingConfig& t, const std::vector<TimedEntry>& entries,
-                                                         Progress& progress) {
+                                                         Progress& progress, const std::function<void()>& after_round) {
   std::vector<Timer> timers(entries.size());
   std::size_t remaining = entries.size();
   for (std::size_t k = 0; k < entries.size(); ++k) {
@@ -83,6 +83,7 @@ std::vector<std::optional<TimeStats>> round_robin_timing(const TimingConfig& t, 
       }
       progress.update(fmt::format("timing: {} sample {} ({} entries left)", e.label, n, remaining));
     }
+    call(after_round);
   }
   std::vector<std::optional<TimeStats>> out(entries.size());
   for (std::size_t k = 0; k < entries.size(); ++k) {

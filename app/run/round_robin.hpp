@@ -27,8 +27,10 @@ struct TimedEntry {
   std::function<void(std::int64_t steps)> after_sample;
 };
 
-/// The statistics of each entry, in order (nullopt for an entry that failed).
+/// The statistics of each entry, in order (nullopt for an entry that failed). `after_round`, when
+/// set, runs after every round (the roofline floors take their samples there, floors.hpp).
 std::vector<std::optional<TimeStats>> round_robin_timing(const TimingConfig& t, const std::vector<TimedEntry>& entries,
-                                                         Progress& progress);
+                                                         Progress& progress,
+                                                         const std::function<void()>& after_round = {});
 
 }  // namespace bnb::app

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "bnb/catalogue.hpp"
 #include "bnb/checkpoint.hpp"
@@ -333,8 +334,13 @@ RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, con
     active.push_back(&e);
     ours.push_back(&e);
   }
-  if (c.timing.enabled && !active.empty()) timing_passes(c.timing, active, progress);
-  if (!ours.empty()) roofline_pass(c.threads, ours);
+  std::optional<FloorSet> floors;  // our entries' roofline floors, sampled with the timing
+  if (!ours.empty()) floors.emplace(make_floors(c.threads, ours));
+  if (c.timing.enabled && !active.empty()) timing_passes(c.timing, active, floors ? &*floors : nullptr, progress);
+  if (floors) {
+    if (!c.timing.enabled) sample_floors_untimed(*floors);
+    throughput_pass(*floors, ours);
+  }
   for (auto* e : active) {
     if (e->peer) {
       e->peer->finish();

@@ -20,6 +20,11 @@ namespace {
 // The floor loop runs on at most this many elements per access pattern: far beyond the last-level
 // cache, so the per-element floor is the streaming one, at a bounded cost per run.
 constexpr std::size_t kMaxFloorElements = std::size_t{1} << 24;
+// A floor sample lasts at least as long as a timing sample (round_robin.cpp).
+constexpr double kFloorSampleSeconds = 1e-3;
+// Without a timing pass the floors are still reported (bytes and floor per parameter), from a
+// few rounds of their own.
+constexpr int kUntimedFloorRounds = 5;
 
 AccessPattern access_pattern(const Optimizer& opt, std::size_t i) {
   const ParamState& s = opt.state(i);
@@ -37,7 +42,8 @@ AccessPattern access_pattern(const Optimizer& opt, std::size_t i) {
 
 /// Round-robin timing (DESIGN.md §4, round_robin.hpp) of our entries and the peers together.
 /// Paged entries start within their budget and count paging over the samples only.
-std::vector<TimedRun> timing_pass(const TimingConfig& t, const std::vector<EntryRun*>& entries, Progress& progress) {
+std::vector<TimedRun> timing_pass(const TimingConfig& t, const std::vector<EntryRun*>& entries, FloorSet* floors,
+                                  Progress& progress) {
   std::vector<SampleFaults> faults(entries.size());
   std::vector<TimedEntry> timed;
   for (std::size_t k = 0; k < entries.size(); ++k) {
@@ -60,7 +66,10 @@ std::vector<TimedRun> timing_pass(const TimingConfig& t, const std::vector<Entry
     }
     timed.push_back(std::move(te));
   }
-  std::vector<std::optional<TimeStats>> times = round_robin_timing(t, timed, progress);
+  const auto floor_round = [floors] {
+    if (floors) floors->sample_round(kFloorSampleSeconds);
+  };
+  std::vector<std::optional<TimeStats>> times = round_robin_timing(t, timed, progress, floor_round);
   std::vector<TimedRun> out;
   for (std::size_t k = 0; k < entries.size(); ++k) {
     const EntryRun& e = *entries[k];
@@ -73,8 +82,8 @@ std::vector<TimedRun> timing_pass(const TimingConfig& t, const std::vector<Entry
 
 /// Timing, then for the paged entries under a budget the same again with the budget lifted: the
 /// time that eviction costs, side by side. The budget is restored (and enforced) afterwards.
-void timing_passes(const TimingConfig& t, const std::vector<EntryRun*>& entries, Progress& progress) {
-  const std::vector<TimedRun> timed = timing_pass(t, entries, progress);
+void timing_passes(const TimingConfig& t, const std::vector<EntryRun*>& entries, FloorSet* floors, Progress& progress) {
+  const std::vector<TimedRun> timed = timing_pass(t, entries, floors, progress);
   std::vector<EntryRun*> budgeted;
   for (std::size_t k = 0; k < entries.size(); ++k) {
     EntryResult& r = entries[k]->result;
@@ -96,7 +105,7 @@ void timing_passes(const TimingConfig& t, const std::vector<EntryRun*>& entries,
   if (budgeted.empty()) return;
   for (auto* e : budgeted) e->opt->set_paged_budget(0);
   progress.update("timing the paged entries again without their budget");
-  const std::vector<TimedRun> unlimited = timing_pass(t, budgeted, progress);
+  const std::vector<TimedRun> unlimited = timing_pass(t, budgeted, nullptr, progress);
   for (std::size_t k = 0; k < budgeted.size(); ++k) {
     PagingResult& p = *budgeted[k]->result.paging;
     p.unlimited_time = unlimited[k].time;
@@ -106,34 +115,40 @@ void timing_passes(const TimingConfig& t, const std::vector<EntryRun*>& entries,
   }
 }
 
-/// Floors of each entry's access patterns and the throughput figures.
-void roofline_pass(int threads, std::vector<EntryRun*>& entries) {
-  std::map<std::string, std::pair<AccessPattern, std::size_t>> patterns;  // key -> (pattern, largest use)
+FloorSet make_floors(int threads, const std::vector<EntryRun*>& entries) {
+  std::vector<std::vector<FloorUse>> uses;
   for (auto* e : entries) {
-    std::map<std::string, std::size_t> uses;
+    std::map<std::string, FloorUse> by_key;
     for (std::size_t i = 0; i < e->params.size(); ++i) {
       const AccessPattern p = access_pattern(*e->opt, i);
-      uses[p.key()] += e->params[i].numel();
-      auto& slot = patterns[p.key()];
-      slot.first = p;
+      FloorUse& u = by_key[p.key()];
+      u.pattern = p;
+      u.elements += e->params[i].numel();
     }
-    for (const auto& [key, n] : uses) patterns[key].second = std::max(patterns[key].second, n);
+    auto& mine = uses.emplace_back();
+    for (auto& [key, u] : by_key) mine.push_back(u);
   }
-  std::map<std::string, double> floor_ns;
-  for (const auto& [key, pn] : patterns) {
-    floor_ns[key] = measure_floor_ns_per_element(pn.first, std::min(pn.second, kMaxFloorElements), threads);
-  }
-  for (auto* e : entries) {
-    double bytes = 0, floor_total_ns = 0;
+  return FloorSet(uses, threads, kMaxFloorElements);
+}
+
+void sample_floors_untimed(FloorSet& floors) {
+  for (int round = 0; round < kUntimedFloorRounds; ++round) floors.sample_round(kFloorSampleSeconds);
+}
+
+void throughput_pass(const FloorSet& floors, std::vector<EntryRun*>& entries) {
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    EntryRun* e = entries[k];
+    double bytes = 0;
     for (std::size_t i = 0; i < e->params.size(); ++i) {
-      const AccessPattern p = access_pattern(*e->opt, i);
-      const double n = static_cast<double>(e->params[i].numel());
-      bytes += p.bytes_per_element() * n;
-      floor_total_ns += floor_ns[p.key()] * n;
+      bytes += access_pattern(*e->opt, i).bytes_per_element() * static_cast<double>(e->params[i].numel());
     }
+    const EntryFloor f = floors.floor_of(k);
     Throughput& t = e->result.throughput;
     t.bytes_per_step = bytes;
-    t.floor_ns_per_param = floor_total_ns / static_cast<double>(e->numel);
+    t.floor_ns_per_param = f.ns_per_param;
+    t.floor_spread = f.spread;
+    t.floor_samples = f.samples;
+    t.floor_memory_level = f.memory_level;
     if (e->result.time && e->result.time->median > 0) {
       const double step_s = e->result.time->median * static_cast<double>(e->numel) * 1e-9;
       t.params_per_s = static_cast<double>(e->numel) / step_s;

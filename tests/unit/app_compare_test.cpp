@@ -233,6 +233,49 @@ TEST(AppCompare, SlowdownWellBeyondNoiseIsSpeedRegression) {
   EXPECT_NEAR(t.ratio, 1.30, 1e-9);
 }
 
+TEST(AppCompare, BusierMachineMakesTimeNotComparableNotARegression) {
+  // The same code, 30% slower because the machine got busier between the runs: the loads say so.
+  Json b = document();
+  b["machine"]["load"] = {{"per_cpu", 0.3}};
+  Json c = b;
+  c["machine"]["load"]["per_cpu"] = 1.6;
+  c["entries"][0] = entry("adam32", 32, 0.40 * 1.30);
+  const CompareVerdict v = compare(b, c);
+  EXPECT_EQ(compare_exit_code(v), 0);
+  EXPECT_EQ(entry_of(v, "adam32").time.status, MetricStatus::not_comparable);
+  EXPECT_NE(v.time_note.find("time not comparable: machine load 0.30 vs 1.60 per CPU"), std::string::npos) << v.time_note;
+  EXPECT_EQ(v.not_comparable, 2);
+  // Within the allowed change the slowdown is a regression again; --force-time judges anyway.
+  c["machine"]["load"]["per_cpu"] = 0.3 + 0.49;
+  EXPECT_EQ(compare_exit_code(compare(b, c)), 1);
+  c["machine"]["load"]["per_cpu"] = 1.6;
+  CompareOptions forced;
+  forced.force_time = true;
+  EXPECT_EQ(compare_exit_code(compare(b, c, forced)), 1);
+  // Unknown on either side (older results): the load rule does not apply.
+  c["machine"].erase("load");
+  EXPECT_EQ(compare_exit_code(compare(b, c)), 1);
+}
+
+TEST(AppCompare, SpreadsTooDifferentMakeTimeNotComparable) {
+  const Json b = document();  // spreads of 2%
+  Json c = b;
+  c["entries"][0] = entry("adam32", 32, 0.40 * 1.30, 0.20);  // ten times the spread
+  const CompareVerdict v = compare(b, c);
+  EXPECT_EQ(compare_exit_code(v), 0);
+  const TimeVerdict& t = entry_of(v, "adam32").time;
+  EXPECT_EQ(t.status, MetricStatus::not_comparable);
+  EXPECT_NE(t.note.find("differs by more than 3x"), std::string::npos) << t.note;
+  // Two and a half times the spread is still comparable (the rank test judges it).
+  c["entries"][0] = entry("adam32", 32, 0.40 * 1.30, 0.05);
+  EXPECT_EQ(entry_of(compare(b, c), "adam32").time.status, MetricStatus::slower);
+  // Quiet spreads below 2% all count as 2%: 0.1% vs 2% is no reason to refuse.
+  Json quiet = b;
+  quiet["entries"][0] = entry("adam32", 32, 0.40, 0.001);
+  c["entries"][0] = entry("adam32", 32, 0.40 * 1.30, 0.02);
+  EXPECT_EQ(entry_of(compare(quiet, c), "adam32").time.status, MetricStatus::slower);
+}
+
 TEST(AppCompare, SpeedupIsReportedNotFailed) {
   const Json b = document();
   Json c = b;
