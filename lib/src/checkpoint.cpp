@@ -115,6 +115,12 @@ const TensorEntry& expect(const SafetensorsFile& f, const std::string& name, Ten
   return t;
 }
 
+/// A metadata value for a message: it comes from the file, so a long one is cut.
+std::string shown(const std::string& value) {
+  constexpr std::size_t kMaxShownChars = 80;
+  return value.size() <= kMaxShownChars ? value : value.substr(0, kMaxShownChars) + "...";
+}
+
 std::string meta(const SafetensorsFile& f, const std::string& key) {
   const auto it = f.metadata().find(key);
   if (it == f.metadata().end()) throw DataError(f.source() + ": checkpoint metadata has no '" + key + "'");
@@ -136,22 +142,22 @@ struct LoadedParam {
 
 }  // namespace
 
-void load_checkpoint(Optimizer& opt, std::span<void* const> params, const std::string& path) {
+void load_checkpoint(Optimizer& opt, std::span<void* const> params, const SafetensorsFile& f) {
   if (params.size() != opt.param_count()) {
     throw std::invalid_argument("load_checkpoint: " + std::to_string(params.size()) + " parameter buffers for " +
                                 std::to_string(opt.param_count()) + " parameters");
   }
-  const SafetensorsFile f = SafetensorsFile::read(path);
+  const std::string& path = f.source();
   if (meta(f, "format") != kFormatName) throw DataError(path + ": not a bnb-bench checkpoint");
   if (meta(f, "format_version") != kFormatVersion) {
-    throw DataError(path + ": checkpoint format version " + meta(f, "format_version") + " is not supported (expected " +
+    throw DataError(path + ": checkpoint format version " + shown(meta(f, "format_version")) + " is not supported (expected " +
                     kFormatVersion + ")");
   }
   if (meta(f, "optimizer") != opt.info().name) {
-    throw DataError(path + ": checkpoint was written by optimizer " + meta(f, "optimizer") + ", not " + opt.info().name);
+    throw DataError(path + ": checkpoint was written by optimizer " + shown(meta(f, "optimizer")) + ", not " + opt.info().name);
   }
   if (meta(f, "block_size") != std::to_string(opt.options().block_size)) {
-    throw DataError(path + ": checkpoint block size " + meta(f, "block_size") + " differs from the configured " +
+    throw DataError(path + ": checkpoint block size " + shown(meta(f, "block_size")) + " differs from the configured " +
                     std::to_string(opt.options().block_size));
   }
 
@@ -175,7 +181,7 @@ void load_checkpoint(Optimizer& opt, std::span<void* const> params, const std::s
     L.format = state_format_for(cfg, n);
     const FormatCodec& codec = format_codec(L.format);
     if (fmt_it->second != codec.name) {
-      throw DataError(path + ": parameter '" + spec.name + "' was saved with " + fmt_it->second +
+      throw DataError(path + ": parameter '" + spec.name + "' was saved with " + shown(fmt_it->second) +
                       " state, but the configuration gives " + std::string(codec.name));
     }
     const int rows = state_row_count(cfg);
@@ -239,6 +245,10 @@ void load_checkpoint(Optimizer& opt, std::span<void* const> params, const std::s
     if (!L.gnorm_vec.empty()) st.gnorm_vec = L.gnorm_vec;
     st.unorm = L.unorm;
   }
+}
+
+void load_checkpoint(Optimizer& opt, std::span<void* const> params, const std::string& path) {
+  load_checkpoint(opt, params, SafetensorsFile::read(path));
 }
 
 }  // namespace bnb

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bnb/optimizer.hpp"
+#include "bnb/safetensors.hpp"
 
 namespace bnb {
 
@@ -22,6 +23,8 @@ void save_checkpoint(const Optimizer& opt, std::span<const void* const> params, 
 /// the file is malformed or does not match the optimizer (name, parameters, dtypes, sizes, state
 /// format); IoError when it cannot be read. On error `opt` and `params` are left unchanged.
 void load_checkpoint(Optimizer& opt, std::span<void* const> params, const std::string& path);
+/// The same from a file already read (messages name its source).
+void load_checkpoint(Optimizer& opt, std::span<void* const> params, const SafetensorsFile& file);
 
 /// The __metadata__ of a checkpoint, without loading it (for `run --resume` to check the label).
 std::map<std::string, std::string> checkpoint_metadata(const std::string& path);
