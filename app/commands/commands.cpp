@@ -226,6 +226,7 @@ int list_command(bool json) {
                      {"algorithm", std::string(algorithm_name(info.algorithm))},
                      {"state_bits", info.fixed_bits ? nlohmann::json(info.fixed_bits) : nlohmann::json("optim_bits")},
                      {"paging", std::string(paging_name(info.paging))},
+                     {"extension", info.extension},
                      {"args", args}});
     }
     const std::string text = out.dump(2) + "\n";
@@ -236,9 +237,10 @@ int list_command(bool json) {
   for (const auto& info : catalogue()) {
     std::vector<std::string> args;
     for (const auto& a : info.args) args.push_back(args_text(a));
-    text += fmt::format("{:<20} {:<9} {:<10} paging {:<20}\n    {}\n", info.name, algorithm_name(info.algorithm),
+    text += fmt::format("{:<20} {:<9} {:<10} paging {:<20}{}\n    {}\n", info.name, algorithm_name(info.algorithm),
                         info.fixed_bits ? fmt::format("{}-bit", info.fixed_bits) : std::string("optim_bits"),
-                        paging_name(info.paging), fmt::join(args, ", "));
+                        paging_name(info.paging), info.extension ? " extension (not in bitsandbytes)" : "",
+                        fmt::join(args, ", "));
   }
   std::fwrite(text.data(), 1, text.size(), stdout);
   return kOk;

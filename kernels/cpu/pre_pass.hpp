@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "block_abs_max.hpp"
+#include "state_runs.hpp"
 #include "step_loops.hpp"
 
 namespace bnb::kernels::cpu_detail {
@@ -73,7 +74,7 @@ BNB_PREFER_256_BIT_VECTORS ChunkPart pre_pass_chunk(StepConstants c, const StepR
     if constexpr (!Codec::kQuantized) {
       rows[k] = r.state.values[k] + begin;  // read in place: no copy
     } else {
-      decode_row<Codec>(r.state, *codecs.decoders[k], k, begin, len, st[k]);
+      decode_state_run<Codec>(r.state, codecs, k, begin, len, st[k]);
       rows[k] = st[k];
     }
   }

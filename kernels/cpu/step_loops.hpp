@@ -69,7 +69,7 @@ struct RowCodecs {
   std::optional<Decoder> decoders[kRows];
 
   explicit RowCodecs(const StateView& s) {
-    if (!format_codec(s.format).quantized) return;
+    if (!format_codec(s.format).quantized || format_codec(s.format).element_bits != 8) return;
     for (int k = 0; k < kRows; ++k) {
       encoders[k].emplace(*s.table[k]);
       decoders[k].emplace(*s.table[k]);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "block_abs_max.hpp"
+#include "state_runs.hpp"
 #include "pre_pass.hpp"
 #include "step_loops.hpp"
 
@@ -47,7 +48,7 @@ void tensor_step(const StepRequest& r, StepReport& report) {
   report.update_scale = scale;
 
   // Unquantized rows step in place in the largest runs; per-block scales step one block at a time.
-  const std::size_t block = Codec::kScale == ScaleKind::per_block ? r.state.block_size
+  const std::size_t block = Codec::kScale == ScaleKind::per_block ? Codec::block_of(r.state.block_size)
                             : !Codec::kQuantized                  ? kMaxBlock
                                                                   : kReductionBlock;
   const std::size_t blocks = block_count(n, block);
@@ -73,7 +74,7 @@ void tensor_step(const StepRequest& r, StepReport& report) {
     float* rows[A::kRows];
     for (int k = 0; k < A::kRows; ++k) {
       rows[k] = st[k];
-      decode_row<Codec>(r.state, *codecs.decoders[k], k, begin, len, rows[k]);
+      decode_state_run<Codec>(r.state, codecs, k, begin, len, rows[k]);
     }
     nonfinite += tensor_run<A, T, kGuard>(c, grad + begin, param + begin, rows, len, r.gnorm_scale, scale);
     for (int k = 0; k < A::kRows; ++k) {
@@ -82,7 +83,11 @@ void tensor_step(const StepRequest& r, StepReport& report) {
         m = block_abs_max(st[k], len);
         r.state.absmax[k][b] = m;
       }
-      encode_run(*codecs.encoders[k], *r.state.table[k], st[k], len, m, r.state.codes[k] + begin);
+      if constexpr (Codec::kElementBits == 4) {
+        encode_nibbles(*r.state.table[k], st[k], len, m, r.state.codes[k] + begin / 2);
+      } else {
+        encode_run(*codecs.encoders[k], *r.state.table[k], st[k], len, m, r.state.codes[k] + begin);
+      }
     }
   }
   if constexpr (kPerTensor) {

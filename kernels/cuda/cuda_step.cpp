@@ -107,6 +107,10 @@ void cuda_step(const StepRequest& r, StepReport& report, StreamHandle stream) {
 }
 
 void cuda_step(const StepRequest& r, StepReport& report, StreamHandle stream, StepWorkspace& workspace) {
+  if (format_codec(r.state.format).element_bits == 4) {
+    throw CudaError("cuda_step: the " + std::string(format_codec(r.state.format).title) +
+                    " state format has no CUDA kernels yet (docs/four_bit.md); step it on the CPU");
+  }
   require_device();
   const int rows = state_rows(r.algorithm);
   const std::size_t chunks = block_count(r.n, kReductionBlock);

@@ -44,10 +44,10 @@ void render_names(std::string& out) {
   out += "## Names\n\n";
   out += "| name | family | algorithm | state bits | paging |\n|---|---|---|---|---|\n";
   for (const auto& info : catalogue()) {
-    out += "| " + info.name + " | " + info.family + " | " + algorithm_text(info) + " | " + state_bits_text(info) +
-           " | " + std::string(paging_name(info.paging)) + " |\n";
+    out += "| " + info.name + (info.extension ? " (extension)" : "") + " | " + info.family + " | " +
+           algorithm_text(info) + " | " + state_bits_text(info) + " | " + std::string(paging_name(info.paging)) + " |\n";
   }
-  out += "\n";
+  out += "\nNames marked (extension) are not bitsandbytes names: 4-bit state, docs/four_bit.md.\n\n";
 }
 
 void render_family(std::string& out, const OptimizerInfo& info) {
@@ -87,7 +87,8 @@ void render_validation(std::string& out) {
          "`t_beta3` < 0; AdEMAMix `alpha` < 0;\n"
          "- any beta outside [0, 1): `betas`, SGD/LARS/PytorchLARS `momentum` and `dampening`, RMSprop "
          "`alpha` and `momentum`;\n"
-         "- `optim_bits` not 8 or 32, or (at construction) not the width of a `*8bit`/`*32bit` class; "
+         "- `optim_bits` not 8 or 32 (or 4 for Adam, AdamW, AdEMAMix, Lion, SGD, RMSprop: docs/four_bit.md), or (at "
+         "construction) not the width of a `*4bit`/`*8bit`/`*32bit` class; "
          "`percentile_clipping` outside [1, 100];\n"
          "- `lr` missing or `momentum` = 0 (SGD and LARS families); RMSprop `alpha` = 0 or `centered` = true; "
          "Adagrad `lr_decay` or `initial_accumulator_value` != 0; `amsgrad` = true (every Adam, AdamW and "

@@ -44,7 +44,8 @@ ArgSpec lr(double value) { return number("lr", value, "learning rate"); }
 ArgSpec weight_decay(double value) { return number("weight_decay", value, "weight decay"); }
 ArgSpec eps(double value) { return number("eps", value, "denominator term"); }
 ArgSpec optim_bits(int fixed_bits) {
-  return integer("optim_bits", fixed_bits != 0 ? fixed_bits : 32, "state width: 8 or 32");
+  return integer("optim_bits", fixed_bits != 0 ? fixed_bits : 32,
+                 "state width: 8 or 32; 4 (extension) for moment states");
 }
 ArgSpec min_8bit_size() {
   return integer("min_8bit_size", 4096, "tensors with fewer elements keep 32-bit state");
@@ -232,17 +233,29 @@ const std::array kFamilies{
               map_momentum},
 };
 
+OptimizerInfo width_info(const std::string& prefix, const FamilyRow& row, Paging paging, int bits) {
+  OptimizerInfo info;
+  info.name = prefix + std::string(row.family) + (bits == 0 ? "" : std::to_string(bits) + "bit");
+  info.family = std::string(row.family);
+  info.algorithm = row.algorithm;
+  info.fixed_bits = bits;
+  info.paging = paging;
+  info.args = row.args(bits, paging);
+  info.map_hyper = row.map_hyper;
+  return info;
+}
+
 void add_widths(std::vector<OptimizerInfo>& out, const std::string& prefix, const FamilyRow& row,
                 Paging paging) {
-  for (int bits : {0, 8, 32}) {
-    OptimizerInfo info;
-    info.name = prefix + std::string(row.family) + (bits == 0 ? "" : std::to_string(bits) + "bit");
-    info.family = std::string(row.family);
-    info.algorithm = row.algorithm;
-    info.fixed_bits = bits;
-    info.paging = paging;
-    info.args = row.args(bits, paging);
-    info.map_hyper = row.map_hyper;
+  for (int bits : {0, 8, 32}) out.push_back(width_info(prefix, row, paging, bits));
+}
+
+/// The extensions beyond bitsandbytes' names, after all of them (docs/four_bit.md).
+void add_extensions(std::vector<OptimizerInfo>& out) {
+  for (const FamilyRow& row : kFamilies) {
+    if (row.family != "Adam" && row.family != "AdamW") continue;
+    OptimizerInfo info = width_info("", row, row.paging, 4);
+    info.extension = true;
     out.push_back(std::move(info));
   }
 }
@@ -264,6 +277,7 @@ std::vector<OptimizerInfo> build_catalogue() {
       out.push_back(std::move(info));
     }
   }
+  add_extensions(out);
   return out;
 }
 

@@ -35,6 +35,10 @@ std::vector<int> rows_of_state(const EffectiveConfig& cfg, int rows, int s) {
 /// Stored element type of a state row: fp32 values, or the codec's packed codes.
 TensorDType row_dtype(const FormatCodec& codec) { return codec.quantized ? TensorDType::u8 : TensorDType::f32; }
 
+/// Stored elements of one state row of n elements: n values or codes, or (n + 1) / 2 bytes of
+/// two 4-bit codes each.
+std::size_t row_elements(const FormatCodec& codec, std::size_t n) { return codec.quantized ? codec.row_bytes(n) : n; }
+
 std::string args_json(const EffectiveConfig& cfg) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [k, v] : cfg.args) j[k] = to_string(v);
@@ -75,11 +79,15 @@ void save_checkpoint(const Optimizer& opt, std::span<const void* const> params, 
       const std::string k = std::to_string(s);
       std::vector<std::byte> data;
       for (int r : rows) data.insert(data.end(), st.row[r].data(), st.row[r].data() + st.row[r].size());
-      std::vector<std::int64_t> shape = rows.size() > 1 ? std::vector<std::int64_t>{static_cast<std::int64_t>(rows.size()), n}
-                                                        : std::vector<std::int64_t>{n};
+      const auto stored = static_cast<std::int64_t>(row_elements(codec, spec.numel));
+      std::vector<std::int64_t> shape = rows.size() > 1
+                                            ? std::vector<std::int64_t>{static_cast<std::int64_t>(rows.size()), stored}
+                                            : std::vector<std::int64_t>{stored};
       w.add(prefix + "state" + k, row_dtype(codec), shape, data);
       if (!codec.quantized) continue;
-      w.add(prefix + "qmap" + k, TensorDType::f32, {256}, bytes_of(st.table[rows[0]]->values, 256));
+      const std::size_t map_size = codec.map_size();
+      w.add(prefix + "qmap" + k, TensorDType::f32, {static_cast<std::int64_t>(map_size)},
+            bytes_of(st.table[rows[0]]->values, map_size));
       std::vector<float> scales;
       for (int r : rows) scales.insert(scales.end(), st.absmax[r].begin(), st.absmax[r].end());
       const auto per_row = static_cast<std::int64_t>(st.absmax[rows[0]].size());
@@ -194,14 +202,14 @@ void load_checkpoint(Optimizer& opt, std::span<void* const> params, const Safete
       const std::vector<int> rs = rows_of_state(cfg, rows, s);
       if (rs.empty()) continue;
       const std::string k = std::to_string(s);
-      const TensorEntry& t = expect(f, prefix + "state" + k, row_dtype(codec), rs.size() * n);
+      const TensorEntry& t = expect(f, prefix + "state" + k, row_dtype(codec), rs.size() * row_elements(codec, n));
       for (std::size_t j = 0; j < rs.size(); ++j) {
         L.rows[static_cast<std::size_t>(rs[j])].assign(t.data.begin() + static_cast<std::ptrdiff_t>(j * row_bytes),
                                                        t.data.begin() + static_cast<std::ptrdiff_t>((j + 1) * row_bytes));
       }
       if (!codec.quantized) continue;
-      const std::vector<float> map = to_f32_values(expect(f, prefix + "qmap" + k, TensorDType::f32, 256));
-      for (std::size_t j = 0; j < 256; ++j) {
+      const std::vector<float> map = to_f32_values(expect(f, prefix + "qmap" + k, TensorDType::f32, codec.map_size()));
+      for (std::size_t j = 0; j < map.size(); ++j) {
         if (!std::isfinite(map[j]) || (j > 0 && !(map[j - 1] < map[j]))) {
           throw DataError(path + ": map '" + prefix + "qmap" + k + "' is not finite and strictly ascending at index " +
                           std::to_string(j));
@@ -238,9 +246,7 @@ void load_checkpoint(Optimizer& opt, std::span<void* const> params, const Safete
       std::memcpy(st.row[r].data(), L.rows[r].data(), L.rows[r].size());
       if (!format_codec(L.format).quantized) continue;
       st.absmax[r] = L.absmax[r];
-      float values[256];
-      std::copy(L.maps[r].begin(), L.maps[r].end(), values);
-      st.table[r] = kernels::make_quant_table(values, st.table[r]->is_signed);
+      st.table[r] = kernels::make_quant_table(L.maps[r].data(), static_cast<int>(L.maps[r].size()), st.table[r]->is_signed);
     }
     if (!L.gnorm_vec.empty()) st.gnorm_vec = L.gnorm_vec;
     st.unorm = L.unorm;

@@ -94,14 +94,14 @@ void Optimizer::initialize_state(std::size_t i) {
   const StateLayout l = layout(i);
   st.numel = n;
   st.rows = l.rows;
-  st.block_size = options_.block_size;
   st.format = l.format;
   const FormatCodec& codec = format_codec(st.format);
+  st.block_size = codec.block_of(options_.block_size);
   for (int r = 0; r < st.rows; ++r) {
     st.row[r] = l.paged ? StateBuffer::paged(*arena_, l.row_bytes) : StateBuffer::heap(l.row_bytes);
     if (!codec.quantized) continue;
     const bool is_signed = state_row_is_signed(cfg, r);
-    st.table[r] = quant_table(is_signed ? QuantMap::signed_dynamic : QuantMap::unsigned_dynamic);
+    st.table[r] = quant_table(state_map(codec.element_bits, is_signed));
     std::fill_n(st.row[r].as<std::uint8_t>(), l.row_bytes, st.table[r]->zero_code);
     st.absmax[r].assign(codec.scale_count(n, st.block_size), 0.0f);
   }

@@ -8,6 +8,7 @@
 
 #include "bnb/errors.hpp"
 #include "bnb/kernels/block_codec.hpp"
+#include "bnb/kernels/qmap4_bits.hpp"
 #include "bnb/kernels/qmap_bits.hpp"
 #include "bnb/kernels/state_view.hpp"
 
@@ -41,12 +42,32 @@ void quantize_typed(const T* in, std::size_t n, const kernels::QuantTable& t, st
   }
 }
 
+/// A 4-bit map's table: nearest code, no sign correction (docs/four_bit.md).
+kernels::QuantTable four_bit_table(const std::array<std::uint32_t, 16>& bits) {
+  float values[16];
+  for (std::size_t i = 0; i < 16; ++i) values[i] = kernels::bits_float(bits[i]);
+  return kernels::make_quant_table(values, 16, false);
+}
+
 }  // namespace
 
 const kernels::QuantTable& quant_table(QuantMap map) {
   static const kernels::QuantTable signed_table = kernels::make_quant_table(kernels::kSignedMapBits, true);
   static const kernels::QuantTable unsigned_table = kernels::make_quant_table(kernels::kUnsignedMapBits, false);
-  return map == QuantMap::signed_dynamic ? signed_table : unsigned_table;
+  static const kernels::QuantTable normal4_table = four_bit_table(kernels::kNormal4MapBits);
+  static const kernels::QuantTable linear4_table = four_bit_table(kernels::kLinear4MapBits);
+  switch (map) {
+    case QuantMap::signed_dynamic: return signed_table;
+    case QuantMap::unsigned_dynamic: return unsigned_table;
+    case QuantMap::signed_normal4: return normal4_table;
+    case QuantMap::unsigned_linear4: return linear4_table;
+  }
+  return signed_table;
+}
+
+QuantMap state_map(int element_bits, bool is_signed) {
+  if (element_bits == 4) return is_signed ? QuantMap::signed_normal4 : QuantMap::unsigned_linear4;
+  return is_signed ? QuantMap::signed_dynamic : QuantMap::unsigned_dynamic;
 }
 
 void check_block_size(std::size_t block_size) {

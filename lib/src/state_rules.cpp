@@ -5,9 +5,11 @@
 namespace bnb {
 
 StateFormat state_format_for(const EffectiveConfig& cfg, std::size_t numel) {
-  const bool eight_bit = cfg.optim_bits == 8 && !cfg.reference_form && numel >= cfg.min_8bit_size;
-  if (!eight_bit) return StateFormat::fp32;
-  return *find_state_format(8, cfg.block_wise ? ScaleKind::per_block : ScaleKind::per_tensor);
+  const bool quantized = cfg.optim_bits < 32 && !cfg.reference_form && numel >= cfg.min_8bit_size;
+  if (!quantized) return StateFormat::fp32;
+  // 4-bit state is block-wise only (configuration validation rejects block_wise = false).
+  const bool per_block = cfg.block_wise || cfg.optim_bits == 4;
+  return *find_state_format(cfg.optim_bits, per_block ? ScaleKind::per_block : ScaleKind::per_tensor);
 }
 
 // PytorchLARS' catalogue algorithm is the lars rule (one momentum row, state1), so the

@@ -60,10 +60,28 @@ TEST(Catalogue, HasTheFortyOptimizerNamesOfSpecInOrder) {
       "Lion32bit", "PagedLion", "PagedLion8bit", "PagedLion32bit", "RMSprop", "RMSprop8bit", "RMSprop32bit",
       "SGD", "SGD8bit", "SGD32bit"};
   std::vector<std::string> names;
-  for (const auto& info : catalogue()) names.push_back(info.name);
+  for (const auto& info : catalogue()) {
+    if (!info.extension) names.push_back(info.name);
+  }
   EXPECT_EQ(names, expected);
   // SPEC.md §1 counts 41 public names: these 40 optimizers and GlobalOptimManager (overrides).
   EXPECT_EQ(names.size(), 40u);
+  EXPECT_EQ(find_optimizer("GlobalOptimManager"), nullptr);
+}
+
+TEST(Catalogue, ExtensionsFollowTheBitsandbytesNames) {
+  // docs/four_bit.md: the 4-bit classes, after every bitsandbytes name and marked as extensions.
+  std::vector<std::string> extensions;
+  bool seen_extension = false;
+  for (const auto& info : catalogue()) {
+    if (info.extension) {
+      extensions.push_back(info.name);
+      EXPECT_EQ(info.fixed_bits, 4) << info.name;
+    }
+    EXPECT_TRUE(info.extension || !seen_extension) << info.name << " follows an extension";
+    seen_extension = seen_extension || info.extension;
+  }
+  EXPECT_EQ(extensions, (std::vector<std::string>{"Adam4bit", "AdamW4bit"}));
   EXPECT_EQ(find_optimizer("GlobalOptimManager"), nullptr);
 }
 
@@ -81,7 +99,8 @@ TEST(Catalogue, AlgorithmWidthAndPagingFollowTheName) {
     const bool paged_name = info.name.rfind("Paged", 0) == 0;
     const bool ends_8 = info.name.size() > 4 && info.name.substr(info.name.size() - 4) == "8bit";
     const bool ends_32 = info.name.size() > 5 && info.name.substr(info.name.size() - 5) == "32bit";
-    EXPECT_EQ(info.fixed_bits, ends_8 ? 8 : ends_32 ? 32 : info.reference_form ? 32 : 0);
+    const bool ends_4 = !ends_32 && info.name.size() > 4 && info.name.substr(info.name.size() - 4) == "4bit";
+    EXPECT_EQ(info.fixed_bits, ends_8 ? 8 : ends_32 ? 32 : ends_4 ? 4 : info.reference_form ? 32 : 0);
     const Paging paging = paged_name ? Paging::always : optionally_paged.count(info.family) ? Paging::optional : Paging::never;
     EXPECT_EQ(info.paging, paging);
     EXPECT_EQ(info.find_arg("is_paged") != nullptr, paging == Paging::optional);
@@ -343,6 +362,22 @@ TEST(Validation, FixedWidthClassesRejectAContradictingOptimBits) {
   }
 }
 
+TEST(Validation, FourBitStateIsForMomentStates) {
+  // docs/four_bit.md: optim_bits 4 for the families whose states are moments, as an argument
+  // and as an override; the others name the widths they accept.
+  for (const char* name : {"Adam", "AdamW", "PagedAdamW", "AdEMAMix", "Lion", "RMSprop"}) {
+    EXPECT_EQ(resolve_config(info_of(name), {{"optim_bits", 4.0}}).optim_bits, 4) << name;
+  }
+  EXPECT_EQ(resolve_config(info_of("SGD"), {{"lr", 0.01}, {"momentum", 0.9}, {"optim_bits", 4.0}}).optim_bits, 4);
+  EXPECT_EQ(resolve_error("Adagrad", {{"optim_bits", 4.0}}),
+            "Adagrad: optim_bits: 4 is not a state width of Adagrad (4-bit state is for moment states) "
+            "(accepted: 8 or 32)");
+  EXPECT_EQ(resolve_error("LAMB", {{"optim_bits", 4.0}}).rfind("LAMB: optim_bits: 4 is not a state width", 0), 0u);
+  EXPECT_NE(resolve_error("Adam", {{"optim_bits", 16.0}}).find("(accepted: 4, 8 or 32)"), std::string::npos);
+  const OptimizerInfo& adam8 = info_of("Adam8bit");
+  EXPECT_EQ(apply_override(adam8, resolve_config(adam8, {}), {{"optim_bits", 4.0}}).optim_bits, 4);
+}
+
 TEST(Validation, UnknownArgumentSuggestsTheNearest) {
   const std::string message = resolve_error("AdamW8bit", {{"beta", Betas{0.9, 0.99}}});
   EXPECT_EQ(message.rfind("AdamW8bit: beta: unknown argument, did you mean 'betas'?", 0), 0u) << message;
@@ -407,7 +442,7 @@ TEST(Overrides, ValuesAreValidatedLikeArguments) {
                 "AdEMAMix8bit: betas: expected 3 numbers, got 2", 0),
             0u);
   EXPECT_EQ(config_error([&] { apply_override(mix, base, {{"lr", -1.0}}); }).rfind("AdEMAMix8bit: lr: ", 0), 0u);
-  EXPECT_EQ(config_error([&] { apply_override(mix, base, {{"optim_bits", 4.0}}); }).rfind("AdEMAMix8bit: optim_bits: ", 0), 0u);
+  EXPECT_EQ(config_error([&] { apply_override(mix, base, {{"optim_bits", 16.0}}); }).rfind("AdEMAMix8bit: optim_bits: ", 0), 0u);
   const EffectiveConfig c = apply_override(mix, base, {{"betas", Betas{0.8, 0.9, 0.99}}, {"t_beta3", 1000.0}});
   EXPECT_EQ(c.hyper.beta3, 0.99);
   EXPECT_EQ(c.hyper.t_beta3, 1000.0);

@@ -39,7 +39,8 @@ namespace k = bnb::kernels;
 constexpr Algorithm kAlgorithms[] = {Algorithm::adam,    Algorithm::ademamix, Algorithm::momentum, Algorithm::rmsprop,
                                      Algorithm::adagrad, Algorithm::lion,     Algorithm::lamb,     Algorithm::lars};
 constexpr DType kDTypes[] = {DType::f32, DType::f16, DType::bf16};
-constexpr StateFormat kFormats[] = {StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8};
+constexpr StateFormat kFormats[] = {StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8,
+                                    StateFormat::blockwise4};
 constexpr int kSteps = 3;
 // Odd sizes: several 256-element blocks plus a tail that is not a multiple of any SIMD width.
 constexpr std::size_t kN = 3 * 256 + 77;
@@ -103,11 +104,12 @@ StepRun run_steps(k::CpuVariant variant, int threads, Algorithm a, DType d, Stat
   r.param = run.param.data();
   r.state.format = f;
   r.state.rows = rows;
+  const bnb::FormatCodec& codec = bnb::format_codec(f);
   for (int row = 0; row < rows; ++row) {
-    const auto map = row_signed(a, row) ? bnb::QuantMap::signed_dynamic : bnb::QuantMap::unsigned_dynamic;
+    const auto map = bnb::state_map(codec.element_bits, row_signed(a, row));
     run.values[row].assign(f == StateFormat::fp32 ? kN : 0, 0.0f);
-    run.codes[row].assign(f == StateFormat::fp32 ? 0 : kN, bnb::quant_table(map).zero_code);
-    run.absmax[row].assign(f == StateFormat::blockwise8 ? bnb::block_count(kN, bnb::kDefaultBlockSize) : 1, 0.0f);
+    run.codes[row].assign(f == StateFormat::fp32 ? 0 : codec.row_bytes(kN), bnb::quant_table(map).zero_code);
+    run.absmax[row].assign(std::max<std::size_t>(codec.scale_count(kN, bnb::kDefaultBlockSize), 1), 0.0f);
     r.state.values[row] = run.values[row].data();
     r.state.codes[row] = run.codes[row].data();
     r.state.absmax[row] = run.absmax[row].data();

@@ -42,7 +42,8 @@ struct OptimizerInfo {
   std::string name;          // e.g. "PagedAdamW8bit"
   std::string family;        // e.g. "AdamW" (the row of SPEC.md §2)
   Algorithm algorithm;
-  int fixed_bits = 0;        // 8 or 32 for *8bit / *32bit classes; 0 = optim_bits decides
+  int fixed_bits = 0;        // 4, 8 or 32 for *4bit / *8bit / *32bit classes; 0 = optim_bits decides
+  bool extension = false;    // not a bitsandbytes name (Adam4bit, ...): `bnb-bench list` marks it
   Paging paging = Paging::never;
   bool reference_form = false;  // PytorchLARS: the plain fp32 form of SPEC.md §4.8
   std::vector<ArgSpec> args;

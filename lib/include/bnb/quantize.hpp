@@ -14,9 +14,13 @@
 
 namespace bnb {
 
-enum class QuantMap { signed_dynamic, unsigned_dynamic };
+/// The 8-bit maps of SPEC.md §5.1 and the 16-entry maps of the 4-bit format (docs/four_bit.md).
+enum class QuantMap { signed_dynamic, unsigned_dynamic, signed_normal4, unsigned_linear4 };
 
-/// The prepared table of one of the two fixed maps.
+/// The map of a state row stored with `element_bits`-bit codes (8 or 4).
+QuantMap state_map(int element_bits, bool is_signed);
+
+/// The prepared table of one of the fixed maps.
 const kernels::QuantTable& quant_table(QuantMap map);
 
 /// Throws std::invalid_argument unless block_size is a power of two in [64, 4096].

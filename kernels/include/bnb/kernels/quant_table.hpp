@@ -22,12 +22,18 @@ struct QuantTable {
   std::uint8_t zero_code;
 };
 
-/// Builds a table from 256 ascending map values (host only). Precondition: sorted ascending and
-/// finite; the library validates maps loaded from checkpoints before calling this.
-inline QuantTable make_quant_table(const float (&values)[256], bool is_signed) {
+/// Builds a table from `count` ascending map values, count = 16 (4-bit codes) or 256 (host
+/// only). A shorter map pads `values` with its last value and `upper` with +inf, so the search
+/// never passes its last code. Precondition: sorted ascending and finite; the library validates
+/// maps loaded from checkpoints before calling this.
+inline QuantTable make_quant_table(const float* values, int count, bool is_signed) {
   QuantTable t{};
-  for (int i = 0; i < 256; ++i) t.values[i] = values[i];
+  for (int i = 0; i < 256; ++i) t.values[i] = values[i < count ? i : count - 1];
   for (int j = 0; j < 255; ++j) {
+    if (j >= count - 1) {
+      t.upper[j] = INFINITY;
+      continue;
+    }
     const double mid = (static_cast<double>(values[j]) + static_cast<double>(values[j + 1])) / 2.0;
     float f = static_cast<float>(mid);
     if (static_cast<double>(f) <= mid) f = std::nextafter(f, INFINITY);
@@ -36,11 +42,15 @@ inline QuantTable make_quant_table(const float (&values)[256], bool is_signed) {
   t.upper[255] = INFINITY;
   t.is_signed = is_signed;
   int zero = 0;
-  for (int i = 0; i < 256; ++i) {
+  for (int i = 0; i < count; ++i) {
     if (values[i] == 0.0f) zero = i;
   }
   t.zero_code = static_cast<std::uint8_t>(zero);
   return t;
+}
+
+inline QuantTable make_quant_table(const float (&values)[256], bool is_signed) {
+  return make_quant_table(values, 256, is_signed);
 }
 
 inline QuantTable make_quant_table(const std::array<std::uint32_t, 256>& bits, bool is_signed) {

@@ -18,7 +18,8 @@
 #define BNB_STATE_FORMATS(X)   \
   X(fp32, Fp32Codec)           \
   X(blockwise8, Blockwise8Codec) \
-  X(tensorwise8, Tensorwise8Codec)
+  X(tensorwise8, Tensorwise8Codec) \
+  X(blockwise4, Blockwise4Codec)
 
 namespace bnb {
 
@@ -39,29 +40,33 @@ constexpr std::size_t block_count(std::size_t n, std::size_t block) { return (n 
 /// block_size elements, or one for the whole row.
 enum class ScaleKind : std::uint8_t { none, per_block, per_tensor };
 
-/// The shared arithmetic of every codec, from its element width and scale kind.
-template <int kBits, ScaleKind kScaleKind>
+/// The shared arithmetic of every codec, from its element width, scale kind and, for a codec
+/// whose blocks do not follow the configured block size, its own fixed block (0 = configured).
+template <int kBits, ScaleKind kScaleKind, std::size_t kOwnBlock = 0>
 struct CodecBase {
   static constexpr int kElementBits = kBits;
   static constexpr ScaleKind kScale = kScaleKind;
+  static constexpr std::size_t kFixedBlock = kOwnBlock;
   /// Codes through a quantization map (SPEC.md §5.2) rather than values stored as they are.
   static constexpr bool kQuantized = kScaleKind != ScaleKind::none;
 
-  /// Bytes of one row of n elements (scales aside).
-  static constexpr std::size_t row_bytes(std::size_t n) { return n * kBits / 8; }
+  /// Bytes of one row of n elements (scales aside); packed codes round up to whole bytes.
+  static constexpr std::size_t row_bytes(std::size_t n) { return (n * kBits + 7) / 8; }
+  /// The block size the codec uses when `configured` is the configured one.
+  BNB_HD static constexpr std::size_t block_of(std::size_t configured) { return kOwnBlock != 0 ? kOwnBlock : configured; }
   /// fp32 scales of one row of n elements.
   static constexpr std::size_t scale_count(std::size_t n, std::size_t block_size) {
-    if constexpr (kScaleKind == ScaleKind::per_block) return block_count(n, block_size);
+    if constexpr (kScaleKind == ScaleKind::per_block) return block_count(n, block_of(block_size));
     return kScaleKind == ScaleKind::per_tensor ? 1 : 0;
   }
   /// Elements sharing one scale (a run decodes and encodes with one scale).
   static constexpr std::size_t elements_per_scale(std::size_t n, std::size_t block_size) {
-    if constexpr (kScaleKind == ScaleKind::per_block) return block_size;
+    if constexpr (kScaleKind == ScaleKind::per_block) return block_of(block_size);
     return std::max<std::size_t>(n, 1);
   }
   /// The index of element e's scale.
   BNB_HD static std::size_t scale_index(std::size_t e, std::size_t block_size) {
-    if constexpr (kScaleKind == ScaleKind::per_block) return e / block_size;
+    if constexpr (kScaleKind == ScaleKind::per_block) return e / block_of(block_size);
     return 0;
   }
 };
@@ -85,6 +90,14 @@ struct Tensorwise8Codec : CodecBase<8, ScaleKind::per_tensor> {
   static constexpr StateFormat kId = StateFormat::tensorwise8;
   static constexpr std::string_view kTitle = "8-bit tensor-wise";
   static constexpr std::string_view kScaleName = "max";
+};
+
+/// Two 4-bit codes per byte (element 2i in the low nibble, 2i+1 in the high one) + one fp32
+/// absmax per 128 elements, whatever the configured block size (docs/four_bit.md).
+struct Blockwise4Codec : CodecBase<4, ScaleKind::per_block, 128> {
+  static constexpr StateFormat kId = StateFormat::blockwise4;
+  static constexpr std::string_view kTitle = "4-bit block-wise";
+  static constexpr std::string_view kScaleName = "absmax";
 };
 
 template <StateFormat F>
@@ -122,19 +135,23 @@ struct FormatCodec {
   int element_bits = 32;
   ScaleKind scale = ScaleKind::none;
   bool quantized = false;
+  std::size_t fixed_block = 0;  // the codec's own block size; 0 = the configured one
 
-  constexpr std::size_t row_bytes(std::size_t n) const { return n * static_cast<std::size_t>(element_bits) / 8; }
+  constexpr std::size_t row_bytes(std::size_t n) const { return (n * static_cast<std::size_t>(element_bits) + 7) / 8; }
+  /// Entries of the quantization map (2^element_bits) of a quantized codec.
+  constexpr std::size_t map_size() const { return std::size_t{1} << element_bits; }
+  constexpr std::size_t block_of(std::size_t configured) const { return fixed_block != 0 ? fixed_block : configured; }
   constexpr std::size_t scale_count(std::size_t n, std::size_t block_size) const {
-    return scale == ScaleKind::per_block ? block_count(n, block_size) : scale == ScaleKind::per_tensor ? 1 : 0;
+    return scale == ScaleKind::per_block ? block_count(n, block_of(block_size)) : scale == ScaleKind::per_tensor ? 1 : 0;
   }
   constexpr std::size_t elements_per_scale(std::size_t n, std::size_t block_size) const {
-    return scale == ScaleKind::per_block ? block_size : std::max<std::size_t>(n, 1);
+    return scale == ScaleKind::per_block ? block_of(block_size) : std::max<std::size_t>(n, 1);
   }
 };
 
 inline constexpr std::array<FormatCodec, kStateFormatCount> kFormatCodecs{{
 #define BNB_STATE_FORMAT_ROW(id, codec) \
-  {#id, codec::kTitle, codec::kScaleName, codec::kElementBits, codec::kScale, codec::kQuantized},
+  {#id, codec::kTitle, codec::kScaleName, codec::kElementBits, codec::kScale, codec::kQuantized, codec::kFixedBlock},
     BNB_STATE_FORMATS(BNB_STATE_FORMAT_ROW)
 #undef BNB_STATE_FORMAT_ROW
 }};

@@ -1,0 +1,188 @@
+// The 4-bit block-wise state format (docs/four_bit.md): the fused CPU step of AdamW4bit against
+// an unfused composition (decode by the documented layout, the shared per-element update,
+// nearest-code encode by QuantTable's search), bit for bit; and its accuracy against the fp64
+// reference on a gradient stream whose per-row scales span decades.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bnb/kernels/qmap4_bits.hpp"
+#include "step8_harness.hpp"
+
+namespace {
+
+using step8::Normal;
+using step8::Run8;
+
+constexpr std::size_t kCols = 256;
+constexpr std::size_t kRows = 24;  // 6144 elements: above min_8bit_size, 48 blocks of 128
+
+/// Codes and absmax of every row, read through the documented layout: element 2i in the low
+/// nibble of byte i, one absmax per 128 elements.
+struct Packed {
+  std::vector<float> param;
+  std::vector<std::vector<std::uint8_t>> bytes;
+  std::vector<std::vector<float>> absmax;
+};
+
+Packed packed_snapshot(Run8& run) {
+  run.optimizer().initialize_state(0);
+  bnb::ParamState& st = run.state();
+  Packed p;
+  p.param = run.param();
+  for (int r = 0; r < st.rows; ++r) {
+    const auto* b = st.row[r].as<std::uint8_t>();
+    p.bytes.emplace_back(b, b + (st.numel + 1) / 2);
+    p.absmax.push_back(st.absmax[r]);
+  }
+  return p;
+}
+
+/// One AdamW step composed from unfused parts (fp32 parameters, finite gradients).
+Packed unfused_step(const bnb::EffectiveConfig& cfg, const Packed& before, const std::vector<float>& grad,
+                    std::int64_t t) {
+  const std::size_t n = grad.size();
+  const bnb::kernels::QuantTable* tables[2] = {&bnb::quant_table(bnb::QuantMap::signed_normal4),
+                                               &bnb::quant_table(bnb::QuantMap::unsigned_linear4)};
+  std::vector<float> s[2];
+  for (int r = 0; r < 2; ++r) {
+    s[r].resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint8_t byte = before.bytes[r][i / 2];
+      const int code = i % 2 == 0 ? byte & 15 : byte >> 4;
+      s[r][i] = tables[r]->values[code] * before.absmax[r][i / 128];
+    }
+  }
+  Packed after = before;
+  const bnb::StepConstants c = bnb::kernels::Adam::prepare(cfg.hyper, t);
+  for (std::size_t i = 0; i < n; ++i) {
+    float v[2] = {s[0][i], s[1][i]};
+    bnb::kernels::Adam::update<bnb::kernels::Storage<float>>(c, grad[i], after.param[i], v, 1.0f);
+    s[0][i] = v[0];
+    s[1][i] = v[1];
+  }
+  for (int r = 0; r < 2; ++r) {
+    std::fill(after.bytes[r].begin(), after.bytes[r].end(), 0);
+    for (std::size_t b = 0; b * 128 < n; ++b) {
+      float m = 0.0f;
+      for (std::size_t i = b * 128; i < std::min(n, (b + 1) * 128); ++i) m = std::max(m, std::fabs(s[r][i]));
+      after.absmax[r][b] = m;
+      for (std::size_t i = b * 128; i < std::min(n, (b + 1) * 128); ++i) {
+        const int code = m == 0.0f ? tables[r]->zero_code : bnb::kernels::encode_value(*tables[r], s[r][i] / m);
+        after.bytes[r][i / 2] = static_cast<std::uint8_t>(after.bytes[r][i / 2] | code << (i % 2 == 0 ? 0 : 4));
+      }
+    }
+  }
+  return after;
+}
+
+/// A gradient stream of kRows x kCols with row scales 10^-u, u uniform in [0, decades), around
+/// a persistent per-element mean (the trace of scripts/four_bit_emulation.py).
+class RowScaledStream {
+ public:
+  RowScaledStream(std::uint64_t seed, double decades) : normal_(seed), mean_(normal_.draw(kRows * kCols, 0.5)) {
+    const std::vector<float> u = normal_.draw(kRows, 1.0);
+    for (std::size_t r = 0; r < kRows; ++r) {
+      scale_.push_back(std::pow(10.0, -decades * (0.5 + 0.5 * std::erf(static_cast<double>(u[r]) / std::sqrt(2.0)))));
+    }
+  }
+  std::vector<float> next() {
+    std::vector<float> g = normal_.draw(kRows * kCols, 1.0);
+    for (std::size_t i = 0; i < g.size(); ++i) g[i] = static_cast<float>(scale_[i / kCols] * static_cast<double>(mean_[i] + g[i]));
+    return g;
+  }
+
+ private:
+  Normal normal_;
+  std::vector<float> mean_;
+  std::vector<double> scale_;
+};
+
+TEST(Step4, FusedStepMatchesUnfusedComposition) {
+  Run8 run({bnb::Algorithm::adam, "AdamW4bit", {}, {}}, bnb::DType::f32, kRows * kCols + 77);  // a tail block
+  ASSERT_EQ(run.config().optim_bits, 4);
+  Normal normal(11);
+  run.set_param(normal.draw(run.size(), 0.1));
+  Packed state = packed_snapshot(run);
+  ASSERT_EQ(run.state().format, bnb::StateFormat::blockwise4);
+  ASSERT_EQ(state.absmax[0].size(), bnb::block_count(run.size(), 128));
+  for (std::int64_t t = 1; t <= 5; ++t) {
+    SCOPED_TRACE("step " + std::to_string(t));
+    const std::vector<float> g = normal.draw(run.size(), 0.01 * static_cast<double>(t));
+    run.step(g);
+    const Packed want = unfused_step(run.config(), state, run.grad(), t);
+    state = packed_snapshot(run);
+    EXPECT_EQ(step8::bit_mismatches(state.param, want.param), 0u);
+    for (int r = 0; r < 2; ++r) {
+      EXPECT_EQ(state.bytes[r], want.bytes[r]) << "row " << r;
+      EXPECT_EQ(step8::bit_mismatches(state.absmax[r], want.absmax[r]), 0u) << "row " << r;
+    }
+  }
+}
+
+/// ||p - p_ref|| / ||p_ref - p0|| after `steps` steps of `name` on the row-scaled stream.
+double rel_travel(const std::string& name, int steps) {
+  Run8 run({bnb::Algorithm::adam, name, {}, {}}, bnb::DType::f32, kRows * kCols);
+  bnb_ref::RefOptimizer ref(bnb_ref::Algo::adam, bnb_ref::ref_hyper(run.config().hyper), run.size());
+  Normal init(5);
+  const std::vector<float> p0 = run.set_param(init.draw(run.size(), 0.1));
+  ref.set_param(std::span<const float>(p0));
+  RowScaledStream stream(3, 4.0);
+  for (int t = 0; t < steps; ++t) {
+    run.step(stream.next());
+    ref.step(std::span<const float>(run.grad()));
+  }
+  const std::vector<float> p = run.param();
+  double err = 0, travel = 0;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    err += std::pow(static_cast<double>(p[i]) - ref.param()[i], 2);
+    travel += std::pow(ref.param()[i] - static_cast<double>(p0[i]), 2);
+  }
+  return std::sqrt(err / travel);
+}
+
+TEST(Step4, AccuracyAgainstTheReferenceOnRowScaledGradients) {
+  // docs/four_bit.md: 60 steps, row scales over 4 decades. Measured rel_travel: 4-bit 0.1215,
+  // 8-bit 0.0141 (x86-64, this trace). The bound leaves 1.3x margin over the 4-bit value (the
+  // trajectory is deterministic; the margin covers compilers and libm) and stays under torchao's
+  // format on such a trace (0.19, scripts/four_bit_emulation.py): a map or codec bug that costs
+  // a third more error fails it.
+  constexpr double kFourBitRelTravelBound = 0.16;
+  const double four = rel_travel("AdamW4bit", 60);
+  const double eight = rel_travel("AdamW8bit", 60);
+  RecordProperty("rel_travel_4bit", std::to_string(four));
+  RecordProperty("rel_travel_8bit", std::to_string(eight));
+  EXPECT_LE(four, kFourBitRelTravelBound);
+  EXPECT_LT(eight, four);  // the narrower format is the less accurate one
+}
+
+TEST(Step4, MapDataFilesMatchTheCode) {
+  // docs/maps/*.txt are the format's definition for readers; the code's bit patterns must agree.
+  const std::pair<const char*, const std::array<std::uint32_t, 16>*> maps[] = {
+      {"normal4", &bnb::kernels::kNormal4MapBits}, {"linear4", &bnb::kernels::kLinear4MapBits}};
+  for (const auto& [name, bits] : maps) {
+    std::ifstream in(std::string(BNB_TEST_DATA_DIR) + "/../../docs/maps/" + name + ".txt");
+    ASSERT_TRUE(in) << name;
+    std::string line;
+    int code = 0;
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] == '#') continue;
+      std::istringstream fields(line);
+      int index = -1;
+      std::string hex;
+      fields >> index >> hex;
+      ASSERT_LT(code, 16) << name;
+      EXPECT_EQ(index, code) << name;
+      EXPECT_EQ(std::stoul(hex, nullptr, 16), (*bits)[static_cast<std::size_t>(code)]) << name << " code " << code;
+      ++code;
+    }
+    EXPECT_EQ(code, 16) << name;
+  }
+}
+
+}  // namespace
