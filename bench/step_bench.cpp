@@ -28,10 +28,10 @@ namespace k = bnb::kernels;
 constexpr std::size_t kN64M = std::size_t{1} << 26;
 
 /// Bytes moved per element by the model of DESIGN.md §5: g read, p read+written, each state row
-/// read+written (4 B fp32, 1 B code), scales ignored.
+/// read+written (4 B fp32, 1 B or half a byte of code), scales ignored.
 double model_bytes(DType d, StateFormat f, int rows) {
   const double pg = 3.0 * static_cast<double>(bnb::dtype_size(d));
-  const double state = 2.0 * static_cast<double>(bnb::format_codec(f).row_bytes(1));
+  const double state = 2.0 * static_cast<double>(bnb::format_codec(f).element_bits) / 8.0;
   return pg + state * rows;
 }
 
@@ -82,7 +82,7 @@ bnb::StepRequest make_request(Tensor& t, Algorithm a, DType d, StateFormat f, st
     r.state.codes[row] = t.codes[row].data();
     r.state.absmax[row] = t.absmax[row].data();
     const bool is_signed = k::row_is_signed(a, row);
-    r.state.table[row] = &bnb::quant_table(is_signed ? bnb::QuantMap::signed_dynamic : bnb::QuantMap::unsigned_dynamic);
+    r.state.table[row] = &bnb::quant_table(bnb::state_map(bnb::format_codec(f).element_bits, is_signed));
   }
   bnb::HyperParams h;
   h.weight_decay = 1e-2;
