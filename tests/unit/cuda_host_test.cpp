@@ -319,6 +319,7 @@ void emulated_step(const StepRequest& r, StepReport& report) {
         case StateFormat::fp32: return run.template operator()<T, StateFormat::fp32>();
         case StateFormat::blockwise8: return run.template operator()<T, StateFormat::blockwise8>();
         case StateFormat::tensorwise8: return run.template operator()<T, StateFormat::tensorwise8>();
+        case StateFormat::blockwise4: FAIL() << "no 4-bit CUDA kernels: cuda_step refuses the format";
       }
     };
     switch (r.dtype) {
