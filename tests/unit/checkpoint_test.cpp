@@ -143,6 +143,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"lamb8_tensorwise", "LAMB8bit", {}, {{"w", DType::bf16, 6000}}},
         Case{"paged_lion8", "PagedLion8bit", {}, {{"w", DType::f32, 120000}}},
         Case{"ademamix_sched", "AdEMAMix8bit", {{"t_alpha", 4.0}, {"t_beta3", 4.0}}, {{"w", DType::f32, 5000}}},
+        Case{"adamw4_odd", "AdamW4bit", {}, {{"w", DType::f32, 5001}}},  // 4-bit: odd n, a tail block
+        Case{"ademamix4", "AdEMAMix", {{"optim_bits", 4.0}}, {{"w", DType::bf16, 5000}}},  // two rows in state1
         Case{"ademamix32_sched", "AdEMAMix32bit", {{"t_alpha", 4.0}, {"t_beta3", 4.0}}, {{"w", DType::f32, 700}}},
         Case{"pytorch_lars", "PytorchLARS", {{"momentum", 0.9}}, {{"w", DType::f32, 700}}}),
     [](const auto& test_info) { return std::string(test_info.param.label); });
