@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       return;  // load_results turns this into a DataError naming the file
     }
     bnb::app::validate_results(doc, "fuzz.json");
-    for (const auto* other : {&doc, &base}) {
+    const nlohmann::json& candidate = doc;
+    for (const nlohmann::json* other : {&candidate, &base}) {
       const auto v = bnb::app::compare_results(*other, doc, {}, "baseline", "candidate");
       for (auto f : {bnb::app::CompareFormat::table, bnb::app::CompareFormat::json, bnb::app::CompareFormat::markdown}) {
         (void)bnb::app::render_compare(v, f);
