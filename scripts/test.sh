@@ -7,6 +7,9 @@
 #     when missing). The GPU suite reports itself skipped on machines
 #     without a GPU, and CTest lists skipped tests after its summary, so the script closes with
 #     one plain line of counts: "ctest: N passed, N failed, N skipped".
+#  Between the two: every libFuzzer target of tests/fuzz (config, safetensors, trace, checkpoint,
+#  results readers; clang 14 with ASan + UBSan, the fuzz preset) for 10 s each
+#  (scripts/fuzz.sh; the long local run is `bash scripts/fuzz.sh --minutes 10`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -25,6 +28,9 @@ for t in "${asan_tests[@]}"; do
   echo "== $t under AddressSanitizer"
   (cd build/asan/tests && "./$t" --gtest_brief=1)
 done
+
+echo "== fuzz targets, 10 s each"
+bash scripts/fuzz.sh --seconds 10
 
 cmake --preset ci >/dev/null
 cmake --build --preset ci -j "$jobs"

@@ -3,7 +3,7 @@
 // speed gates to catch (issue 24). Every CPU step first runs the same step on a scratch copy of
 // the parameter and the state, then throws the copy away: an accidental second pass over the
 // data, twice the step's work plus the copies, with results unchanged. Under callgrind the AVX2
-// steps of configs/ci.json execute 2.2x (ademamix-8) to 4.8x (adam-32: its step is 4
+// steps of configs/ci.json execute 2.2x to 4.8x (the 32-bit Adam step is 4
 // instructions per parameter, the copies several more) the instructions.
 #include <cstdint>
 #include <vector>

@@ -37,15 +37,6 @@ std::string clipping_algorithms() {
 
 bool is_sgd_or_lars_family(const OptimizerInfo& info) { return info.family == "SGD" || info.family == "LARS"; }
 
-/// Families whose states are moments (exponential averages), which optim_bits 4 covers
-/// (docs/four_bit.md); Adagrad's sum, LAMB's and LARS' clipped updates keep 8 or 32 bits.
-bool has_four_bit_state(const OptimizerInfo& info) {
-  for (std::string_view f : {"Adam", "AdamW", "AdEMAMix", "Lion", "SGD", "RMSprop"}) {
-    if (info.family == f) return true;
-  }
-  return false;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Types
 
@@ -146,11 +137,11 @@ void check_value(const OptimizerInfo& info, const ArgSpec* spec, const std::stri
   } else if (name == "alpha") {
     check_non_negative(info, name, *number);  // a mixing weight (decision: >= 0)
   } else if (name == "optim_bits") {
-    const bool four = *number == 4 && has_four_bit_state(info);
+    const bool four = *number == 4 && info.four_bit_state;
     if (*number != 8 && *number != 32 && !four) {
       fail(info, name, to_string(value) + " is not a state width" +
                            (*number == 4 ? " of " + info.family + " (4-bit state is for moment states)" : std::string()),
-           has_four_bit_state(info) ? "4, 8 or 32" : "8 or 32");
+           info.four_bit_state ? "4, 8 or 32" : "8 or 32");
     }
   } else if (name == "percentile_clipping") {
     if (*number < 1 || *number > 100) fail(info, name, to_string(value) + " is outside [1, 100]", "1 to 100, 100 = off");

@@ -46,6 +46,7 @@ struct OptimizerInfo {
   bool extension = false;    // not a bitsandbytes name (Adam4bit, ...): `bnb-bench list` marks it
   Paging paging = Paging::never;
   bool reference_form = false;  // PytorchLARS: the plain fp32 form of SPEC.md §4.8
+  bool four_bit_state = false;  // optim_bits 4 allowed: its states are moments (docs/four_bit.md)
   std::vector<ArgSpec> args;
   HyperMapping map_hyper = nullptr;
 
