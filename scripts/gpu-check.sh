@@ -23,8 +23,13 @@ export LC_ALL=C  # numbers printed and compared with a decimal point
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 
+# The comment above, as help text (bash alone: `run` must not need more than bash and coreutils).
 usage() {
-  sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+  local line
+  ((${1:-64} == 0)) || exec >&2
+  while IFS= read -r line && [[ $line == "#"* ]]; do
+    [[ $line == "#!"* ]] || { line=${line#\#}; echo "${line# }"; }
+  done <"$0"
   exit "${1:-64}"
 }
 

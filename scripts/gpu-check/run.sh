@@ -69,9 +69,12 @@ check_bundle() {
     refuse "$bundle is not a gpu-check bundle (no MANIFEST or INFO): run 'scripts/gpu-check.sh prepare' and carry gpu-bundle/"
   (cd "$bundle" && sha256sum --check --quiet --strict MANIFEST) >"$work/manifest.log" 2>&1 ||
     refuse "$bundle is damaged or incomplete: $(head -n 3 "$work/manifest.log" | tr '\n' ' ')"
-  local need have
-  need=$(sed -n 's/^glibc_required=//p' "$bundle/INFO")
-  have=$(getconf GNU_LIBC_VERSION 2>/dev/null | sed 's/^glibc //') || true
+  local key value need have
+  declare -gA info=()
+  while IFS='=' read -r key value; do info[$key]=$value; done <"$bundle/INFO"
+  need=${info[glibc_required]-}
+  have=$(getconf GNU_LIBC_VERSION 2>/dev/null) || true
+  have=${have#glibc }
   if [[ -n $need && -n $have && $(printf '%s\n' "$need" "$have" | sort -V | head -n 1) != "$need" ]]; then
     refuse "the bundle's binaries need glibc >= $need; this machine has $have (prepare the bundle on an older system)"
   fi
@@ -91,9 +94,17 @@ tool() {
   if ((rc == 124 || rc == 137)); then
     note="bnb-bench $1 ($name) did not finish within the part's budget"
   else
-    note="bnb-bench exit $rc ($name): $(grep -v '^[[:space:]]*$' "$work/$name.err" | tail -n 2 | tr '\n' ' ')"
+    note="bnb-bench exit $rc ($name): $(last_lines 2 "$work/$name.err")"
   fi
   return 1
+}
+
+# last_lines N FILE: the last N non-blank lines of FILE on one line.
+last_lines() {
+  local line kept=()
+  while IFS= read -r line; do [[ $line =~ [^[:space:]] ]] && kept+=("$line"); done <"$2"
+  local from=$((${#kept[@]} > $1 ? ${#kept[@]} - $1 : 0))
+  echo "${kept[*]:from}"
 }
 
 # probe: tools/gpu_probe's key=value lines into device[...]; 2 when there is no CUDA device.
@@ -129,23 +140,22 @@ part_device() {
 }
 
 part_device_tests() {
-  local t name rc passed skipped done_list=()
+  local t name rc done_list=()
   for t in "$bundle"/device-tests/*; do
     [[ -x $t ]] || continue
     name=$(basename "$t") rc=0
     timeout -k 10 "$(remaining)" "$t" --gtest_brief=1 >"$work/$name.log" 2>&1 || rc=$?
-    passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$work/$name.log")
-    skipped=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$work/$name.log")
+    gtest_counts "$work/$name.log"
     if ((rc == 124 || rc == 137)); then
       note="$name did not finish within the part's budget"
       return 1
     elif ((rc)); then
-      note="$name exit $rc: $(sed -n 's/^\[  FAILED  \] \([A-Za-z].*\)/\1/p' "$work/$name.log" | head -n 3 | tr '\n' ' ')"
+      note="$name exit $rc: failed ${failed_tests[*]:0:3}"
       return 1
-    elif ((${skipped:-0} > 0)); then
+    elif ((skipped > 0)); then
       note="$name: $skipped tests skipped on a machine with a CUDA device"
       return 1
-    elif ((${passed:-0} == 0)); then
+    elif ((passed == 0)); then
       note="$name ran no test"
       return 1
     fi
@@ -153,6 +163,22 @@ part_device_tests() {
   done
   ((${#done_list[@]})) || { note="the bundle has no device tests"; return 1; }
   join_notes "${done_list[@]}"
+}
+
+# gtest_counts LOG: passed and skipped (the counts of GoogleTest's summary) and failed_tests (the
+# names it lists as failed) of a GoogleTest log.
+gtest_counts() {
+  local line
+  passed=0 skipped=0 failed_tests=()
+  while IFS= read -r line; do
+    if [[ $line =~ ^\[\ \ PASSED\ \ \]\ ([0-9]+)\ test ]]; then
+      passed=${BASH_REMATCH[1]}
+    elif [[ $line =~ ^\[\ \ SKIPPED\ \]\ ([0-9]+)\ test ]]; then
+      skipped=${BASH_REMATCH[1]}
+    elif [[ $line =~ ^\[\ \ FAILED\ \ \]\ ([A-Za-z][^ ]*) ]]; then
+      failed_tests+=("${BASH_REMATCH[1]}")
+    fi
+  done <"$1"
 }
 
 part_identity() {
@@ -241,6 +267,14 @@ goals() {
   done | LC_ALL=C sort
 }
 
+cpu_model() {
+  local key value
+  while IFS=: read -r key value; do
+    [[ $key == "model name"* ]] && { echo "${value# }"; return; }
+  done </proc/cpuinfo
+  echo "unknown CPU"
+}
+
 summary() {
   local result=$1 elapsed=$2 p e run label ns roof
   echo "# GPU check: ${device[name]:-no CUDA device}, $started"
@@ -249,8 +283,8 @@ summary() {
   if [[ -n ${device[name]-} ]]; then
     echo "- device: ${notes[device]}, concurrent managed access ${device[concurrent_managed_access]}"
   fi
-  echo "- host: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) logical CPUs, glibc $host_glibc, load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-  echo "- bundle: $(sed -n 's/^revision=//p' "$bundle/INFO"), built $(sed -n 's/^built=//p' "$bundle/INFO"), CUDA architectures $(sed -n 's/^cuda_architectures=//p' "$bundle/INFO"), nvcc $(sed -n 's/^nvcc=//p' "$bundle/INFO")"
+  echo "- host: $(cpu_model), $(nproc) logical CPUs, glibc $host_glibc, load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+  echo "- bundle: ${info[revision]-?}, built ${info[built]-?}, CUDA architectures ${info[cuda_architectures]-?}, nvcc ${info[nvcc]-?}"
   echo
   echo "| part | result | seconds | budget | details |"
   echo "|---|---|---|---|---|"
@@ -286,8 +320,10 @@ finish() {
   if [[ -n $record ]]; then
     mkdir -p "$record"
     echo "$text" >"$record.md"
-    find "$work" -maxdepth 1 -type f \( -name '*.out' -o -name '*.err' -o -name '*.log' -o -name '*.csv' \) \
-      -exec cp {} "$record/" \;
+    local f
+    for f in "$work"/*.out "$work"/*.err "$work"/*.log "$work"/*.csv; do
+      [[ -f $f ]] && cp "$f" "$record/"
+    done
     echo
     echo "summary written to ${record#"$root"/}.md (the parts' outputs in ${record#"$root"/}/)"
   fi
