@@ -78,8 +78,9 @@ compare_dump_dirs() {
   for f in "$a" "$b"; do
     [[ -d $f ]] || { echo "$f: no such dump directory"; return 1; }
   done
-  mapfile -t in_a < <(cd "$a" && ls -1 -- *.safetensors 2>/dev/null)
-  mapfile -t in_b < <(cd "$b" && ls -1 -- *.safetensors 2>/dev/null)
+  in_a=() in_b=()
+  for f in "$a"/*.safetensors; do [[ -f $f ]] && in_a+=("${f##*/}"); done
+  for f in "$b"/*.safetensors; do [[ -f $f ]] && in_b+=("${f##*/}"); done
   if ((${#in_a[@]} == 0)); then
     echo "$a: no dumps"
     return 1

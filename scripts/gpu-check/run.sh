@@ -16,7 +16,7 @@
 parts=(device device-tests identity suite 256m)
 # Seconds per part. They add up to 320 s, so a run ends within 6 minutes even when every part
 # uses all of its budget.
-declare -A budget=([device]=20 [device-tests]=60 [identity]=60 [suite]=60 [256m]=120)
+declare -A budget=([device]=20 [device-tests]=45 [identity]=90 [suite]=45 [256m]=120)
 # Free device memory the 256m part needs: its 4 entries of 2^28 fp32 parameters keep parameters
 # and gradients (2 GiB per entry) and states (32-bit Adam 2 GiB, 8-bit 0.5 GiB plus absmax) alive
 # until timing, 13 GiB, plus room for the bandwidth measurement and the CUDA context.
