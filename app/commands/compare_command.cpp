@@ -29,7 +29,12 @@ p < --alpha AND the medians differ by more than --min-effect; a larger change th
 significant is "ambiguous". Only compared when CPU model, threads, ISA variant and build type
 match, and then "not comparable" (no speed bit) when the runs' machine.load.per_cpu differ by more
 than --max-load-change or an entry's time spread (iqr/median, 2% and less counting as 2%) is more
-than --max-spread-ratio times the other run's; --force-time compares anyway. Accuracy: an error field that grows by more than
+than --max-spread-ratio times the other run's; --force-time compares anyway. When raw times are
+not comparable (contexts, loads or spreads), an entry is judged by its roofline fraction (step
+time relative to the memory-traffic floor measured in the same run): slower when the baseline's
+fraction is more than 1 + max(--roofline-min-effect, both runs' time and floor spreads in
+quadrature) times the candidate's. Each entry's "speed verdict" says which judged it (raw time,
+roofline fraction, or none and why). Accuracy: an error field that grows by more than
 max(--error-rel-tol x baseline, --error-abs-tol). Memory: any growth of state bytes; peak RSS
 growth beyond max(--rss-rel-tol x baseline, --rss-abs-tol bytes). Non-finite: any new NaN/Inf.
 Exit codes (gate mode): 0 no regression; 1-15 bit mask (1 speed, 2 accuracy, 4 memory,
@@ -85,6 +90,10 @@ CLI::App* add_compare_command(CLI::App& app, CompareCommand& cmd) {
                 "Time is not comparable when one run's time spread is more than this many times the other's")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 1000.0));
+  c->add_option("--roofline-min-effect", t.roofline_min_effect,
+                "Smallest relative change of the roofline fraction that counts (when raw times are not comparable)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
   c->add_option("--error-rel-tol", t.error_rel_tol, "Allowed relative growth of an error field")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);

@@ -10,6 +10,7 @@
 #include "bnb/errors.hpp"
 #include "bnb/json_text.hpp"
 #include "compare_noise.hpp"
+#include "compare_speed.hpp"
 #include "input_file.hpp"
 #include "exit_codes.hpp"
 #include "results_reading.hpp"
@@ -262,40 +263,6 @@ void compare_memory_fields(const EntryReader& b, const EntryReader& c, const Com
                                                  t.rss_abs_tol / (1024.0 * 1024.0))));
 }
 
-TimeVerdict compare_entry_time(const EntryReader& b, const EntryReader& c, const CompareThresholds& t) {
-  const bool b_timed = b.object("time") != nullptr;
-  const bool c_timed = c.object("time") != nullptr;
-  if (!b_timed || !c_timed) {
-    TimeVerdict v;
-    v.note = fmt::format("timing off in the {}", !b_timed && !c_timed ? "baseline and the candidate"
-                                                 : !b_timed            ? "baseline"
-                                                                       : "candidate");
-    return v;
-  }
-  std::vector<double> bs = b.samples("time.ns_per_param_step.samples");
-  std::vector<double> cs = c.samples("time.ns_per_param_step.samples");
-  // Documents without samples still carry the median: one pseudo-sample, so the effect size rule
-  // applies and the rank test reports it cannot decide.
-  const Reading bm = b.number("time.ns_per_param_step.median");
-  const Reading cm = c.number("time.ns_per_param_step.median");
-  if (bs.empty() && bm.kind == Reading::number) bs.push_back(bm.value);
-  if (cs.empty() && cm.kind == Reading::number) cs.push_back(cm.value);
-  if (bs.empty() || cs.empty()) {
-    TimeVerdict v;
-    v.note = "no time samples recorded";
-    return v;
-  }
-  return compare_time(bs, cs, t);
-}
-
-/// An entry's time spread: iqr / median of its samples (nullopt when not recorded).
-std::optional<double> spread_of(const EntryReader& e) {
-  const Reading iqr = e.number("time.ns_per_param_step.iqr");
-  const Reading median = e.number("time.ns_per_param_step.median");
-  if (iqr.kind != Reading::number || median.kind != Reading::number || median.value <= 0) return std::nullopt;
-  return iqr.value / median.value;
-}
-
 /// Worst status of a family, for the per-entry summary.
 void finish_entry(EntryVerdict& v) {
   v.bits = 0;
@@ -329,14 +296,19 @@ CompareVerdict compare_results(const Json& baseline, const Json& candidate, cons
       if (!why.empty()) why += "; ";
       why += fmt::format("{} '{}' vs '{}'", d.field, d.baseline, d.candidate);
     }
-    verdict.time_note = "time not compared: machine contexts differ (" + why + "); --force-time compares anyway";
+    verdict.time_note = "time not compared: machine contexts differ (" + why +
+                        "); entries judged by their roofline fraction where both runs record it; --force-time "
+                        "compares raw times";
   }
 
   const std::string load_why =
       options.force_time ? std::string() : load_incomparability(baseline, candidate, options.thresholds.max_load_change);
   if (verdict.time_compared && !load_why.empty()) {
-    verdict.time_note = "time not comparable: " + load_why + "; --force-time compares anyway";
+    verdict.time_note = "time not comparable: " + load_why +
+                        "; entries judged by their roofline fraction where both runs record it; --force-time "
+                        "compares raw times";
   }
+  const TimeSetting time_setting{options.metrics.time, verdict.time_compared, options.force_time, load_why};
   const std::vector<std::string> run_diff = run_mismatches(baseline, candidate);
   const Json& b_entries = baseline["entries"];
   const Json& c_entries = candidate["entries"];
@@ -365,19 +337,7 @@ CompareVerdict compare_results(const Json& baseline, const Json& candidate, cons
       verdict.entries.push_back(std::move(v));
       continue;
     }
-    if (verdict.time_compared) {
-      v.time = compare_entry_time(b, c, options.thresholds);
-      if (!options.force_time && v.time.status != MetricStatus::not_compared) {
-        std::string why = load_why;
-        if (why.empty()) why = spread_incomparability(spread_of(b), spread_of(c), options.thresholds.max_spread_ratio);
-        if (!why.empty()) {
-          v.time.status = MetricStatus::not_comparable;
-          v.time.note = fmt::format("not comparable: {} (measured: {})", why, v.time.note);
-        }
-      }
-    } else {
-      v.time.note = options.metrics.time ? "machine contexts differ" : "excluded by --metrics";
-    }
+    v.time = judge_entry_speed(b, c, time_setting, options.thresholds);
     compare_accuracy(b, c, options, v);
     if (options.metrics.nonfinite) compare_nonfinite_counts(b, c, v);
     if (options.metrics.memory) compare_memory_fields(b, c, options.thresholds, v);
@@ -401,6 +361,7 @@ CompareVerdict compare_results(const Json& baseline, const Json& candidate, cons
     if (e.time.status == MetricStatus::slower) ++verdict.regressions;
     if (e.time.status == MetricStatus::faster) ++verdict.improvements;
     if (e.time.status == MetricStatus::not_comparable) ++verdict.not_comparable;
+    if (e.time.verdict == SpeedVerdict::roofline_fraction) ++verdict.by_roofline;
     for (const auto& m : e.metrics) {
       if (m.status == MetricStatus::regressed) ++verdict.regressions;
       if (m.status == MetricStatus::improved) ++verdict.improvements;

@@ -44,6 +44,9 @@ struct CompareThresholds {
   // and one entry's time spread (iqr/median) may be this many times the other's.
   double max_load_change = 0.5;
   double max_spread_ratio = 3.0;
+  // Roofline fraction (compare_roofline.hpp): the smallest change of the step time relative to its
+  // floor that counts, however small the runs' spreads.
+  double roofline_min_effect = 0.25;
 };
 
 /// gate: the exit code is the bit mask of regressions; report: always 0, same verdict.
@@ -69,13 +72,22 @@ struct MetricVerdict {
   std::string note;    // the rule applied, or why it was not compared
 };
 
+/// Which figure judged an entry's speed: the raw step times (the rank test), the step time relative
+/// to the run's own memory-traffic floor (when raw times are not comparable), or none.
+enum class SpeedVerdict { raw_time, roofline_fraction, none };
+std::string_view speed_verdict_name(SpeedVerdict v);
+
 /// The time metric carries the statistics of the rank test too.
 struct TimeVerdict {
   MetricStatus status = MetricStatus::not_compared;
+  SpeedVerdict verdict = SpeedVerdict::none;
   double baseline_median = 0, candidate_median = 0;
   double ratio = 0;     // candidate / baseline median
   double p_value = 1;   // two-sided Mann-Whitney U
   std::size_t baseline_samples = 0, candidate_samples = 0;
+  // The roofline verdict's figures (ratio is then baseline / candidate fraction).
+  double baseline_fraction = 0, candidate_fraction = 0;
+  double tolerance = 0;  // slower when ratio > 1 + tolerance
   std::string note;
 };
 
@@ -107,6 +119,7 @@ struct CompareVerdict {
   int bits = 0;                       // OR of the entries' bits
   /// Counts for the summary line.
   int regressions = 0, improvements = 0, unmatched = 0, mismatched = 0, not_comparable = 0;
+  int by_roofline = 0;  // entries whose speed the roofline fraction judged
 };
 
 /// Two-sided p-value of the Mann-Whitney U test of `a` against `b` (exact distribution for small

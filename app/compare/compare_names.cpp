@@ -24,6 +24,15 @@ std::string_view status_name(MetricStatus s) {
   return "?";
 }
 
+std::string_view speed_verdict_name(SpeedVerdict v) {
+  switch (v) {
+    case SpeedVerdict::raw_time: return "raw time";
+    case SpeedVerdict::roofline_fraction: return "roofline fraction";
+    case SpeedVerdict::none: return "none";
+  }
+  return "?";
+}
+
 std::string_view match_name(EntryMatch m) {
   switch (m) {
     case EntryMatch::matched: return "matched";

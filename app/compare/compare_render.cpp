@@ -31,7 +31,41 @@ MetricStatus family_status(const EntryVerdict& e, std::string_view family) {
 
 std::string time_cell(const TimeVerdict& t) {
   if (t.status == MetricStatus::not_compared) return "-";
+  if (t.verdict == SpeedVerdict::roofline_fraction) {
+    return fmt::format("{} {:.3f}x tol={:.2f}x", status_name(t.status), t.ratio, 1 + t.tolerance);
+  }
   return fmt::format("{} {:.3f}x p={:.2g}", status_name(t.status), t.ratio, t.p_value);
+}
+
+/// Whether the time of a matched entry gets a row of its own in the details: a change, a time
+/// that could not be judged, or any roofline verdict (its figures are the evidence).
+bool time_detailed(const TimeVerdict& t) {
+  return t.status == MetricStatus::slower || t.status == MetricStatus::faster || t.status == MetricStatus::ambiguous ||
+         t.status == MetricStatus::not_comparable || t.verdict == SpeedVerdict::roofline_fraction;
+}
+
+/// The detail row's metric name and values: the medians for raw time, the fractions for roofline.
+struct TimeFigures {
+  const char* metric;
+  double baseline, candidate, change;
+};
+TimeFigures time_figures(const TimeVerdict& t) {
+  if (t.verdict == SpeedVerdict::roofline_fraction) {
+    return {"throughput.roofline_fraction", t.baseline_fraction, t.candidate_fraction, t.candidate_fraction / t.baseline_fraction - 1};
+  }
+  return {"time.ns_per_param_step.median", t.baseline_median, t.candidate_median, t.ratio - 1};
+}
+
+/// Matched entries whose speed no verdict judged although time was asked for, with the reason.
+std::vector<std::pair<std::string, std::string>> speed_not_judged(const CompareVerdict& v) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!v.options.metrics.time) return out;
+  for (const auto& e : v.entries) {
+    if (e.match == EntryMatch::matched && e.time.verdict == SpeedVerdict::none && !time_detailed(e.time)) {
+      out.emplace_back(e.label, e.time.note);
+    }
+  }
+  return out;
 }
 
 std::string family_cell(const EntryVerdict& e, std::string_view family) {
@@ -63,6 +97,7 @@ std::string headline(const CompareVerdict& v) {
   if (v.mismatched) s += fmt::format(", {} entries with a different configuration", v.mismatched);
   if (v.unmatched) s += fmt::format(", {} unmatched entries", v.unmatched);
   if (v.not_comparable) s += fmt::format(", time not comparable for {} entries", v.not_comparable);
+  if (v.by_roofline) s += fmt::format(", time judged by the roofline fraction for {} entries", v.by_roofline);
   return s + ")";
 }
 
@@ -104,24 +139,25 @@ std::string md_escape(std::string s) {
 
 std::string render_compare_table(const CompareVerdict& v) {
   std::string out = fmt::format("baseline:  {}\ncandidate: {}\n{}\n\n", v.baseline_name, v.candidate_name, v.time_note);
-  std::vector<std::vector<std::string>> rows = {{"label", "time", "accuracy", "memory", "nonfinite", "verdict"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"label", "speed verdict", "time", "accuracy", "memory", "nonfinite", "verdict"}};
   for (const auto& e : v.entries) {
     if (e.match != EntryMatch::matched) {
-      rows.push_back({e.label, "-", "-", "-", "-", entry_outcome(e)});
+      rows.push_back({e.label, "-", "-", "-", "-", "-", entry_outcome(e)});
       continue;
     }
-    rows.push_back({e.label, time_cell(e.time), family_cell(e, "accuracy"), family_cell(e, "memory"),
-                    family_cell(e, "nonfinite"), entry_outcome(e)});
+    rows.push_back({e.label, std::string(speed_verdict_name(e.time.verdict)), time_cell(e.time),
+                    family_cell(e, "accuracy"), family_cell(e, "memory"), family_cell(e, "nonfinite"),
+                    entry_outcome(e)});
   }
   out += columns(rows);
 
   std::vector<std::vector<std::string>> details = {{"label", "metric", "baseline", "candidate", "change", "status", "rule"}};
   for (const auto& e : v.entries) {
-    if (e.time.status == MetricStatus::slower || e.time.status == MetricStatus::faster ||
-        e.time.status == MetricStatus::ambiguous || e.time.status == MetricStatus::not_comparable) {
-      details.push_back({e.label, "time.ns_per_param_step.median", fmt::format("{:.4g}", e.time.baseline_median),
-                         fmt::format("{:.4g}", e.time.candidate_median),
-                         fmt::format("{:+.3g}%", (e.time.ratio - 1) * 100), std::string(status_name(e.time.status)),
+    if (time_detailed(e.time)) {
+      const TimeFigures f = time_figures(e.time);
+      details.push_back({e.label, f.metric, fmt::format("{:.4g}", f.baseline), fmt::format("{:.4g}", f.candidate),
+                         fmt::format("{:+.3g}%", f.change * 100), std::string(status_name(e.time.status)),
                          e.time.note});
     }
     for (const auto& m : e.metrics) {
@@ -130,7 +166,7 @@ std::string render_compare_table(const CompareVerdict& v) {
                          std::string(status_name(m.status)), m.note});
     }
   }
-  if (details.size() > 1) out += "\nchanged metrics:\n" + columns(details);
+  if (details.size() > 1) out += "\nchanged metrics and speed figures:\n" + columns(details);
 
   std::string notes;
   for (const auto& e : v.entries) {
@@ -143,6 +179,9 @@ std::string render_compare_table(const CompareVerdict& v) {
     }
   }
   if (!notes.empty()) out += "\nnot compared:\n" + notes;
+  std::string unjudged;
+  for (const auto& [label, why] : speed_not_judged(v)) unjudged += fmt::format("  {}: {}\n", label, why);
+  if (!unjudged.empty()) out += "\nspeed not judged:\n" + unjudged;
   out += fmt::format("\n{}; {}\n", headline(v), exit_text(v));
   return out;
 }
@@ -168,7 +207,10 @@ Json compare_json(const CompareVerdict& v) {
                        {"max_rel_travel", t.max_rel_travel ? Json(*t.max_rel_travel) : Json(nullptr)},
                        {"max_rel_l2", t.max_rel_l2 ? Json(*t.max_rel_l2) : Json(nullptr)},
                        {"rss_rel_tol", t.rss_rel_tol},
-                       {"rss_abs_tol", t.rss_abs_tol}};
+                       {"rss_abs_tol", t.rss_abs_tol},
+                       {"max_load_change", t.max_load_change},
+                       {"max_spread_ratio", t.max_spread_ratio},
+                       {"roofline_min_effect", t.roofline_min_effect}};
   doc["force_time"] = v.options.force_time;
   doc["time_compared"] = v.time_compared;
   doc["time_note"] = v.time_note;
@@ -183,7 +225,13 @@ Json compare_json(const CompareVerdict& v) {
     je["mismatches"] = e.mismatches;
     Json time;
     time["status"] = std::string(status_name(e.time.status));
+    time["verdict"] = std::string(speed_verdict_name(e.time.verdict));
     time["note"] = e.time.note;
+    if (e.time.verdict == SpeedVerdict::roofline_fraction) {
+      time["baseline_roofline_fraction"] = e.time.baseline_fraction;
+      time["candidate_roofline_fraction"] = e.time.candidate_fraction;
+      time["tolerance"] = e.time.tolerance;
+    }
     if (e.time.status != MetricStatus::not_compared) {
       time["baseline_median"] = e.time.baseline_median;
       time["candidate_median"] = e.time.candidate_median;
@@ -215,7 +263,8 @@ Json compare_json(const CompareVerdict& v) {
                     {"improvements", v.improvements},
                     {"mismatched", v.mismatched},
                     {"unmatched", v.unmatched},
-                    {"time_not_comparable", v.not_comparable}};
+                    {"time_not_comparable", v.not_comparable},
+                    {"time_by_roofline", v.by_roofline}};
   doc["bits"] = v.bits;
   doc["failed"] = failed_names(v.bits);
   doc["exit_code"] = compare_exit_code(v);
@@ -227,25 +276,25 @@ std::string render_compare_markdown(const CompareVerdict& v) {
                                 md_escape(headline(v)));
   out += fmt::format("Baseline `{}` vs candidate `{}`. {}. {}.\n\n", v.baseline_name, v.candidate_name,
                      md_escape(v.time_note), exit_text(v));
-  out += "| entry | time | accuracy | memory | non-finite | verdict |\n|---|---|---|---|---|---|\n";
+  out += "| entry | speed verdict | time | accuracy | memory | non-finite | verdict |\n|---|---|---|---|---|---|---|\n";
   for (const auto& e : v.entries) {
     std::string verdict = entry_outcome(e);
     if (e.bits != 0) verdict = "**" + verdict + "**";
     if (e.match != EntryMatch::matched) {
-      out += fmt::format("| `{}` | - | - | - | - | {} |\n", e.label, verdict);
+      out += fmt::format("| `{}` | - | - | - | - | - | {} |\n", e.label, verdict);
       continue;
     }
-    out += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", e.label, time_cell(e.time), family_cell(e, "accuracy"),
-                       family_cell(e, "memory"), family_cell(e, "nonfinite"), verdict);
+    out += fmt::format("| `{}` | {} | {} | {} | {} | {} | {} |\n", e.label, speed_verdict_name(e.time.verdict),
+                       time_cell(e.time), family_cell(e, "accuracy"), family_cell(e, "memory"),
+                       family_cell(e, "nonfinite"), verdict);
   }
   std::string rows;
   int count = 0;
   for (const auto& e : v.entries) {
-    if (e.time.status == MetricStatus::slower || e.time.status == MetricStatus::faster ||
-        e.time.status == MetricStatus::ambiguous || e.time.status == MetricStatus::not_comparable) {
-      rows += fmt::format("| `{}` | time (median ns/param/step) | {:.4g} | {:.4g} | {:+.3g}% | {} | {} |\n", e.label,
-                          e.time.baseline_median, e.time.candidate_median, (e.time.ratio - 1) * 100,
-                          status_name(e.time.status), md_escape(e.time.note));
+    if (time_detailed(e.time)) {
+      const TimeFigures f = time_figures(e.time);
+      rows += fmt::format("| `{}` | `{}` | {:.4g} | {:.4g} | {:+.3g}% | {} | {} |\n", e.label, f.metric, f.baseline,
+                          f.candidate, f.change * 100, status_name(e.time.status), md_escape(e.time.note));
       ++count;
     }
     for (const auto& m : e.metrics) {
@@ -256,7 +305,7 @@ std::string render_compare_markdown(const CompareVerdict& v) {
     }
   }
   if (count > 0) {
-    out += fmt::format("\n<details{}><summary>Changed metrics ({})</summary>\n\n", v.bits != 0 ? " open" : "", count);
+    out += fmt::format("\n<details{}><summary>Changed metrics and speed figures ({})</summary>\n\n", v.bits != 0 ? " open" : "", count);
     out += "| entry | metric | baseline | candidate | change | status | rule |\n|---|---|---|---|---|---|---|\n" + rows;
     out += "\n</details>\n";
   }
@@ -271,6 +320,9 @@ std::string render_compare_markdown(const CompareVerdict& v) {
     }
   }
   if (!notes.empty()) out += "\n**Not compared**\n\n" + notes;
+  std::string unjudged;
+  for (const auto& [label, why] : speed_not_judged(v)) unjudged += fmt::format("- `{}`: {}\n", label, md_escape(why));
+  if (!unjudged.empty()) out += "\n**Speed not judged**\n\n" + unjudged;
   return out;
 }
 

@@ -88,6 +88,7 @@ TimeVerdict compare_time(const std::vector<double>& baseline, const std::vector<
     v.note = "no time samples recorded";
     return v;
   }
+  v.verdict = SpeedVerdict::raw_time;
   v.baseline_median = median_of(baseline);
   v.candidate_median = median_of(candidate);
   v.ratio = v.baseline_median > 0 ? v.candidate_median / v.baseline_median : 1.0;

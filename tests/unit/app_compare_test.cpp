@@ -13,93 +13,14 @@
 
 #include "bnb/errors.hpp"
 #include "compare.hpp"
+#include "compare_documents.hpp"
 
 namespace bnb::app {
 namespace {
 
 using Json = nlohmann::json;
 
-Json error_stats(double scale) {
-  return {{"max_abs", 4 * scale}, {"mean_abs", scale}, {"rel_l2", 2 * scale}, {"max_rel", 8 * scale}, {"elements", 4096}};
-}
-
-/// Samples around `median` with a relative spread of +-`spread` (deterministic, no RNG).
-std::vector<double> samples_around(double median, double spread, int n) {
-  std::vector<double> s;
-  for (int i = 0; i < n; ++i) {
-    const double u = n == 1 ? 0.0 : 2.0 * i / (n - 1) - 1.0;  // -1 .. 1
-    s.push_back(median * (1 + spread * u));
-  }
-  // Not sorted: the rank test must not depend on the order.
-  std::reverse(s.begin() + n / 2, s.end());
-  return s;
-}
-
-Json entry(const std::string& label, int state_bits, double ns, double spread = 0.02, int n = 10) {
-  Json e;
-  e["label"] = label;
-  e["optimizer"] = state_bits == 8 ? "adam8bit" : "adam";
-  e["algorithm"] = "adam";
-  e["state_bits"] = state_bits;
-  e["paged"] = false;
-  e["start_step"] = 0;
-  e["steps"] = 20;
-  e["effective_config"] = {{"w", {{"args", {{"lr", 1e-3}}}, {"optim_bits", state_bits}}}};
-  e["warnings"] = Json::array();
-  const auto s = samples_around(ns, spread, n);
-  e["time"]["ns_per_param_step"] = {{"median", ns}, {"min", ns * (1 - spread)}, {"max", ns * (1 + spread)},
-                                    {"iqr", ns * spread}, {"samples", s}, {"steps_per_sample", 4},
-                                    {"timed_out", false}};
-  e["throughput"] = {{"params_per_s", 1e9 / ns}, {"bytes_per_s", 1e10}, {"roofline_fraction", 0.5}};
-  const double per_param = state_bits == 8 ? 2.0078125 : 8.0;
-  e["memory"] = {{"state_bytes", static_cast<std::int64_t>(per_param * 4096)},
-                 {"state_bytes_per_param", per_param},
-                 {"overhead_bytes", 0},
-                 {"buffers", Json::object()},
-                 {"peak_rss_bytes", 64 << 20},
-                 {"paged_bytes", 0},
-                 {"resident_state_bytes", 0}};
-  const double err = state_bits == 8 ? 1e-3 : 1e-7;
-  e["error"] = {{"param", error_stats(err)},
-                {"states", {{"state1", error_stats(3 * err)}, {"state2", error_stats(5 * err)}}},
-                {"curve", {err, err}}};
-  e["nonfinite"] = {{"gradients", 0}, {"params", 0}, {"states", 0}};
-  e["gates_failed"] = Json::array();
-  return e;
-}
-
-Json document() {
-  Json d;
-  d["schema_version"] = 1;
-  d["tool"] = {{"version", "0.1.0"}, {"git_revision", "abc"}, {"build_type", "RelWithDebInfo"},
-               {"command_line", {"bnb-bench", "run", "configs/ci.json"}}};
-  d["machine"] = {{"cpu_model", "Test CPU @ 3 GHz"}, {"logical_cpus", 2}, {"threads", 2}, {"isa_variant", "avx2"}};
-  d["run"] = {{"name", "ci"},
-              {"seed", 7},
-              {"threads", 2},
-              {"params", {{{"name", "w"}, {"shape", {64, 64}}, {"dtype", "fp32"}, {"numel", 4096}}}},
-              {"workload", {{"kind", "gradients"}, {"steps", 20}, {"distribution", "normal"}, {"scale", 1.0}}},
-              {"reference", {{"mode", "drift"}}}};
-  d["entries"] = {entry("adam32", 32, 0.40), entry("adam8", 8, 0.30)};
-  d["exit_code"] = 0;
-  return d;
-}
-
-CompareVerdict compare(const Json& b, const Json& c, CompareOptions o = {}) { return compare_results(b, c, o); }
-
-const EntryVerdict& entry_of(const CompareVerdict& v, const std::string& label) {
-  for (const auto& e : v.entries) {
-    if (e.label == label) return e;
-  }
-  throw std::runtime_error("no entry " + label);
-}
-
-const MetricVerdict* metric_of(const EntryVerdict& e, const std::string& name) {
-  for (const auto& m : e.metrics) {
-    if (m.name == name) return &m;
-  }
-  return nullptr;
-}
+using namespace compare_documents;
 
 TEST(AppCompare, IdenticalRunsPass) {
   const Json d = document();
@@ -274,6 +195,133 @@ TEST(AppCompare, SpreadsTooDifferentMakeTimeNotComparable) {
   quiet["entries"][0] = entry("adam32", 32, 0.40, 0.001);
   c["entries"][0] = entry("adam32", 32, 0.40 * 1.30, 0.02);
   EXPECT_EQ(entry_of(compare(quiet, c), "adam32").time.status, MetricStatus::slower);
+}
+
+/// An entry whose run recorded its roofline floor: `fraction` = floor / median step time, the step
+/// time's and the floor's spreads (iqr / median), the floor's memory level.
+Json floored(Json e, double fraction, double floor_spread = 0.02, const char* level = "L2") {
+  const double median = e["time"]["ns_per_param_step"]["median"].get<double>();
+  e["throughput"]["roofline_fraction"] = fraction;
+  e["throughput"]["floor_ns_per_param"] = fraction * median;
+  e["throughput"]["floor_spread"] = floor_spread;
+  e["throughput"]["floor_samples"] = 10;
+  e["throughput"]["floor_memory_level"] = level;
+  return e;
+}
+
+/// The baseline of the roofline tests (spreads of 2%) and a candidate on another machine.
+Json floored_document() {
+  Json d = document();
+  d["entries"] = {floored(entry("adam32", 32, 0.40), 0.8), floored(entry("adam8", 8, 0.30), 0.5)};
+  return d;
+}
+Json on_other_machine(Json d) {
+  d["machine"]["cpu_model"] = "Other CPU @ 2 GHz";
+  return d;
+}
+
+TEST(AppCompare, RooflineFractionJudgesSpeedAcrossMachineContexts) {
+  const Json b = floored_document();
+  Json c = on_other_machine(b);
+  // The other machine is 1.5x slower on everything, floors included: the same code.
+  c["entries"][0] = floored(entry("adam32", 32, 0.40 * 1.5), 0.8);
+  // adam8 lost half its speed relative to its own floor: a regression.
+  c["entries"][1] = floored(entry("adam8", 8, 0.30 * 3), 0.25);
+  const CompareVerdict v = compare(b, c);
+  EXPECT_FALSE(v.time_compared);
+  EXPECT_EQ(compare_exit_code(v), 1);
+  EXPECT_EQ(v.by_roofline, 2);
+  const TimeVerdict& same = entry_of(v, "adam32").time;
+  EXPECT_EQ(same.verdict, SpeedVerdict::roofline_fraction);
+  EXPECT_EQ(same.status, MetricStatus::same);
+  const TimeVerdict& slower = entry_of(v, "adam8").time;
+  EXPECT_EQ(slower.verdict, SpeedVerdict::roofline_fraction);
+  EXPECT_EQ(slower.status, MetricStatus::slower);
+  EXPECT_NEAR(slower.ratio, 2.0, 1e-12);
+  EXPECT_NEAR(slower.tolerance, 0.25, 1e-12);  // four spreads of 2% (4% together): the minimum effect
+  EXPECT_NE(slower.note.find("raw time not comparable (machine contexts differ)"), std::string::npos) << slower.note;
+  // Every rendering names the verdict that judged each entry.
+  EXPECT_NE(render_compare_table(v).find("adam8   roofline fraction  slower 2.000x tol=1.25x"), std::string::npos)
+      << render_compare_table(v);
+  EXPECT_NE(render_compare_markdown(v).find("| `adam8` | roofline fraction | slower"), std::string::npos);
+  const Json j = compare_json(v);
+  EXPECT_EQ(j["entries"][1]["time"]["verdict"], "roofline fraction");
+  EXPECT_EQ(j["entries"][1]["time"]["candidate_roofline_fraction"], 0.25);
+  EXPECT_EQ(j["summary"]["time_by_roofline"], 2);
+  // Raw times on one machine context are judged as before, and say so.
+  EXPECT_EQ(entry_of(compare(b, b), "adam8").time.verdict, SpeedVerdict::raw_time);
+  EXPECT_EQ(compare_json(compare(b, b))["entries"][1]["time"]["verdict"], "raw time");
+}
+
+TEST(AppCompare, RooflineToleranceComesFromBothRunsSpreads) {
+  const Json b = floored_document();
+  Json c = on_other_machine(b);
+  // 1.2x relative to the floor: inside the 25% minimum effect.
+  c["entries"][1] = floored(entry("adam8", 8, 0.30 * 2.4), 0.5 / 1.2);
+  EXPECT_EQ(compare_exit_code(compare(b, c)), 0);
+  EXPECT_EQ(entry_of(compare(b, c), "adam8").time.status, MetricStatus::same);
+  // Noisy runs: time and floor spreads of 30% on both sides, sqrt(4 x 0.3^2) = 0.6.
+  Json noisy_b = b;
+  noisy_b["entries"][1] = floored(entry("adam8", 8, 0.30, 0.3), 0.5, 0.3);
+  c["entries"][1] = floored(entry("adam8", 8, 0.30, 0.3), 0.5 / 1.5, 0.3);
+  const TimeVerdict within = entry_of(compare(noisy_b, c), "adam8").time;
+  EXPECT_EQ(within.status, MetricStatus::same);
+  EXPECT_NEAR(within.tolerance, 0.6, 1e-12);
+  c["entries"][1] = floored(entry("adam8", 8, 0.30, 0.3), 0.5 / 1.7, 0.3);
+  EXPECT_EQ(compare_exit_code(compare(noisy_b, c)), 1);
+  // A candidate faster relative to its floor beyond the tolerance is an improvement, not a failure.
+  c["entries"][1] = floored(entry("adam8", 8, 0.30), 0.5 * 1.5);
+  EXPECT_EQ(entry_of(compare(b, c), "adam8").time.status, MetricStatus::faster);
+}
+
+TEST(AppCompare, RooflineFractionStandsInWhenLoadsOrSpreadsDiffer) {
+  Json b = floored_document();
+  b["machine"]["load"] = {{"per_cpu", 0.3}};
+  Json c = b;
+  c["machine"]["load"]["per_cpu"] = 1.6;
+  c["entries"][0] = floored(entry("adam32", 32, 0.40 * 1.3), 0.8);       // busier machine, same code
+  c["entries"][1] = floored(entry("adam8", 8, 0.30 * 1.3), 0.5 / 1.6);   // and a real slowdown
+  const CompareVerdict v = compare(b, c);
+  EXPECT_EQ(compare_exit_code(v), 1);
+  EXPECT_EQ(entry_of(v, "adam32").time.status, MetricStatus::same);
+  EXPECT_EQ(entry_of(v, "adam8").time.status, MetricStatus::slower);
+  EXPECT_NE(entry_of(v, "adam8").time.note.find("raw time not comparable (machine load 0.30 vs 1.60"), std::string::npos);
+  // Ten times the spread on one machine context: the same fallback.
+  Json noisy = floored_document();
+  noisy["entries"][1] = floored(entry("adam8", 8, 0.30 * 1.3, 0.2), 0.5);
+  const TimeVerdict t = entry_of(compare(floored_document(), noisy), "adam8").time;
+  EXPECT_EQ(t.verdict, SpeedVerdict::roofline_fraction);
+  EXPECT_EQ(t.status, MetricStatus::same);
+}
+
+TEST(AppCompare, NoRooflineVerdictWithoutTrustworthyFloorsAndTheReasonIsSaid) {
+  const Json b = floored_document();
+  Json c = on_other_machine(b);
+  c["entries"][1] = floored(entry("adam8", 8, 0.30 * 3), 0.25);
+  const auto adam8_time = [&](const Json& base, const Json& cand) { return entry_of(compare(base, cand), "adam8").time; };
+  // Results written before the floors were sampled in the timing rounds.
+  Json old = b;
+  old["entries"][1]["throughput"].erase("floor_spread");
+  TimeVerdict t = adam8_time(old, c);
+  EXPECT_EQ(t.verdict, SpeedVerdict::none);
+  EXPECT_EQ(t.status, MetricStatus::not_compared);
+  EXPECT_NE(t.note.find("throughput.floor_spread not recorded in the baseline"), std::string::npos) << t.note;
+  EXPECT_EQ(compare_exit_code(compare(old, c)), 0);
+  // A floor measured slower than the step is a disturbed floor sample.
+  Json defect = c;
+  defect["entries"][1] = floored(entry("adam8", 8, 0.30), 1.3);
+  t = adam8_time(b, defect);
+  EXPECT_EQ(t.verdict, SpeedVerdict::none);
+  EXPECT_NE(t.note.find("the candidate's roofline fraction 1.30 is above 1.05"), std::string::npos) << t.note;
+  // Floors in different memory levels are different floors.
+  Json dram = c;
+  dram["entries"][1] = floored(entry("adam8", 8, 0.30 * 3), 0.25, 0.02, "dram");
+  t = adam8_time(b, dram);
+  EXPECT_EQ(t.verdict, SpeedVerdict::none);
+  EXPECT_NE(t.note.find("different memory levels (L2 vs dram)"), std::string::npos) << t.note;
+  EXPECT_NE(render_compare_table(compare(b, dram)).find("speed not judged:\n  adam8: machine contexts differ; no roofline"),
+            std::string::npos)
+      << render_compare_table(compare(b, dram));
 }
 
 TEST(AppCompare, SpeedupIsReportedNotFailed) {
