@@ -115,8 +115,11 @@ probe() {
     note=$(head -n 1 "$work/probe.err")
     [[ $note == "no CUDA device"* ]] || note="no CUDA device: $note"
     return 2
+  elif ((rc == 124 || rc == 137)); then
+    note="gpu_probe did not answer within the part's budget (a hung driver?)"
+    return 1
   elif ((rc)); then
-    note="gpu_probe exit $rc: $(head -n 2 "$work/probe.err" | tr '\n' ' ')"
+    note="gpu_probe exit $rc: $(last_lines 2 "$work/probe.err")"
     return 1
   fi
   while IFS='=' read -r key value; do device[$key]=$value; done <"$work/probe.out"
