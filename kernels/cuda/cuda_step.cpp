@@ -58,8 +58,8 @@ void require_device() {
   const cudaError_t c = e == cudaSuccess ? cudaGetDeviceCount(&count) : e;
   if (c != cudaSuccess || count == 0) {
     static_cast<void>(cudaGetLastError());
-    throw CudaError("cuda_step: no CUDA device is available" +
-                    (c != cudaSuccess ? " (cudaGetDevice: " + describe_error(c) + ")" : std::string()));
+    throw CudaError(std::string("cuda_step: no CUDA device: ") +
+                    (c != cudaSuccess ? cudaGetErrorString(c) : "cudaGetDeviceCount found none"));
   }
 }
 

@@ -15,8 +15,8 @@ bool cuda_available(std::string* why) {
   const cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess || count == 0) {
     if (why != nullptr) {
-      *why = "no CUDA device is available";
-      if (e != cudaSuccess) *why += " (cudaGetDeviceCount: " + describe_error(e) + ")";
+      // cudaGetErrorString says why ("no CUDA-capable device is detected", a driver mismatch, ...).
+      *why = std::string("no CUDA device: ") + (e != cudaSuccess ? cudaGetErrorString(e) : "cudaGetDeviceCount found none");
     }
     static_cast<void>(cudaGetLastError());  // do not leave the error for the next call
     return false;

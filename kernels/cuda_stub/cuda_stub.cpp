@@ -1,5 +1,5 @@
 // The CUDA entry points of a build without CUDA (BNB_WITH_CUDA off): discovery says why CUDA is
-// unavailable, and everything that would touch a device throws CudaError with that reason, so
+// unavailable, and everything that would touch a device throws CudaError with that reason ("this build has no CUDA"), so
 // the CLI can answer `device: "cuda"` with a clear message instead of a link error.
 #include <string>
 #include <utility>
@@ -9,7 +9,7 @@
 namespace bnb::kernels::cuda {
 namespace {
 
-constexpr const char* kReason = "built without CUDA support";
+constexpr const char* kReason = "this build has no CUDA";
 
 [[noreturn]] void unavailable(const char* what) { throw CudaError(std::string(what) + ": " + kReason); }
 

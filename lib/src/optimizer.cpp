@@ -8,6 +8,7 @@
 #include "bnb/glob.hpp"
 #include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/kernels/cpu_variant.hpp"
+#include "bnb/kernels/cuda_step.hpp"
 #include "bnb/paged_arena.hpp"
 #include "bnb/percentile_clipping.hpp"
 #include "bnb/pytorch_lars.hpp"
@@ -32,7 +33,9 @@ Optimizer::Optimizer(const std::string& name, const ArgMap& args, std::vector<Pa
   }
   check_block_size(options_.block_size);
   if (options_.threads < 1) throw ConfigError("threads must be at least 1, got " + std::to_string(options_.threads));
-  if (options_.device != Device::cpu) {
+  if (options_.device == Device::cuda) {
+    std::string why;
+    if (!kernels::cuda::cuda_available(&why)) throw DeviceUnavailable("device \"cuda\": " + why);
     throw ConfigError(name + ": the optimizer library steps CPU tensors; CUDA tensors go through the CUDA driver");
   }
   const EffectiveConfig base = resolve_config(*info_, args);

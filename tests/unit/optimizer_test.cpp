@@ -4,9 +4,12 @@
 
 #include <cstring>
 #include <random>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "bnb/errors.hpp"
+#include "bnb/kernels/cuda_step.hpp"
 #include "bnb/optimizer.hpp"
 #include "bnb/paged_arena.hpp"
 
@@ -47,6 +50,26 @@ void run(Optimizer& opt, std::vector<Tensor>& tensors, int first_step, int last_
   for (int k = first_step; k < last_step; ++k) {
     for (std::size_t i = 0; i < tensors.size(); ++i) opt.step(i, tensors[i].p.data(), tensors[i].grads[k].data());
   }
+}
+
+// Issue 17: device "cuda" without a usable device is a typed configuration error (exit 64) whose
+// message is the reason: the build has no CUDA, or the runtime's own words for the missing device.
+TEST(Optimizer, CudaWithoutADeviceSaysWhy) {
+  std::string why;
+  if (bnb::kernels::cuda::cuda_available(&why)) GTEST_SKIP() << "a CUDA device is present (tests/device covers it)";
+  bnb::OptimizerOptions options;
+  options.device = bnb::Device::cuda;
+  try {
+    Optimizer opt("Adam8bit", {}, {{"w", DType::f32, 4096}}, {}, options);
+    ADD_FAILURE() << "constructed on a missing device";
+  } catch (const bnb::DeviceUnavailable& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message, "device \"cuda\": " + why);
+    const bool known = bnb::kernels::cuda::built_with_cuda() ? message.find("no CUDA device: ") != std::string::npos
+                                                        : message.find("this build has no CUDA") != std::string::npos;
+    EXPECT_TRUE(known) << message;
+  }
+  static_assert(std::is_base_of_v<bnb::ConfigError, bnb::DeviceUnavailable>, "the CLI maps it to 64 as a ConfigError");
 }
 
 TEST(Optimizer, EightBitOnlyFromMin8bitSize) {

@@ -11,6 +11,12 @@ struct ConfigError : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+/// `device: "cuda"` cannot run here: the build has no CUDA, or no device is usable. A
+/// configuration error (exit 64) whose message is the reason.
+struct DeviceUnavailable : ConfigError {
+  using ConfigError::ConfigError;
+};
+
 /// Input data is malformed (a trace or checkpoint file, a tensor of the wrong size).
 struct DataError : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -2,7 +2,7 @@
 // The CUDA backend (issue 9): one optimizer step of one tensor on a GPU, device discovery for the
 // CLI's machine context, and RAII owners of the CUDA resources a caller needs (streams, device and
 // managed memory). Plain C++: no CUDA header is needed to include this, and a build without CUDA
-// links a stub where every entry point reports "built without CUDA support" (docs/cuda.md).
+// links a stub where every entry point reports "this build has no CUDA" (docs/cuda.md).
 //
 // The launch geometry and the kernel-argument packing are pure host functions declared here so
 // that the host test (tests/unit/cuda_host_test.cpp) checks them on machines without a GPU.
@@ -34,7 +34,7 @@ struct CudaError : std::runtime_error {
 bool built_with_cuda() noexcept;
 
 /// True when a CUDA device can run the kernels. Otherwise false, and *why (if given) says why:
-/// "built without CUDA support" or "no CUDA device is available" (plus the runtime's reason).
+/// "this build has no CUDA" or "no CUDA device: <cudaGetErrorString>".
 bool cuda_available(std::string* why = nullptr);
 
 /// What the tool records about the device in its machine context.
