@@ -60,7 +60,7 @@ void check_settled(Config& c, const std::shared_ptr<const Trace>& trace, const s
 std::string args_text(const ArgSpec& a) {
   std::string d = a.required && std::holds_alternative<std::monostate>(a.default_value) ? "required"
                                                                                         : to_string(a.default_value);
-  return a.name + "=" + d + (a.has_effect ? "" : " (no effect)");
+  return a.name + "=" + d + (a.has_effect ? "" : " (no effect)") + (a.extension ? " (extension)" : "");
 }
 
 }  // namespace
@@ -156,6 +156,8 @@ int run_command(const RunCommand& cmd) {
     workload["distribution"] = std::string(distribution_name(c.workload.stream.distribution));
     workload["scale"] = c.workload.stream.scale;
   }
+  nlohmann::json reference = {{"mode", std::string(reference_mode_name(c.reference))}};
+  if (c.reference_fp32_params) reference["params"] = "fp32";  // recorded only when set (baselines read as before)
   r.run = {{"name", c.name},
            {"config", c.source},
            {"seed", c.seed},
@@ -163,7 +165,7 @@ int run_command(const RunCommand& cmd) {
            {"device", c.device == Device::cuda ? "cuda" : "cpu"},
            {"params", params},
            {"workload", workload},
-           {"reference", {{"mode", std::string(reference_mode_name(c.reference))}}},
+           {"reference", reference},
            {"timing",
             {{"enabled", c.timing.enabled},
              {"warmup_steps", c.timing.warmup_steps},
@@ -219,6 +221,7 @@ int list_command(bool json) {
                                         : nlohmann::json(to_string(a.default_value))},
                         {"required", a.required},
                         {"has_effect", a.has_effect},
+                        {"extension", a.extension},
                         {"help", a.help}});
       }
       out.push_back({{"name", info.name},

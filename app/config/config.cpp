@@ -223,10 +223,13 @@ Config parse_config(std::string_view text, std::string_view source, const std::f
   }
 
   if (const Json* r = o.find("reference")) {
-    const JsonObject ro(*r, "reference", {"mode"});
+    const JsonObject ro(*r, "reference", {"mode", "params"});
     if (const Json* m = ro.find("mode")) {
       const std::string mode = as_choice(*m, "reference.mode", {"drift", "resync", "off"});
       c.reference = mode == "resync" ? ReferenceMode::resync : mode == "off" ? ReferenceMode::off : ReferenceMode::drift;
+    }
+    if (const Json* p = ro.find("params")) {
+      c.reference_fp32_params = as_choice(*p, "reference.params", {"dtype", "fp32"}) == "fp32";
     }
   }
   if (const Json* t = o.find("timing")) {

@@ -109,6 +109,7 @@ struct Config {
   WorkloadConfig workload;
   std::vector<OptimizerEntry> optimizers;
   ReferenceMode reference = ReferenceMode::drift;
+  bool reference_fp32_params = false;  // reference.params "fp32": 16-bit storage measured against fp32
   TimingConfig timing;
   GatesConfig gates;
   PagingConfig paging;

@@ -24,11 +24,13 @@ ArgValue to_arg(const Json& v, const std::string& path, const ArgSpec* spec) {
                        : v.is_boolean() ? ArgKind::boolean
                        : v.is_array()   ? ArgKind::betas
                        : v.is_null()    ? ArgKind::optional_number
+                       : v.is_string()  ? ArgKind::choice
                                         : ArgKind::number;
   switch (kind) {
     case ArgKind::number: return as_number(v, path);
     case ArgKind::integer: return static_cast<double>(as_integer(v, path));
     case ArgKind::boolean: return as_boolean(v, path);
+    case ArgKind::choice: return as_string(v, path);
     case ArgKind::optional_number:
       if (v.is_null()) return std::monostate{};
       return as_number(v, path);

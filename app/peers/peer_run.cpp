@@ -33,6 +33,8 @@ ArgMap to_arg_map(const nlohmann::json& args) {
       out[key] = v.get<double>();
     } else if (v.is_array()) {
       out[key] = v.get<std::vector<double>>();
+    } else if (v.is_string()) {
+      out[key] = v.get<std::string>();
     } else {
       out[key] = std::monostate{};
     }

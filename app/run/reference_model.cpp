@@ -1,6 +1,7 @@
 #include "reference_model.hpp"
 
 #include <array>
+#include <cstring>
 #include <stdexcept>
 
 #include "bnb_ref/from_product.hpp"
@@ -18,13 +19,19 @@ struct ReferenceModel::Impl {
   int threads = 1;
 };
 
-ReferenceModel::ReferenceModel(const Optimizer& opt, const std::vector<TensorBuffer>& params, int threads)
+ReferenceModel::ReferenceModel(const Optimizer& opt, const std::vector<TensorBuffer>& params, int threads,
+                               bool fp32_params)
     : impl_(std::make_unique<Impl>()) {
   impl_->threads = threads;
   for (std::size_t i = 0; i < opt.param_count(); ++i) {
     const EffectiveConfig& c = opt.config(i);
-    impl_->tensors.emplace_back(bnb_ref::ref_algo(c), bnb_ref::ref_hyper(c), opt.param(i).numel,
-                                 bnb_ref::ref_storage(opt.param(i).dtype, /*exact_fp32=*/false));
+    const ParamSpec& spec = opt.param(i);
+    impl_->tensors.emplace_back(bnb_ref::ref_algo(c), bnb_ref::ref_hyper(c), spec.numel,
+                                 bnb_ref::ref_storage(fp32_params ? DType::f32 : spec.dtype, /*exact_fp32=*/false));
+    if (!fp32_params && spec.dtype != DType::f32) {
+      impl_->tensors.back().set_param_rounding(bnb_ref::ref_param_rounding(c.param_rounding),
+                                               bnb_ref::RoundingStream(opt.options().seed, spec.name));
+    }
     resync(i, opt, params[i]);
   }
 }
@@ -54,6 +61,11 @@ void ReferenceModel::resync(std::size_t i, const Optimizer& opt, const TensorBuf
     ref.set_state(r, std::span<const float>(values));
   }
   ref.set_step(s.step);
+  if (s.compensation.size() != 0 && ref.compensation().size() == s.numel) {
+    TensorBuffer comp(opt.param(i).dtype, s.numel);
+    std::memcpy(comp.data(), s.compensation.data(), comp.bytes());
+    ref.set_compensation(std::span<const double>(comp.to_double(impl_->threads)));
+  }
   if (s.gnorm_vec.size() == bnb_ref::kGnormHistory) {
     std::array<double, bnb_ref::kGnormHistory> history{};
     for (std::size_t k = 0; k < history.size(); ++k) history[k] = static_cast<double>(s.gnorm_vec[k]);

@@ -1,8 +1,10 @@
 #pragma once
 // The fp64 reference (lib/reference, issue 3) of one optimizer entry: one RefOptimizer per
 // tensor, configured from the tensor's effective configuration, parameters stored like the
-// product's (fp32, fp16 or bf16 rounding: "the fp32 reference"). In resync mode it is
-// overwritten with the product's parameters and dequantized states before every step.
+// product's (fp32, fp16 or bf16 rounding with the tensor's param_rounding: "the fp32
+// reference"), or in fp32 whatever their dtype (`fp32_params`: the trajectory 16-bit storage is
+// measured against, docs/param_rounding.md). In resync mode it is overwritten with the
+// product's parameters, dequantized states and compensation before every step.
 #include <memory>
 #include <vector>
 
@@ -14,7 +16,7 @@ namespace bnb::app {
 class ReferenceModel {
  public:
   /// Starts every tensor from the product's current parameters and (dequantized) states.
-  ReferenceModel(const Optimizer& opt, const std::vector<TensorBuffer>& params, int threads);
+  ReferenceModel(const Optimizer& opt, const std::vector<TensorBuffer>& params, int threads, bool fp32_params = false);
   /// The reference of a peer entry (docs/peers.md): configured from the catalogue configuration
   /// computing the same update, one per tensor, started from `params` with zero states.
   ReferenceModel(const std::vector<EffectiveConfig>& configs, const std::vector<TensorBuffer>& params, int threads);

@@ -44,6 +44,8 @@ nlohmann::json effective_config_json(const Optimizer& opt) {
         args[k] = *b;
       } else if (const double* d = std::get_if<double>(&v)) {
         args[k] = *d;
+      } else if (const std::string* word = std::get_if<std::string>(&v)) {
+        args[k] = *word;
       } else {
         args[k] = std::get<std::vector<double>>(v);
       }
@@ -105,7 +107,7 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
   std::unique_ptr<ReferenceModel> ref;
   std::vector<TensorBuffer> start_params;  // p0 of rel_travel (travel_error.hpp)
   if (reference_on) {
-    ref = std::make_unique<ReferenceModel>(*e.opt, e.params, c.threads);
+    ref = std::make_unique<ReferenceModel>(*e.opt, e.params, c.threads, c.reference_fp32_params);
     start_params = e.params;
   }
   auto travel_of_reference = [&] {
@@ -313,6 +315,7 @@ RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, con
     opt_options.device = c.device;
     opt_options.paged_budget_bytes = c.paging.budget_for(e.entry->label).bytes();
     opt_options.paged_dir = paging_directory(c.paging).string();
+    opt_options.seed = c.seed;  // stochastic param_rounding: (seed, tensor, step, element)
     e.opt = std::make_unique<Optimizer>(e.entry->name, e.entry->args, param_specs(c), e.entry->overrides, opt_options);
     e.params = initial;
     for (const auto& p : c.params) {

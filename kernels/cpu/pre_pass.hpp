@@ -68,6 +68,12 @@ BNB_PREFER_256_BIT_VECTORS ChunkPart pre_pass_chunk(StepConstants c, const StepR
   } else {
     load_values(grad, g, len, r.gnorm_scale);
     load_values(param, p, len, 1.0f);
+    if (!std::is_same_v<T, float> && r.rounding == ParamRounding::compensated) {
+      // The update sees p + c (param_rounding.hpp), its norms and new states too.
+      float comp[kReductionBlock];
+      load_values(static_cast<const T*>(r.compensation) + begin, comp, len, 1.0f);
+      for (std::size_t i = 0; i < len; ++i) p[i] += comp[i];
+    }
   }
   const float* rows[A::kRows];
   for (int k = 0; k < A::kRows; ++k) {

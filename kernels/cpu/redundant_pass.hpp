@@ -19,6 +19,12 @@ void redundant_state_pass(const StepRequest& r, Step&& step) {
   const auto* param_bytes = static_cast<const std::uint8_t*>(r.param);
   std::vector<std::uint8_t> param(param_bytes, param_bytes + r.n * dtype_size(r.dtype));
   scratch.param = param.data();
+  std::vector<std::uint8_t> compensation;
+  if (r.compensation) {
+    const auto* bytes = static_cast<const std::uint8_t*>(r.compensation);
+    compensation.assign(bytes, bytes + r.n * dtype_size(r.dtype));
+    scratch.compensation = compensation.data();
+  }
   const FormatCodec& codec = format_codec(r.state.format);
   std::vector<float> values[kMaxStateRows], scales[kMaxStateRows];
   std::vector<std::uint8_t> codes[kMaxStateRows];

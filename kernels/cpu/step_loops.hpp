@@ -12,6 +12,7 @@
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/step_request.hpp"
 #include "half_staging.hpp"
+#include "param_store.hpp"
 #include "simd_codec.hpp"
 #include "vector_storage.hpp"
 
@@ -171,15 +172,18 @@ std::uint64_t state_run(const StepConstants& c, const float* grad, float* param,
 
 /// state_run on a tensor of type T. 16-bit tensors go through fp32 staging buffers (fp16 with
 /// F16C, half_staging.hpp): GCC vectorizes the update loop better on fp32 arrays (bf16 8-bit
-/// Adam in place ran 1.11x the fp32 time). float is read and written in place.
+/// Adam in place ran 1.11x the fp32 time). float is read and written in place. The parameter's
+/// rounding (param_store.hpp): nearest rounds inside the update as SPEC.md §3 says; stochastic
+/// and compensated run the update in fp32 and store its result with their own rule.
 template <class A, class T, bool kGuard>
 std::uint64_t tensor_run(const StepConstants& c, const T* grad, T* param, float* const* rows, std::size_t len,
-                         float gnorm_scale, float scale) {
+                         float gnorm_scale, float scale, const ParamStore& store) {
   if constexpr (std::is_same_v<T, float>) {
     return state_run<A, VectorStorage<T>, kGuard>(c, grad, param, rows, len, gnorm_scale, scale);
   } else {
     constexpr std::size_t kStage = 256;
-    float g[kStage], p[kStage];
+    float g[kStage], p[kStage], p_old[kStage], comp[kStage];
+    T* compensation = static_cast<T*>(store.compensation);  // null unless compensated
     std::uint64_t bad = 0;
     for (std::size_t i = 0; i < len; i += kStage) {
       const std::size_t n = std::min(kStage, len - i);
@@ -187,13 +191,30 @@ std::uint64_t tensor_run(const StepConstants& c, const T* grad, T* param, float*
       load_values(param + i, p, n, 1.0f);
       float* staged_rows[A::kRows];
       for (int k = 0; k < A::kRows; ++k) staged_rows[k] = rows[k] + i;
-      bad += state_run<A, VectorStorage<T>, kGuard>(c, g, p, staged_rows, n, 1.0f, scale);
+      switch (store.mode) {
+        case ParamRounding::nearest:
+          bad += state_run<A, VectorStorage<T>, kGuard>(c, g, p, staged_rows, n, 1.0f, scale);
+          break;
+        case ParamRounding::stochastic:
+          bad += state_run<A, VectorStorage<float>, kGuard>(c, g, p, staged_rows, n, 1.0f, scale);
+          stochastic_run<T>(p, n, store.key, store.first + i);
+          break;
+        case ParamRounding::compensated:
+          load_values(compensation + store.first + i, comp, n, 1.0f);
+          for (std::size_t j = 0; j < n; ++j) {
+            p_old[j] = p[j];
+            p[j] += comp[j];
+          }
+          bad += state_run<A, VectorStorage<float>, kGuard>(c, g, p, staged_rows, n, 1.0f, scale);
+          compensated_run<T>(p_old, comp, p, n);
+          store_values(comp, compensation + store.first + i, n);
+          break;
+      }
       store_values(p, param + i, n);
     }
     return bad;
   }
 }
-
 
 }  // namespace BNB_CPU_VARIANT
 }  // namespace bnb::kernels::cpu_detail

@@ -55,6 +55,7 @@ void tensor_step(const StepRequest& r, StepReport& report) {
   T* param = static_cast<T*>(r.param);
   const T* grad = static_cast<const T*>(r.grad);
   const StepConstants c = r.constants;
+  const ParamStore store = ParamStore::of(r, 0);
   std::uint64_t nonfinite = 0;
 
 #pragma omp parallel for schedule(static) num_threads(r.threads) reduction(+ : nonfinite)
@@ -64,7 +65,7 @@ void tensor_step(const StepRequest& r, StepReport& report) {
     if constexpr (!Codec::kQuantized) {
       float* rows[A::kRows];
       for (int k = 0; k < A::kRows; ++k) rows[k] = r.state.values[k] + begin;
-      nonfinite += tensor_run<A, T, false>(c, grad + begin, param + begin, rows, len, r.gnorm_scale, scale);
+      nonfinite += tensor_run<A, T, false>(c, grad + begin, param + begin, rows, len, r.gnorm_scale, scale, store.at(begin));
       continue;
     }
     // Decode the block's states, then update straight on the tensor's arrays (no staging copies
@@ -76,7 +77,7 @@ void tensor_step(const StepRequest& r, StepReport& report) {
       rows[k] = st[k];
       decode_state_run<Codec>(r.state, codecs, k, begin, len, rows[k]);
     }
-    nonfinite += tensor_run<A, T, kGuard>(c, grad + begin, param + begin, rows, len, r.gnorm_scale, scale);
+    nonfinite += tensor_run<A, T, kGuard>(c, grad + begin, param + begin, rows, len, r.gnorm_scale, scale, store.at(begin));
     for (int k = 0; k < A::kRows; ++k) {
       float m = new_max[k];
       if constexpr (Codec::kScale == ScaleKind::per_block) {

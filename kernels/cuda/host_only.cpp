@@ -81,6 +81,8 @@ KernelArgs pack_kernel_args(const StepRequest& r, const ScratchPointers& scratch
     }
   }
   if (codec.scale == ScaleKind::per_block) check_block_size(r.state.block_size);
+  const bool compensated = r.rounding == ParamRounding::compensated && r.dtype != DType::f32;
+  if (compensated && r.n > 0 && r.compensation == nullptr) reject("compensation is null (param_rounding compensated)");
 
   KernelArgs a;
   a.algorithm = r.algorithm;
@@ -108,6 +110,9 @@ KernelArgs pack_kernel_args(const StepRequest& r, const ScratchPointers& scratch
   a.pnorm_part = a.clips ? scratch.pnorm_part : nullptr;
   a.max_part = a.per_tensor_scale ? scratch.max_part : nullptr;
   a.nonfinite = scratch.nonfinite;
+  a.rounding = r.dtype == DType::f32 ? ParamRounding::nearest : r.rounding;
+  a.rounding_key = r.rounding_key;
+  a.compensation = compensated ? r.compensation : nullptr;
   return a;
 }
 

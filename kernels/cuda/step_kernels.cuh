@@ -21,6 +21,7 @@
 #include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/kernels/cuda_step.hpp"
 #include "bnb/kernels/dtype.hpp"
+#include "bnb/kernels/param_rounding.hpp"
 #include "bnb/kernels/quant_table.hpp"
 
 namespace bnb::kernels::cuda::device {
@@ -105,6 +106,43 @@ __device__ __forceinline__ float prepass_old_scale(const KernelArgs& a, int row,
   }
 }
 
+/// The value the update sees of parameter element e: p, or p + c when compensated (the CPU's
+/// tensor_run and pre_pass load it the same way). `stored` receives p.
+template <class T>
+__device__ __forceinline__ float load_param(const KernelArgs& a, std::size_t e, float& stored, float& comp) {
+  stored = Storage<T>::load(static_cast<const T*>(a.param)[e]);
+  comp = a.rounding == ParamRounding::compensated ? Storage<T>::load(static_cast<const T*>(a.compensation)[e]) : 0.0f;
+  return a.rounding == ParamRounding::compensated ? stored + comp : stored;
+}
+
+/// The update of one element with the rounding its parameter's mode asks for inside the update:
+/// nearest rounds every assignment to T, the other modes run it in fp32 (param_rounding.hpp).
+template <class A, class T>
+__device__ __forceinline__ void update_element(const KernelArgs& a, float g, float& p, float* s, float scale) {
+  if (a.rounding == ParamRounding::nearest) {
+    A::template update<Storage<T>>(a.constants, g, p, s, scale);
+  } else {
+    A::template update<Storage<float>>(a.constants, g, p, s, scale);
+  }
+}
+
+/// Stores the update's result x of element e under the parameter's rounding mode (stored, comp:
+/// the pair before the step).
+template <class T>
+__device__ __forceinline__ void store_param(const KernelArgs& a, std::size_t e, float stored, float comp, float x) {
+  T* param = static_cast<T*>(a.param);
+  if (a.rounding == ParamRounding::stochastic) {
+    param[e] = Storage<T>::store(stochastic_round<T>(x, rounding_bits(a.rounding_key, e)));
+  } else if (a.rounding == ParamRounding::compensated) {
+    float p = stored, c = comp;
+    compensated_store<Storage<T>>(stored + comp, x, p, c);
+    param[e] = Storage<T>::store(p);
+    static_cast<T*>(a.compensation)[e] = Storage<T>::store(c);
+  } else {
+    param[e] = Storage<T>::store(x);
+  }
+}
+
 /// Pre-pass: one 256-thread block per reduction chunk, one element per thread. Mirrors
 /// cpu_detail::pre_pass: update-norm terms from A::unorm_term, parameter squares, and for
 /// tensor-wise state the chunk's max |new state| (new states from A::update, not stored).
@@ -128,7 +166,8 @@ __global__ void __launch_bounds__(kThreadsPerBlock) prepass_kernel(const KernelA
   if (i < len) {
     const std::size_t e = begin + i;
     const float g = Storage<T>::load(static_cast<const T*>(a.grad)[e]) * a.gnorm_scale;
-    const float p = Storage<T>::load(static_cast<const T*>(a.param)[e]);
+    float stored, comp;
+    const float p = load_param<T>(a, e, stored, comp);
     float s[A::kRows];
     for (int k = 0; k < A::kRows; ++k) s[k] = load_state<F>(a, k, e, prepass_old_scale<F>(a, k, e));
     const bool ok = !kGuard || is_finite(g);
@@ -196,22 +235,22 @@ __global__ void __launch_bounds__(kThreadsPerBlock) step_kernel(const KernelArgs
   float* staged = shared + (kMaxWarps + 1);
 
   const T* grad = static_cast<const T*>(a.grad);
-  T* param = static_cast<T*>(a.param);
   unsigned long long bad = 0;
   for (std::size_t i = threadIdx.x; i < len; i += blockDim.x) {
     const std::size_t e = begin + i;
     const float g = Storage<T>::load(grad[e]) * a.gnorm_scale;
-    float p = Storage<T>::load(param[e]);
+    float stored, comp;
+    float p = load_param<T>(a, e, stored, comp);
     float s[A::kRows];
     for (int k = 0; k < A::kRows; ++k) s[k] = load_state<F>(a, k, e, old_scale[k]);
     const bool ok = is_finite(g);
     bad += ok ? 0u : 1u;
     if (!kGuard || ok) {
-      A::template update<Storage<T>>(a.constants, g, p, s, scale);
+      update_element<A, T>(a, g, p, s, scale);
     } else {
       for (int k = 0; k < A::kRows; ++k) s[k] = 0.0f;
     }
-    param[e] = Storage<T>::store(p);
+    store_param<T>(a, e, stored, comp, p);
     for (int k = 0; k < A::kRows; ++k) {
       if constexpr (!Codec::kQuantized) {
         a.values[k][e] = s[k];

@@ -1,9 +1,11 @@
 #include "bnb_ref/ref_optimizer.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
+#include "bnb_ref/storage_rounding.hpp"
 #include "ref_algorithms.hpp"
 
 namespace bnb_ref {
@@ -54,6 +56,19 @@ void RefOptimizer::set_state(int row, std::span<const double> values) {
   copy_checked(tensor_.s[static_cast<std::size_t>(row)], values, "state row");
 }
 
+void RefOptimizer::set_param_rounding(ParamRoundingKind kind, RoundingStream stream) {
+  rounding_ = kind;
+  stream_ = stream;
+  compensation_.assign(kind == ParamRoundingKind::compensated ? size() : 0, 0.0);
+}
+
+void RefOptimizer::set_compensation(std::span<const double> values) {
+  if (rounding_ != ParamRoundingKind::compensated) {
+    throw std::invalid_argument("bnb_ref::RefOptimizer: set_compensation without compensated rounding");
+  }
+  copy_checked(compensation_, values, "compensation");
+}
+
 void RefOptimizer::set_step(std::int64_t completed) {
   if (completed < 0) throw std::invalid_argument("bnb_ref::RefOptimizer: negative step count");
   tensor_.t = completed;
@@ -91,6 +106,35 @@ void RefOptimizer::run_step() {
     for (double& v : grad_) v *= last_gnorm_scale_;
   }
 
+  const bool sixteen_bit = tensor_.storage == StorageKind::f16 || tensor_.storage == StorageKind::bf16;
+  if (rounding_ == ParamRoundingKind::nearest || !sixteen_bit) {
+    run_algorithm();
+    return;
+  }
+  // The step on binary32 assignments (on p + c when compensated), then the mode's store.
+  const StorageKind kind = tensor_.storage;
+  const std::vector<double> stored = tensor_.p;
+  if (rounding_ == ParamRoundingKind::compensated) {
+    for (std::size_t i = 0; i < size(); ++i) tensor_.p[i] = round_to_f32(stored[i] + compensation_[i]);
+  }
+  const std::vector<double> before = tensor_.p;
+  tensor_.storage = StorageKind::f32;
+  run_algorithm();
+  tensor_.storage = kind;
+  for (std::size_t i = 0; i < size(); ++i) {
+    const double x = tensor_.p[i];
+    if (rounding_ == ParamRoundingKind::stochastic) {
+      tensor_.p[i] = stochastic_round(x, kind, stream_.bits(tensor_.t, i));
+    } else if (x == before[i]) {
+      tensor_.p[i] = stored[i];  // unchanged by the step: the pair stays as it was
+    } else {
+      tensor_.p[i] = round_to_storage(x, kind);
+      compensation_[i] = std::isfinite(tensor_.p[i]) ? round_to_storage(x - tensor_.p[i], kind) : 0.0;
+    }
+  }
+}
+
+void RefOptimizer::run_algorithm() {
   last_clip_ = ClipOutcome{};
   switch (algo_) {
     case Algo::adam: detail::adam_step(tensor_, hyper_, grad_, false); break;

@@ -30,6 +30,8 @@ std::string to_string(const ArgValue& v) {
           return x ? "true" : "false";
         } else if constexpr (std::is_same_v<T, double>) {
           return number_text(x);
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          return x;
         } else {
           std::string text = "[";
           for (std::size_t i = 0; i < x.size(); ++i) {
@@ -85,6 +87,13 @@ bool bool_or(const ArgMap& args, const std::string& key, bool fallback) {
   const auto it = args.find(key);
   if (it == args.end()) return fallback;
   const auto* x = std::get_if<bool>(&it->second);
+  return x ? *x : fallback;
+}
+
+std::string string_or(const ArgMap& args, const std::string& key, const std::string& fallback) {
+  const auto it = args.find(key);
+  if (it == args.end()) return fallback;
+  const auto* x = std::get_if<std::string>(&it->second);
   return x ? *x : fallback;
 }
 

@@ -28,6 +28,11 @@ std::string kind_name(const ArgSpec& spec) {
       return "list of " + std::to_string(list ? list->size() : 0) + " numbers";
     }
     case ArgKind::optional_number: return "none or number";
+    case ArgKind::choice: {
+      std::string words;
+      for (const auto& w : spec.choices) words += (words.empty() ? "" : " \\| ") + w;
+      return words;
+    }
   }
   return "";
 }
@@ -56,7 +61,7 @@ void render_family(std::string& out, const OptimizerInfo& info) {
   out += "| argument | type | default | meaning |\n|---|---|---|---|\n";
   for (const auto& spec : info.args) {
     out += "| " + spec.name + " | " + kind_name(spec) + " | " + (spec.required ? "required" : to_string(spec.default_value)) +
-           " | " + spec.help + " |\n";
+           " | " + spec.help + (spec.extension ? " (extension, not a bitsandbytes argument)" : "") + " |\n";
   }
   out += "\n";
 }

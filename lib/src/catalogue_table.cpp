@@ -59,6 +59,15 @@ ArgSpec skip_zeros(bool has_effect) {
   ArgSpec spec = boolean("skip_zeros", false, "leave elements with a zero gradient untouched");
   return has_effect ? spec : without_effect(spec);
 }
+/// Our extension (docs/param_rounding.md): how a 16-bit parameter stores its update.
+ArgSpec param_rounding() {
+  ArgSpec spec{"param_rounding", ArgKind::choice, std::string("nearest"), false, true,
+               "16-bit parameters: nearest, stochastic (seeded) or compensated (a buffer of the parameter's dtype); "
+               "no effect on fp32 parameters"};
+  for (ParamRounding m : kAllParamRoundings) spec.choices.emplace_back(param_rounding_name(m));
+  spec.extension = true;
+  return spec;
+}
 ArgSpec amsgrad() { return boolean("amsgrad", false, "not supported: must be false"); }
 
 /// The 8-bit state arguments shared by most families.
@@ -243,6 +252,7 @@ OptimizerInfo width_info(const std::string& prefix, const FamilyRow& row, Paging
   info.paging = paging;
   info.four_bit_state = row.four_bit;
   info.args = row.args(bits, paging);
+  info.args.push_back(param_rounding());
   info.map_hyper = row.map_hyper;
   return info;
 }
@@ -324,7 +334,7 @@ const std::vector<std::string>& overridable_keys() {
   static const std::vector<std::string> keys{
       "lr",         "betas",         "eps",       "weight_decay", "alpha",      "t_alpha",
       "t_beta3",    "optim_bits",    "min_8bit_size", "max_unorm", "skip_zeros", "percentile_clipping",
-      "block_wise"};
+      "block_wise", "param_rounding"};
   return keys;
 }
 

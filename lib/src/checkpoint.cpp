@@ -95,6 +95,10 @@ void save_checkpoint(const Optimizer& opt, std::span<const void* const> params, 
                               : std::vector<std::int64_t>{per_row};
       w.add(prefix + std::string(codec.scale_name) + k, TensorDType::f32, shape, bytes_of(scales.data(), scales.size()));
     }
+    if (st.compensation.size() != 0) {
+      w.add(prefix + "compensation", tensor_dtype_of(spec.dtype), {n},
+            {st.compensation.data(), st.compensation.size()});
+    }
     if (!st.gnorm_vec.empty()) {
       w.add(prefix + "gnorm_vec", TensorDType::f32, {static_cast<std::int64_t>(st.gnorm_vec.size())},
             bytes_of(st.gnorm_vec.data(), st.gnorm_vec.size()));
@@ -144,6 +148,7 @@ struct LoadedParam {
   std::vector<std::vector<std::byte>> rows;
   std::vector<std::vector<float>> absmax;
   std::vector<std::vector<float>> maps;  // per row; empty for fp32
+  std::vector<std::byte> compensation;  // param_rounding compensated
   std::vector<float> gnorm_vec;
   float unorm = 0;
 };
@@ -224,6 +229,10 @@ void load_checkpoint(Optimizer& opt, std::span<void* const> params, const Safete
                            scales.begin() + static_cast<std::ptrdiff_t>((j + 1) * per_row));
       }
     }
+    if (opt.uses_compensation(i)) {
+      const TensorEntry& c = expect(f, prefix + "compensation", tensor_dtype_of(spec.dtype), n);
+      L.compensation.assign(c.data.begin(), c.data.end());
+    }
     if (cfg.percentile_clipping < 100) {
       L.gnorm_vec = to_f32_values(expect(f, prefix + "gnorm_vec", TensorDType::f32, kGnormHistory));
     }
@@ -248,6 +257,7 @@ void load_checkpoint(Optimizer& opt, std::span<void* const> params, const Safete
       st.absmax[r] = L.absmax[r];
       st.table[r] = kernels::make_quant_table(L.maps[r].data(), static_cast<int>(L.maps[r].size()), st.table[r]->is_signed);
     }
+    if (!L.compensation.empty()) std::memcpy(st.compensation.data(), L.compensation.data(), L.compensation.size());
     if (!L.gnorm_vec.empty()) st.gnorm_vec = L.gnorm_vec;
     st.unorm = L.unorm;
   }

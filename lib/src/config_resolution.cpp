@@ -2,6 +2,7 @@
 // step runs: type checks, the validation table of SPEC.md §2, defaults, and the beta mapping.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "bnb/catalogue.hpp"
@@ -37,6 +38,21 @@ std::string clipping_algorithms() {
 
 bool is_sgd_or_lars_family(const OptimizerInfo& info) { return info.family == "SGD" || info.family == "LARS"; }
 
+std::vector<std::string> choices_of(std::string_view name) {
+  std::vector<std::string> words;
+  if (name == "param_rounding") {
+    for (ParamRounding m : kAllParamRoundings) words.emplace_back(param_rounding_name(m));
+  }
+  return words;
+}
+
+std::optional<ParamRounding> parse_param_rounding(const std::string& word) {
+  for (ParamRounding m : kAllParamRoundings) {
+    if (word == param_rounding_name(m)) return m;
+  }
+  return std::nullopt;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Types
 
@@ -46,6 +62,7 @@ ArgKind override_kind(std::string_view key) {
   if (key == "t_alpha" || key == "t_beta3") return ArgKind::optional_number;
   if (key == "optim_bits" || key == "min_8bit_size" || key == "percentile_clipping") return ArgKind::integer;
   if (key == "skip_zeros" || key == "block_wise") return ArgKind::boolean;
+  if (key == "param_rounding") return ArgKind::choice;
   return ArgKind::number;
 }
 
@@ -56,6 +73,7 @@ std::string_view kind_text(ArgKind kind) {
     case ArgKind::boolean: return "true or false";
     case ArgKind::betas: return "a list of numbers";
     case ArgKind::optional_number: return "none or a finite number";
+    case ArgKind::choice: return "a word";
   }
   return "";
 }
@@ -73,6 +91,9 @@ void check_type(const OptimizerInfo& info, std::string_view name, ArgKind kind, 
   switch (kind) {
     case ArgKind::boolean:
       if (!std::holds_alternative<bool>(value)) wrong("true or false", kind_text(kind));
+      return;
+    case ArgKind::choice:
+      if (!std::holds_alternative<std::string>(value)) wrong("a word", join(choices_of(name)));
       return;
     case ArgKind::number:
     case ArgKind::integer:
@@ -147,6 +168,12 @@ void check_value(const OptimizerInfo& info, const ArgSpec* spec, const std::stri
     if (*number < 1 || *number > 100) fail(info, name, to_string(value) + " is outside [1, 100]", "1 to 100, 100 = off");
   } else if (name == "lr_decay" || name == "initial_accumulator_value") {
     if (*number != 0) fail(info, name, to_string(value) + " is not supported", "0");
+  } else if (name == "param_rounding") {
+    const auto& word = std::get<std::string>(value);
+    if (!parse_param_rounding(word)) {
+      fail(info, name, "'" + word.substr(0, 40) + "' is not a rounding mode, did you mean '" +
+                           nearest_name(word, choices_of(name)) + "'?", join(choices_of(name)));
+    }
   } else if (name == "amsgrad" || name == "centered") {
     if (std::get<bool>(value)) fail(info, name, "true is not supported", "false");
   }
@@ -232,6 +259,12 @@ EffectiveConfig derive(const OptimizerInfo& info, const ArgMap& args) {
   }
   c.hyper = hyper_params(info, args);
   c.args = args;
+  if (!info.reference_form) {
+    c.param_rounding = parse_param_rounding(string_or(args, "param_rounding", "nearest")).value();
+  }
+  // Recorded only when it changes a step, so that runs without it read as before (the effective
+  // configuration in results/baseline.json and in existing checkpoints).
+  if (c.param_rounding == ParamRounding::nearest) c.args.erase("param_rounding");
   return c;
 }
 

@@ -53,6 +53,11 @@ Optimizer::Optimizer(const std::string& name, const ArgMap& args, std::vector<Pa
     if (cfg.reference_form && p.dtype != DType::f32) {
       throw ConfigError(name + ": parameter '" + p.name + "' is not fp32; PytorchLARS is fp32 only");
     }
+    if (cfg.param_rounding != ParamRounding::nearest && p.dtype == DType::f32) {
+      // Accepted (one configuration serves mixed-precision models), but said: fp32 stores the result as it is.
+      cfg.ignored.push_back(name + ": param_rounding=" + param_rounding_name(cfg.param_rounding) +
+                            " has no effect on an fp32 parameter");
+    }
     for (const std::string& w : cfg.ignored) {
       const std::string line = "parameter '" + p.name + "': " + w;
       if (std::find(base.ignored.begin(), base.ignored.end(), w) == base.ignored.end() &&
@@ -89,6 +94,10 @@ Optimizer::StateLayout Optimizer::layout(std::size_t i) const {
   return l;
 }
 
+bool Optimizer::uses_compensation(std::size_t i) const {
+  return configs_.at(i).param_rounding == ParamRounding::compensated && params_.at(i).dtype != DType::f32;
+}
+
 void Optimizer::initialize_state(std::size_t i) {
   ParamState& st = states_.at(i);
   if (st.initialized) return;
@@ -108,6 +117,7 @@ void Optimizer::initialize_state(std::size_t i) {
     std::fill_n(st.row[r].as<std::uint8_t>(), l.row_bytes, st.table[r]->zero_code);
     st.absmax[r].assign(codec.scale_count(n, st.block_size), 0.0f);
   }
+  if (uses_compensation(i)) st.compensation = StateBuffer::heap(n * dtype_size(params_[i].dtype));
   if (cfg.percentile_clipping < 100) st.gnorm_vec.assign(kGnormHistory, 0.0f);
   st.initialized = true;
 }
@@ -135,6 +145,11 @@ StepReport Optimizer::step(std::size_t i, void* param, const void* grad) {
     r.constants = prepare_constants(cfg.algorithm, cfg.hyper, st.step);
     r.max_unorm = static_cast<float>(cfg.hyper.max_unorm);
     r.threads = options_.threads;
+    if (spec.dtype != DType::f32) {
+      r.rounding = cfg.param_rounding;
+      r.rounding_key = kernels::rounding_key(options_.seed, kernels::tensor_id(spec.name.data(), spec.name.size()), st.step);
+      r.compensation = st.compensation.size() != 0 ? st.compensation.data() : nullptr;
+    }
     if (cfg.percentile_clipping < 100) {
       const auto g2 = static_cast<float>(kernels::cpu_sum_squares(spec.dtype, grad, spec.numel, options_.threads));
       r.gnorm_scale = percentile_gnorm_scale(st.gnorm_vec, g2, st.step, static_cast<int>(cfg.percentile_clipping));
@@ -174,6 +189,10 @@ MemoryReport Optimizer::memory() const {
         m.buffers.push_back({name + "/qmap" + std::to_string(s), 256 * sizeof(float), false});
         m.overhead_bytes += 256 * sizeof(float);
       }
+    }
+    if (st.compensation.size() != 0) {
+      m.buffers.push_back({name + "/compensation", st.compensation.size(), false});
+      m.state_bytes += st.compensation.size();
     }
     if (!st.gnorm_vec.empty()) {
       m.buffers.push_back({name + "/gnorm_vec", st.gnorm_vec.size() * sizeof(float), false});

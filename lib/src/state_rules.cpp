@@ -31,7 +31,9 @@ double state_bytes_bound(const EffectiveConfig& cfg, std::size_t numel) {
   const FormatCodec& codec = format_codec(state_format_for(cfg, numel));
   const double n = static_cast<double>(numel);
   const double scales = codec.scale == ScaleKind::none ? 0.0 : 4.0 * n / kSmallestBlock;
-  return static_cast<double>(state_row_count(cfg)) * (codec.element_bits / 8.0 * n + scales);
+  // A compensated 16-bit parameter adds its compensation buffer (2 bytes per element).
+  const double compensation = cfg.param_rounding == ParamRounding::compensated ? 2.0 * n : 0.0;
+  return static_cast<double>(state_row_count(cfg)) * (codec.element_bits / 8.0 * n + scales) + compensation;
 }
 
 }  // namespace bnb

@@ -113,6 +113,8 @@ struct HostTensor {
   std::vector<std::uint8_t> codes[kMaxStateRows];
   std::vector<float> absmax[kMaxStateRows];
   QuantTable tables[kMaxStateRows];
+  ParamRounding rounding = ParamRounding::nearest;  // 16-bit parameters (param_rounding.hpp)
+  std::vector<std::uint8_t> compensation;           // compensated: n values of dtype
 
   HostTensor(Algorithm a, DType d, StateFormat f, std::size_t size, std::size_t block)
       : algorithm(a), dtype(d), format(f), n(size), block_size(block), rows(state_rows(a)) {
@@ -163,7 +165,19 @@ struct HostTensor {
     r.constants = constants_for(algorithm, h, t);
     r.gnorm_scale = gnorm_scale;
     r.max_unorm = static_cast<float>(h.max_unorm);
+    r.rounding = rounding;
+    r.rounding_key = rounding_key(9, 3, t);
+    r.compensation = compensation.empty() ? nullptr : compensation.data();
     return r;
+  }
+
+  /// Switches the parameter's rounding mode; compensated starts from a small compensation.
+  void use_rounding(ParamRounding mode) {
+    rounding = mode;
+    if (mode != ParamRounding::compensated) return;
+    std::vector<float> c(n);
+    for (std::size_t i = 0; i < n; ++i) c[i] = 1e-4f * static_cast<float>(static_cast<int>(i % 13) - 6);
+    compensation = to_storage(dtype, c);
   }
 };
 
@@ -202,12 +216,14 @@ class GpuBuffer {
 
 /// The device mirror of a HostTensor: runs the same steps through cuda_step.
 struct DeviceTensor {
-  gpu::DeviceBuffer param, grad;
+  gpu::DeviceBuffer param, grad, compensation;
   std::vector<GpuBuffer> state;  // values or codes, per row (managed when paged)
   std::vector<gpu::DeviceBuffer> absmax;
 
-  DeviceTensor(const HostTensor& h, bool paged) : param(h.param.size()), grad(h.grads[0].size()) {
+  DeviceTensor(const HostTensor& h, bool paged)
+      : param(h.param.size()), grad(h.grads[0].size()), compensation(h.compensation.size()) {
     param.upload(h.param.data(), h.param.size());
+    if (!h.compensation.empty()) compensation.upload(h.compensation.data(), h.compensation.size());
     for (int k = 0; k < h.rows; ++k) {
       if (h.format == StateFormat::fp32) {
         state.emplace_back(h.values[k].size() * sizeof(float), paged);
@@ -227,6 +243,7 @@ struct DeviceTensor {
     grad.upload(h.grads[static_cast<std::size_t>(t - 1)].data(), grad.bytes());
     r.param = param.data();
     r.grad = grad.data();
+    if (!h.compensation.empty()) r.compensation = compensation.data();
     for (int k = 0; k < h.rows; ++k) {
       if (h.format == StateFormat::fp32) {
         r.state.values[k] = static_cast<float*>(state[static_cast<std::size_t>(k)].data());
@@ -241,6 +258,7 @@ struct DeviceTensor {
   /// Copies the device results into a HostTensor with the same shape.
   void download(HostTensor& out) const {
     param.download(out.param.data(), out.param.size());
+    if (!out.compensation.empty()) compensation.download(out.compensation.data(), out.compensation.size());
     for (int k = 0; k < out.rows; ++k) {
       const std::size_t i = static_cast<std::size_t>(k);
       if (out.format == StateFormat::fp32) {
@@ -354,6 +372,28 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(algorithm_name(std::get<0>(p.param))) + "_" + format_name(std::get<1>(p.param)) + "_" +
              dtype_name(std::get<2>(p.param));
     });
+
+/// The 16-bit parameter rounding modes (docs/param_rounding.md): the same per-element functions
+/// and random bits on both backends, so the parameters and the compensation are bit-identical.
+TEST_F(GpuTest, CudaParamRounding_MatchesCpuBitForBit) {
+  gpu::Stream stream;
+  gpu::StepWorkspace ws;
+  for (ParamRounding mode : {ParamRounding::stochastic, ParamRounding::compensated}) {
+    for (DType d : {DType::bf16, DType::f16}) {
+      for (auto [a, f] : {std::pair{Algorithm::adam, StateFormat::blockwise8}, std::pair{Algorithm::lamb, StateFormat::fp32},
+                          std::pair{Algorithm::lars, StateFormat::tensorwise8}, std::pair{Algorithm::lion, StateFormat::fp32}}) {
+        SCOPED_TRACE(std::string(algorithm_name(a)) + " " + format_name(f) + " " + dtype_name(d) + " " +
+                     param_rounding_name(mode));
+        HostTensor cpu(a, d, f, kDefaultN, kDefaultBlockSize);
+        cpu.use_rounding(mode);
+        const HostTensor gpu_result = run_both(cpu, false, stream.get(), ws);
+        EXPECT_EQ(gpu_result.param, cpu.param);
+        EXPECT_EQ(gpu_result.compensation, cpu.compensation);
+        expect_same(cpu, gpu_result);
+      }
+    }
+  }
+}
 
 /// Paged state (SPEC.md §7): managed buffers prefetched before the step give the same bits as
 /// device buffers.

@@ -124,7 +124,7 @@ TEST(Catalogue, OverridableKeysAreThoseOfSpecSection8) {
   EXPECT_EQ(overridable_keys(),
             (std::vector<std::string>{"lr", "betas", "eps", "weight_decay", "alpha", "t_alpha", "t_beta3",
                                       "optim_bits", "min_8bit_size", "max_unorm", "skip_zeros",
-                                      "percentile_clipping", "block_wise"}));
+                                      "percentile_clipping", "block_wise", "param_rounding"}));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,6 +172,8 @@ TEST(CatalogueDefaults, EveryArgumentAndDefaultMatchesSpec) {
     ArgMap expected = spec_defaults().at(info.family);
     if (info.paging == Paging::always) expected.erase("is_paged");
     if (info.fixed_bits != 0 && expected.count("optim_bits")) expected["optim_bits"] = double(info.fixed_bits);
+    // Our extension (docs/param_rounding.md), on every class but the fp32-only PytorchLARS.
+    if (!info.reference_form) expected["param_rounding"] = std::string("nearest");
     ArgMap actual;
     for (const auto& spec : info.args) {
       actual[spec.name] = spec.default_value;
@@ -193,7 +195,8 @@ TEST(CatalogueDefaults, EveryNameResolvesWithDefaults) {
     EXPECT_EQ(c.min_8bit_size, 4096u);
     EXPECT_EQ(c.percentile_clipping, 100.0);
     EXPECT_TRUE(c.ignored.empty());
-    EXPECT_EQ(c.args.size(), info.args.size());  // every argument, defaults filled
+    // Every argument, defaults filled; param_rounding only when it is not nearest (baselines).
+    EXPECT_EQ(c.args.size(), info.args.size() - (info.find_arg("param_rounding") ? 1 : 0));
     EXPECT_FALSE(c.hyper.skip_zeros);
   }
 }

@@ -94,6 +94,8 @@ void expect_identical(const Optimizer& a, Tensors& ra, const Optimizer& b, Tenso
       EXPECT_EQ(0, std::memcmp(sa.row[r].data(), sb.row[r].data(), sa.row[r].size())) << "param " << i << " row " << r;
       EXPECT_EQ(sa.absmax[r], sb.absmax[r]) << "param " << i << " row " << r;
     }
+    ASSERT_EQ(sa.compensation.size(), sb.compensation.size());
+    EXPECT_EQ(0, std::memcmp(sa.compensation.data(), sb.compensation.data(), sa.compensation.size())) << "param " << i;
     EXPECT_EQ(sa.gnorm_vec, sb.gnorm_vec);
     EXPECT_EQ(sa.unorm, sb.unorm);
   }
@@ -146,6 +148,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"adamw4_odd", "AdamW4bit", {}, {{"w", DType::f32, 5001}}},  // 4-bit: odd n, a tail block
         Case{"ademamix4", "AdEMAMix", {{"optim_bits", 4.0}}, {{"w", DType::bf16, 5000}}},  // two rows in state1
         Case{"ademamix32_sched", "AdEMAMix32bit", {{"t_alpha", 4.0}, {"t_beta3", 4.0}}, {{"w", DType::f32, 700}}},
+        // param_rounding (docs/param_rounding.md): the compensation buffer is state; the
+        // stochastic stream is a function of the step, so a resumed run draws the same bits.
+        Case{"adamw8_compensated", "AdamW8bit", {{"param_rounding", std::string("compensated")}},
+             {{"w", DType::bf16, 5000}, {"b", DType::f32, 300}}},
+        Case{"lion32_stochastic", "Lion32bit", {{"param_rounding", std::string("stochastic")}}, {{"w", DType::bf16, 700}}},
         Case{"pytorch_lars", "PytorchLARS", {{"momentum", 0.9}}, {{"w", DType::f32, 700}}}),
     [](const auto& test_info) { return std::string(test_info.param.label); });
 

@@ -66,6 +66,7 @@ std::uint16_t to_storage(DType d, float v) {
 /// One tensor and its state, owned; all buffers compared bytewise after the steps.
 struct StepRun {
   std::vector<std::uint8_t> param;
+  std::vector<std::uint8_t> compensation;  // param_rounding compensated
   std::vector<float> values[bnb::kMaxStateRows];
   std::vector<std::uint8_t> codes[bnb::kMaxStateRows];
   std::vector<float> absmax[bnb::kMaxStateRows];
@@ -92,7 +93,8 @@ std::vector<std::uint8_t> make_values(DType d, std::size_t n, std::mt19937& rng,
   return out;
 }
 
-StepRun run_steps(k::CpuVariant variant, int threads, Algorithm a, DType d, StateFormat f) {
+StepRun run_steps(k::CpuVariant variant, int threads, Algorithm a, DType d, StateFormat f,
+                  bnb::ParamRounding rounding = bnb::ParamRounding::nearest) {
   const int rows = k::state_rows(a);
   std::mt19937 rng(1234u + static_cast<unsigned>(a) * 16u + static_cast<unsigned>(d) * 4u + static_cast<unsigned>(f));
   StepRun run;
@@ -102,6 +104,11 @@ StepRun run_steps(k::CpuVariant variant, int threads, Algorithm a, DType d, Stat
   r.dtype = d;
   r.n = kN;
   r.param = run.param.data();
+  r.rounding = rounding;
+  if (rounding == bnb::ParamRounding::compensated) {
+    run.compensation = make_values(d, kN, rng, 1e-3f, false);  // as earlier steps leave it
+    r.compensation = run.compensation.data();
+  }
   r.state.format = f;
   r.state.rows = rows;
   const bnb::FormatCodec& codec = bnb::format_codec(f);
@@ -127,6 +134,7 @@ StepRun run_steps(k::CpuVariant variant, int threads, Algorithm a, DType d, Stat
     r.grad = grad.data();
     r.constants = prepare(a, h, t);
     r.gnorm_scale = t == 2 ? 0.75f : 1.0f;
+    r.rounding_key = k::rounding_key(5, 77, t);
     bnb::StepReport report;
     k::cpu_step(variant, r, report);
     run.unorms.push_back(report.unorm);
@@ -151,6 +159,7 @@ bool same_bytes(const std::vector<V>& x, const std::vector<V>& y) {
 
 void expect_identical(const StepRun& want, const StepRun& got, const std::string& what) {
   EXPECT_TRUE(same_bytes(want.param, got.param)) << what << ": parameters differ";
+  EXPECT_TRUE(same_bytes(want.compensation, got.compensation)) << what << ": compensation differs";
   for (int row = 0; row < bnb::kMaxStateRows; ++row) {
     EXPECT_TRUE(same_bytes(want.values[row], got.values[row])) << what << ": fp32 state row " << row << " differs";
     EXPECT_TRUE(same_bytes(want.codes[row], got.codes[row])) << what << ": codes of row " << row << " differ";
@@ -184,6 +193,26 @@ TEST_P(CpuVariantTest, StepsAreBitIdenticalToScalar) {
         expect_identical(want, got, describe(a, d, f));
         if (f != StateFormat::fp32) {
           EXPECT_EQ(got.nonfinite, 2u * kSteps) << describe(a, d, f) << ": the Inf and NaN gradients are counted";
+        }
+      }
+    }
+  }
+}
+
+// The 16-bit parameter rounding modes (bnb/kernels/param_rounding.hpp): the random bits are a
+// function of the element index, so variants and thread counts must not change them either.
+TEST_P(CpuVariantTest, ParamRoundingIsBitIdenticalToScalar) {
+  for (bnb::ParamRounding rounding : {bnb::ParamRounding::stochastic, bnb::ParamRounding::compensated}) {
+    for (Algorithm a : kAlgorithms) {
+      for (DType d : {DType::f16, DType::bf16}) {
+        for (StateFormat f : kFormats) {
+          const std::string what = describe(a, d, f) + " rounding " + std::to_string(static_cast<int>(rounding));
+          static std::map<std::tuple<Algorithm, DType, StateFormat, bnb::ParamRounding>, StepRun> scalar;
+          const auto key = std::make_tuple(a, d, f, rounding);
+          if (!scalar.count(key)) scalar.emplace(key, run_steps(k::CpuVariant::scalar, 1, a, d, f, rounding));
+          const StepRun& want = scalar.at(key);
+          expect_identical(want, run_steps(GetParam(), 1, a, d, f, rounding), what);
+          if (a == Algorithm::lamb) expect_identical(want, run_steps(GetParam(), 2, a, d, f, rounding), what + " 2 threads");
         }
       }
     }

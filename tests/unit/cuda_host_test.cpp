@@ -340,13 +340,15 @@ void emulated_step(const StepRequest& r, StepReport& report) {
 /// One tensor in host memory, twice: stepped by cpu_step and by the emulated kernels.
 struct TwinTensors {
   std::size_t n, value_bytes;
-  std::vector<std::uint8_t> param[2], grad;
+  std::vector<std::uint8_t> param[2], grad, compensation[2];
   std::vector<float> values[2][kMaxStateRows], absmax[2][kMaxStateRows];
   std::vector<std::uint8_t> codes[2][kMaxStateRows];
   QuantTable tables[kMaxStateRows];
   StepRequest r[2];
 
-  TwinTensors(Algorithm a, DType d, StateFormat f, std::size_t size, std::size_t block) : n(size) {
+  TwinTensors(Algorithm a, DType d, StateFormat f, std::size_t size, std::size_t block,
+              ParamRounding rounding = ParamRounding::nearest)
+      : n(size) {
     value_bytes = d == DType::f32 ? 4 : 2;
     const int rows = state_rows(a);
     std::mt19937 rng(99u + static_cast<unsigned>(a));
@@ -364,6 +366,10 @@ struct TwinTensors {
     };
     for (std::size_t i = 0; i < n; ++i) put(param[0], i, dist(rng));
     param[1] = param[0];
+    // A compensation of a few parameter ulps' fractions, as earlier steps would leave it.
+    compensation[0].resize(n * value_bytes);
+    for (std::size_t i = 0; i < n; ++i) put(compensation[0], i, dist(rng) * 1e-3f);
+    compensation[1] = compensation[0];
     HyperParams h;
     h.weight_decay = 0.01;
     h.max_unorm = a == Algorithm::lars ? 0.02 : 0.5;  // small enough that LAMB/LARS/RMSprop clip
@@ -378,6 +384,8 @@ struct TwinTensors {
       q.state.rows = rows;
       q.state.block_size = block;
       q.max_unorm = static_cast<float>(h.max_unorm);
+      q.rounding = rounding;
+      if (rounding == ParamRounding::compensated) q.compensation = compensation[side].data();
       for (int k = 0; k < rows; ++k) {
         const bool is_unsigned = rows > 1 && k == rows - 1;
         tables[k] = is_unsigned ? make_quant_table(kUnsignedMapBits, false) : make_quant_table(kSignedMapBits, true);
@@ -416,15 +424,18 @@ struct TwinTensors {
     for (StepRequest& q : r) {
       q.constants = with_algorithm(q.algorithm, [&]<class A>() { return A::prepare(hyper, t); });
       q.gnorm_scale = t == 2 ? 0.75f : 1.0f;
+      q.rounding_key = rounding_key(7, 42, t);
     }
   }
 };
 
 template <unsigned kStage = 1024>
-void expect_emulation_matches_cpu(Algorithm a, DType d, StateFormat f, std::size_t n, std::size_t block) {
+void expect_emulation_matches_cpu(Algorithm a, DType d, StateFormat f, std::size_t n, std::size_t block,
+                                   ParamRounding rounding = ParamRounding::nearest) {
   SCOPED_TRACE(std::to_string(static_cast<int>(a)) + "/" + std::to_string(static_cast<int>(d)) + "/" +
-               std::to_string(static_cast<int>(f)) + " n=" + std::to_string(n) + " block=" + std::to_string(block));
-  TwinTensors x(a, d, f, n, block);
+               std::to_string(static_cast<int>(f)) + " n=" + std::to_string(n) + " block=" + std::to_string(block) +
+               " rounding=" + std::to_string(static_cast<int>(rounding)));
+  TwinTensors x(a, d, f, n, block, rounding);
   for (std::int64_t t = 1; t <= 2; ++t) {
     x.new_gradient(t);
     StepReport cpu, emu;
@@ -436,6 +447,7 @@ void expect_emulation_matches_cpu(Algorithm a, DType d, StateFormat f, std::size
     EXPECT_EQ(emu.nonfinite_grads, cpu.nonfinite_grads);
   }
   EXPECT_EQ(x.param[1], x.param[0]);
+  EXPECT_EQ(x.compensation[1], x.compensation[0]);
   for (int k = 0; k < state_rows(a); ++k) {
     EXPECT_EQ(x.values[1][k], x.values[0][k]) << "row " << k;
     EXPECT_EQ(x.codes[1][k], x.codes[0][k]) << "row " << k;
@@ -459,6 +471,17 @@ TEST(CudaKernelEmulation, EveryDtypeMatchesCpuBitForBit) {
     for (StateFormat f : {StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8}) {
       expect_emulation_matches_cpu(Algorithm::lamb, d, f, 700, 256);
     }
+  }
+}
+
+TEST(CudaKernelEmulation, EveryParamRoundingMatchesCpuBitForBit) {
+  for (ParamRounding rounding : {ParamRounding::stochastic, ParamRounding::compensated}) {
+    for (Algorithm a : kAllAlgorithms) {
+      for (StateFormat f : {StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8}) {
+        expect_emulation_matches_cpu(a, DType::bf16, f, 700, 256, rounding);
+      }
+    }
+    for (DType d : {DType::f16, DType::f32}) expect_emulation_matches_cpu(Algorithm::lamb, d, StateFormat::tensorwise8, 700, 256, rounding);
   }
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // Optimizer arguments as users give them (JSON config, API): a name -> value map whose values
-// are none, a bool, a number, or a list of numbers (betas).
+// are none, a bool, a number, a list of numbers (betas), or a word from a fixed list (param_rounding).
 #include <cstddef>
 #include <map>
 #include <string>
@@ -10,16 +10,17 @@
 
 namespace bnb {
 
-using ArgValue = std::variant<std::monostate, bool, double, std::vector<double>>;
+using ArgValue = std::variant<std::monostate, bool, double, std::vector<double>, std::string>;
 using ArgMap = std::map<std::string, ArgValue>;
 
-/// "none", "true", "0.001", "[0.9, 0.999]" — for messages and the effective configuration.
+/// "none", "true", "0.001", "[0.9, 0.999]", "stochastic" — for messages and the effective configuration.
 /// Numbers use the shortest text that reads back to the same double.
 std::string to_string(const ArgValue& v);
 
 /// The number, bool or list at `key`; `fallback` when the key is missing or holds another type.
 double number_or(const ArgMap& args, const std::string& key, double fallback);
 bool bool_or(const ArgMap& args, const std::string& key, bool fallback);
+std::string string_or(const ArgMap& args, const std::string& key, const std::string& fallback);
 std::vector<double> betas_or_empty(const ArgMap& args);
 
 /// Case-insensitive Levenshtein distance, for "did you mean" suggestions.

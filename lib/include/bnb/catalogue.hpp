@@ -10,6 +10,7 @@
 
 #include "bnb/arguments.hpp"
 #include "bnb/kernels/algorithms/all.hpp"
+#include "bnb/kernels/param_rounding.hpp"
 
 namespace bnb {
 
@@ -19,6 +20,7 @@ enum class ArgKind {
   boolean,          // bool
   betas,            // list of numbers: as many as the default has
   optional_number,  // none or a number (t_alpha, t_beta3)
+  choice,           // one word of ArgSpec::choices (param_rounding)
 };
 
 struct ArgSpec {
@@ -29,6 +31,8 @@ struct ArgSpec {
   bool has_effect = true;    // false: accepted, a non-default value warns (SPEC.md §2)
   std::string help;
   bool decay_rate = false;   // a decay that must be in (0, 1), not [0, 1) (SPEC.md §2)
+  std::vector<std::string> choices = {};  // ArgKind::choice: the accepted words
+  bool extension = false;    // not a bitsandbytes argument (param_rounding): `bnb-bench list` marks it
 };
 
 enum class Paging { never, optional, always };  // optional: the is_paged argument decides
@@ -91,6 +95,7 @@ struct EffectiveConfig {
   double percentile_clipping = 100;
   bool nesterov = false;            // PytorchLARS only
   double dampening = 0;             // PytorchLARS only
+  ParamRounding param_rounding = ParamRounding::nearest;  // 16-bit parameters (docs/param_rounding.md)
   HyperParams hyper;                // kernel hyper-parameters (betas mapped per SPEC.md §2)
   /// Every argument of the optimizer with its effective value, plus the override keys that are
   /// not arguments of the class but take effect (e.g. max_unorm on a clipping algorithm, block_wise

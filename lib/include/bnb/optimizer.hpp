@@ -42,6 +42,7 @@ struct OptimizerOptions {
   std::size_t paged_min_numel = 100000;         // SPEC.md §7
   std::size_t paged_budget_bytes = 0;           // resident budget for paged state; 0 = unlimited
   std::string paged_dir;                        // directory for paged state files; "" = $TMPDIR
+  std::uint64_t seed = 0;                       // stochastic param_rounding: with the tensor and step
 };
 
 struct BufferBytes {
@@ -77,7 +78,8 @@ class Optimizer {
   std::size_t param_count() const { return params_.size(); }
   const ParamSpec& param(std::size_t i) const { return params_.at(i); }
   const EffectiveConfig& config(std::size_t i) const { return configs_.at(i); }
-  /// Warnings about accepted arguments that have no effect (SPEC.md §2).
+  /// Warnings about accepted arguments that have no effect (SPEC.md §2; param_rounding on an
+  /// fp32 parameter).
   const std::vector<std::string>& warnings() const { return warnings_; }
 
   /// One step of tensor i: `param` and `grad` hold numel values of the parameter's dtype.
@@ -87,6 +89,8 @@ class Optimizer {
   const ParamState& state(std::size_t i) const { return states_.at(i); }
   /// Decides and allocates tensor i's state now (as its first step would); idempotent.
   void initialize_state(std::size_t i);
+  /// Whether tensor i keeps a compensation buffer (param_rounding compensated, 16-bit).
+  bool uses_compensation(std::size_t i) const;
 
   MemoryReport memory() const;
   /// The paged-state arena (nullptr when no tensor is paged): resident bytes, budget.

@@ -1,6 +1,7 @@
 #pragma once
 // The optimizer state of one parameter tensor (SPEC.md §9): step counter, state rows in their
-// format, absmax (8-bit), quantization maps, percentile-clipping history, last update norm.
+// format, absmax (8-bit), quantization maps, the compensation of a compensated 16-bit parameter
+// (docs/param_rounding.md), percentile-clipping history, last update norm.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +27,7 @@ struct ParamState {
   std::array<StateBuffer, kMaxStateRows> row;     // the codec's row_bytes(numel) each
   std::array<std::vector<float>, kMaxStateRows> absmax;  // the codec's scales (scale_count)
   std::array<std::optional<kernels::QuantTable>, kMaxStateRows> table;  // quantized rows
+  StateBuffer compensation;            // param_rounding compensated, 16-bit parameters: numel values of their dtype
   std::vector<float> gnorm_vec;        // kGnormHistory entries when percentile clipping is on
   float unorm = 0.0f;                  // last update norm when the algorithm clips
 

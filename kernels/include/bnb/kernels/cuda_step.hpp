@@ -211,6 +211,9 @@ struct KernelArgs {
   float* pnorm_part = nullptr;
   float* max_part = nullptr;                // per chunk and row: [chunk * rows + row]
   unsigned long long* nonfinite = nullptr;  // non-finite gradient count of the step
+  ParamRounding rounding = ParamRounding::nearest;  // 16-bit parameters (param_rounding.hpp)
+  RoundingKey rounding_key{};
+  void* compensation = nullptr;             // compensated 16-bit parameters: n values of T
 };
 static_assert(std::is_trivially_copyable_v<KernelArgs>, "kernel arguments are copied to the device by value");
 static_assert(std::is_trivially_copyable_v<StepScalars>);

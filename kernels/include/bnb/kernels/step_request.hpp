@@ -5,6 +5,7 @@
 
 #include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/kernels/dtype.hpp"
+#include "bnb/kernels/param_rounding.hpp"
 #include "bnb/kernels/state_view.hpp"
 
 namespace bnb {
@@ -20,6 +21,10 @@ struct StepRequest {
   float gnorm_scale = 1.0f;       // percentile clipping (SPEC.md §6.1), applied to every gradient
   float max_unorm = 0.0f;         // update-norm clipping, for the algorithms that clip
   int threads = 1;
+  // 16-bit parameters (param_rounding.hpp); fp32 parameters ignore them.
+  ParamRounding rounding = ParamRounding::nearest;
+  RoundingKey rounding_key{};     // stochastic: the step's random stream
+  void* compensation = nullptr;   // compensated: n values of dtype, updated in place
 };
 
 struct StepReport {

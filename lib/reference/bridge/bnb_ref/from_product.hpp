@@ -5,6 +5,7 @@
 #include "bnb/catalogue.hpp"
 #include "bnb/kernels/dtype.hpp"
 #include "bnb_ref/hyper.hpp"
+#include "bnb_ref/param_rounding.hpp"
 
 namespace bnb_ref {
 
@@ -34,6 +35,15 @@ inline StorageKind ref_storage(bnb::DType d, bool exact_fp32) {
     case bnb::DType::f32: break;
   }
   return exact_fp32 ? StorageKind::f64 : StorageKind::f32;
+}
+
+inline ParamRoundingKind ref_param_rounding(bnb::ParamRounding m) {
+  switch (m) {
+    case bnb::ParamRounding::nearest: return ParamRoundingKind::nearest;
+    case bnb::ParamRounding::stochastic: return ParamRoundingKind::stochastic;
+    case bnb::ParamRounding::compensated: return ParamRoundingKind::compensated;
+  }
+  return ParamRoundingKind::nearest;
 }
 
 /// The kernel hyper-parameters (their meaning after the beta mapping is the same on both sides).

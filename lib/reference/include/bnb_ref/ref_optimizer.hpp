@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "bnb_ref/hyper.hpp"
+#include "bnb_ref/param_rounding.hpp"
 #include "bnb_ref/percentile_clip.hpp"
 
 namespace bnb_ref {
@@ -71,6 +72,13 @@ class RefOptimizer {
   /// Number of steps already made (the next step uses t = completed + 1).
   void set_step(std::int64_t completed);
   void set_gnorm_history(const std::array<double, kGnormHistory>& history) { clip_.set_history(history); }
+  /// How a 16-bit parameter stores each step's result (docs/param_rounding.md; other storage
+  /// kinds ignore it): nearest rounds every assignment; stochastic and compensated run the
+  /// step with binary32 assignments and store its result with their rule.
+  void set_param_rounding(ParamRoundingKind kind, RoundingStream stream);
+  /// Compensated: the compensation values (zeros until set or stepped).
+  const std::vector<double>& compensation() const { return compensation_; }
+  void set_compensation(std::span<const double> values);
 
   /// One step with the gradient as the product sees it (16-bit gradients: their exact values).
   void step(std::span<const float> grad);
@@ -89,6 +97,7 @@ class RefOptimizer {
  private:
   void check_gradient_size(std::size_t n) const;
   void run_step();  // grad_ holds the unscaled gradient
+  void run_algorithm();
 
   Algo algo_;
   RefHyper hyper_;
@@ -97,6 +106,9 @@ class RefOptimizer {
   std::vector<double> grad_;  // the current step's gradient, scaled by gnorm_scale in run_step
   ClipOutcome last_clip_;
   double last_gnorm_scale_ = 1;
+  ParamRoundingKind rounding_ = ParamRoundingKind::nearest;
+  RoundingStream stream_;
+  std::vector<double> compensation_;
 };
 
 }  // namespace bnb_ref

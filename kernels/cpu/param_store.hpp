@@ -1,0 +1,53 @@
+#pragma once
+// The store of a 16-bit parameter under its rounding mode (bnb/kernels/param_rounding.hpp), on
+// the fp32 staging buffers of step_loops.hpp's tensor_run: loops of the shared per-element math,
+// written so that GCC vectorizes them.
+#include <cstddef>
+#include <cstdint>
+
+#include "bnb/kernels/param_rounding.hpp"
+#include "bnb/kernels/step_request.hpp"
+#include "vector_storage.hpp"
+
+#ifndef BNB_CPU_VARIANT
+#error "compiled once per CPU variant: BNB_CPU_VARIANT names the variant"
+#endif
+
+namespace bnb::kernels::cpu_detail {
+inline namespace BNB_CPU_VARIANT {
+
+/// What a run needs of the step's rounding: the mode, the stochastic key, the tensor's
+/// compensation buffer (T values), and the tensor index of the run's first element.
+struct ParamStore {
+  ParamRounding mode = ParamRounding::nearest;
+  RoundingKey key{};
+  void* compensation = nullptr;
+  std::size_t first = 0;
+
+  static ParamStore of(const StepRequest& r, std::size_t first) {
+    return ParamStore{r.rounding, r.rounding_key, r.compensation, first};
+  }
+  ParamStore at(std::size_t offset) const { return ParamStore{mode, key, compensation, first + offset}; }
+};
+
+/// p[i] stochastically rounded to T's grid with the random bits of element first + i.
+template <class T>
+void stochastic_run(float* __restrict p, std::size_t len, RoundingKey key, std::size_t first) {
+  for (std::size_t i = 0; i < len; ++i) p[i] = stochastic_round<T>(p[i], rounding_bits(key, first + i));
+}
+
+/// The compensated store of every element: x[i] is the update's result from p_old[i] + c[i];
+/// the new parameter goes to x, the new compensation to c.
+template <class T>
+void compensated_run(const float* __restrict p_old, float* __restrict c, float* __restrict x, std::size_t len) {
+  for (std::size_t i = 0; i < len; ++i) {
+    float p = p_old[i];
+    float ci = c[i];
+    compensated_store<VectorStorage<T>>(p + ci, x[i], p, ci);
+    x[i] = p;
+    c[i] = ci;
+  }
+}
+
+}  // namespace BNB_CPU_VARIANT
+}  // namespace bnb::kernels::cpu_detail
