@@ -4,13 +4,16 @@
 #  - accuracy: configs/param_rounding.json (bf16 AdamW, nearest / stochastic / compensated, the
 #    reference keeping fp32 parameters) for seeds 0..N-1, timing off: error.param.rel_travel of
 #    each mode and its ratio to nearest's on the same seed, mean over the seeds;
-#  - speed: the same config with timing on (entries interleaved round-robin, DESIGN.md §4), the
-#    median ns per parameter-step of each mode and its ratio to nearest's.
-#   scripts/measure-param-rounding.sh [N] [BIN]   (default 20 seeds, build/release/app/bnb-bench)
+#  - speed: the same three entries on a 1024x1024 bf16 gradient stream, one thread, reference off,
+#    timing on (entries interleaved round-robin, DESIGN.md §4), R runs: the median ns per
+#    parameter-step of each mode and its ratio to nearest's in each run.
+#   scripts/measure-param-rounding.sh [N] [BIN] [R]   (default 20 seeds, build/release/app/bnb-bench, 3 timed runs;
+#   N = 0 measures the speed only)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-20}
 bench=${2:-$root/build/release/app/bnb-bench}
+runs=${3:-3}
 config=$root/configs/param_rounding.json
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -27,17 +30,22 @@ for ((seed = 0; seed < n; ++seed)); do
     | [$s, $e["adamw-bf16-nearest"], $e["adamw-bf16-stochastic"], $e["adamw-bf16-compensated"]] | @tsv' \
     "$work/r$seed.json")$'\n'
 done
-"$bench" run "$config" --quiet --output "$work/timed.json" >/dev/null
+jq '.threads = 1 | .reference = {"mode": "off"} | .params[0].shape = [1024, 1024]
+    | .workload = {"kind": "gradients", "steps": 3, "distribution": "normal", "scale": 0.01}
+    | .timing = {"warmup_steps": 2, "min_time_s": 1.0, "min_samples": 15, "timeout_s": 20}' "$config" >"$work/speed.json"
+speed=""
+for ((k = 1; k <= runs; ++k)); do
+  "$bench" run "$work/speed.json" --quiet --output "$work/timed.json" >/dev/null
+  speed+=$(jq -r --argjson k "$k" '
+    [.entries[] | {(.label): .time.ns_per_param_step.median}] | add as $t
+    | ["nearest", "stochastic", "compensated"] | map($t["adamw-bf16-" + .]) as $v
+    | "| \($k) | \($v[0] * 1000 | round / 1000) | \($v[1] * 1000 | round / 1000) (\($v[1] / $v[0] * 1000 | round / 1000)x) | \($v[2] * 1000 | round / 1000) (\($v[2] / $v[0] * 1000 | round / 1000)x) |"' "$work/timed.json")$'\n'
+done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 summary=$(printf '%s' "$rows" | awk -F'\t' '
   { n++; sn += $2; ss += $3; sc += $4; rs += $3 / $2; rc += $4 / $2 }
-  END { printf "| mean over %d seeds | %.4g | %.4g (%.3fx) | %.4g (%.3fx) |\n", n, sn / n, ss / n, rs / n, sc / n, rc / n }')
-speed=$(jq -r '
-  [.entries[] | {(.label): .time.ns_per_param_step.median}] | add as $t
-  | ["nearest", "stochastic", "compensated"][] as $m
-  | $t["adamw-bf16-" + $m] as $v
-  | "| \($m) | \($v * 1000 | round / 1000) | \(($v / $t["adamw-bf16-nearest"]) * 1000 | round / 1000) |"' "$work/timed.json")
+  END { if (n == 0) exit; printf "| mean over %d seeds | %.4g | %.4g (%.3fx) | %.4g (%.3fx) |\n", n, sn / n, ss / n, rs / n, sc / n, rc / n }')
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
 family=$(grep -m1 '^cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')
 model=$(grep -m1 '^model\s' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')
@@ -64,11 +72,11 @@ variant=$(jq -r '.machine.isa_variant // .machine.cpu_variant // "?"' "$work/tim
   echo
   echo "Goals (issue 20): compensated at most 0.25x nearest; stochastic at most 0.5x in expectation over 20 seeds."
   echo
-  echo "## Step time (seed 0, timing on: entries interleaved round-robin, median of >= 9 samples, 2 threads)"
+  echo "## Step time (1024×1024 bf16, gradient stream, 1 thread, entries interleaved round-robin, medians of >= 15 samples)"
   echo
-  echo "| mode | ns per parameter-step (median) | ratio to nearest |"
-  echo "|---|---|---|"
-  echo "$speed"
+  echo "| run | nearest ns/param-step | stochastic (ratio) | compensated (ratio) |"
+  echo "|---|---|---|---|"
+  printf '%s' "$speed"
   echo
   echo "Goal: each mode within 1.3x of the nearest step."
 } >"$out"
