@@ -145,7 +145,7 @@ StepReport Optimizer::step(std::size_t i, void* param, const void* grad) {
     r.constants = prepare_constants(cfg.algorithm, cfg.hyper, st.step);
     r.max_unorm = static_cast<float>(cfg.hyper.max_unorm);
     r.threads = options_.threads;
-    if (spec.dtype != DType::f32) {
+    if (spec.dtype != DType::f32 && cfg.param_rounding != ParamRounding::nearest) {
       r.rounding = cfg.param_rounding;
       r.rounding_key = kernels::rounding_key(options_.seed, kernels::tensor_id(spec.name.data(), spec.name.size()), st.step);
       r.compensation = st.compensation.size() != 0 ? st.compensation.data() : nullptr;
