@@ -30,10 +30,22 @@ struct ParamStore {
   ParamStore at(std::size_t offset) const { return ParamStore{mode, key, compensation, first + offset}; }
 };
 
-/// p[i] stochastically rounded to T's grid with the random bits of element first + i.
+/// p[i] stochastically rounded to T's grid with the random bits of element first + i. The
+/// index's high half is the same for the whole run (runs start at multiples of 256), so it is
+/// folded into the key (rounding_bits xors it into key.hi) and the loop hashes 32-bit indices:
+/// the same bits, without 64-bit lanes in the vectorized loop.
 template <class T>
 void stochastic_run(float* __restrict p, std::size_t len, RoundingKey key, std::size_t first) {
-  for (std::size_t i = 0; i < len; ++i) p[i] = stochastic_round<T>(p[i], rounding_bits(key, first + i));
+  const auto low = static_cast<std::uint32_t>(first);
+  if (len > std::size_t{0xffffffffu} - low) {  // crosses a multiple of 2^32: the general form
+    for (std::size_t i = 0; i < len; ++i) p[i] = stochastic_round<T>(p[i], rounding_bits(key, first + i));
+    return;
+  }
+  const RoundingKey folded{key.lo, key.hi ^ static_cast<std::uint32_t>(first >> 32)};
+  for (std::size_t i = 0; i < len; ++i) {
+    const std::uint32_t e = low + static_cast<std::uint32_t>(i);
+    p[i] = stochastic_round<T>(p[i], rounding_bits(folded, std::uint64_t{e}));
+  }
 }
 
 /// The compensated store of every element: x[i] is the update's result from p_old[i] + c[i];
