@@ -82,7 +82,7 @@ bnb::StepRequest make_request(Tensor& t, Algorithm a, DType d, StateFormat f, st
     r.state.codes[row] = t.codes[row].data();
     r.state.absmax[row] = t.absmax[row].data();
     const bool is_signed = k::row_is_signed(a, row);
-    r.state.table[row] = &bnb::quant_table(bnb::state_map(bnb::format_codec(f).element_bits, is_signed));
+    r.state.table[row] = &bnb::quant_table(bnb::state_map(f, is_signed));
   }
   bnb::HyperParams h;
   h.weight_decay = 1e-2;

@@ -227,7 +227,9 @@ int list_command(bool json) {
       out.push_back({{"name", info.name},
                      {"family", info.family},
                      {"algorithm", std::string(algorithm_name(info.algorithm))},
-                     {"state_bits", info.fixed_bits ? nlohmann::json(info.fixed_bits) : nlohmann::json("optim_bits")},
+                     {"state_bits", info.fixed_fp8    ? nlohmann::json("fp8")
+                                    : info.fixed_bits ? nlohmann::json(info.fixed_bits)
+                                                      : nlohmann::json("optim_bits")},
                      {"paging", std::string(paging_name(info.paging))},
                      {"extension", info.extension},
                      {"args", args}});
@@ -241,7 +243,9 @@ int list_command(bool json) {
     std::vector<std::string> args;
     for (const auto& a : info.args) args.push_back(args_text(a));
     text += fmt::format("{:<20} {:<9} {:<10} paging {:<20}{}\n    {}\n", info.name, algorithm_name(info.algorithm),
-                        info.fixed_bits ? fmt::format("{}-bit", info.fixed_bits) : std::string("optim_bits"),
+                        info.fixed_fp8    ? std::string("fp8")
+                        : info.fixed_bits ? fmt::format("{}-bit", info.fixed_bits)
+                                          : std::string("optim_bits"),
                         paging_name(info.paging), info.extension ? " extension (not in bitsandbytes)" : "",
                         fmt::join(args, ", "));
   }

@@ -29,6 +29,9 @@ ArgValue to_arg(const Json& v, const std::string& path, const ArgSpec* spec) {
   switch (kind) {
     case ArgKind::number: return as_number(v, path);
     case ArgKind::integer: return static_cast<double>(as_integer(v, path));
+    case ArgKind::state_width:
+      if (v.is_string()) return v.get<std::string>();  // "fp8"; the library rejects other words
+      return static_cast<double>(as_integer(v, path));
     case ArgKind::boolean: return as_boolean(v, path);
     case ArgKind::choice: return as_string(v, path);
     case ArgKind::optional_number:

@@ -54,7 +54,7 @@ nlohmann::json effective_config_json(const Optimizer& opt) {
     const std::string format = s.initialized ? std::string(state_format_name(s.format)) : "not initialized";
     params[opt.param(i).name] = {{"args", args},
                                  {"algorithm", std::string(algorithm_name(c.algorithm))},
-                                 {"optim_bits", c.optim_bits},
+                                 {"optim_bits", c.fp8 ? nlohmann::json("fp8") : nlohmann::json(c.optim_bits)},
                                  {"paged", c.paged},
                                  {"state_format", format},
                                  {"ignored", c.ignored}};

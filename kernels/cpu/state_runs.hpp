@@ -1,9 +1,10 @@
 #pragma once
 // The CPU step's decode of a run of quantized state: the 8-bit codecs through the prepared SIMD
-// decoder, the 4-bit codec through bnb/kernels/nibble_codec.hpp.
+// decoder, the 4-bit codec through bnb/kernels/nibble_codec.hpp, fp8 through e4m3_codec.hpp.
 #include <algorithm>
 #include <cstddef>
 
+#include "bnb/kernels/e4m3_codec.hpp"
 #include "bnb/kernels/nibble_codec.hpp"
 #include "step_loops.hpp"
 
@@ -15,7 +16,14 @@ inline namespace BNB_CPU_VARIANT {
 template <class Codec, int kRows>
 void decode_state_run(const StateView& s, const RowCodecs<kRows>& codecs, int k, std::size_t begin, std::size_t len,
                       float* out) {
-  if constexpr (Codec::kElementBits == 4) {
+  if constexpr (Codec::kCodes == CodeKind::e4m3) {
+    for (std::size_t i = 0; i < len;) {
+      const std::size_t block = Codec::scale_index(begin + i, s.block_size);
+      const std::size_t run = std::min(len - i, (block + 1) * Codec::block_of(s.block_size) - (begin + i));
+      decode_e4m3(s.table[k]->values, s.codes[k] + begin + i, run, s.absmax[k][block], out + i);
+      i += run;
+    }
+  } else if constexpr (Codec::kElementBits == 4) {
     for (std::size_t i = 0; i < len;) {
       const std::size_t block = Codec::scale_index(begin + i, s.block_size);
       const std::size_t run = std::min(len - i, (block + 1) * Codec::block_of(s.block_size) - (begin + i));

@@ -70,7 +70,8 @@ struct RowCodecs {
   std::optional<Decoder> decoders[kRows];
 
   explicit RowCodecs(const StateView& s) {
-    if (!format_codec(s.format).quantized || format_codec(s.format).element_bits != 8) return;
+    const FormatCodec& codec = format_codec(s.format);
+    if (!codec.quantized || codec.element_bits != 8 || codec.codes != CodeKind::map_index) return;
     for (int k = 0; k < kRows; ++k) {
       encoders[k].emplace(*s.table[k]);
       decoders[k].emplace(*s.table[k]);

@@ -82,9 +82,12 @@ void tensor_step(const StepRequest& r, StepReport& report) {
       float m = new_max[k];
       if constexpr (Codec::kScale == ScaleKind::per_block) {
         m = block_abs_max(st[k], len);
+        if constexpr (Codec::kCodes == CodeKind::e4m3) m = e4m3_scale(m);
         r.state.absmax[k][b] = m;
       }
-      if constexpr (Codec::kElementBits == 4) {
+      if constexpr (Codec::kCodes == CodeKind::e4m3) {
+        encode_e4m3(st[k], len, m, !r.state.table[k]->is_signed, r.state.codes[k] + begin);
+      } else if constexpr (Codec::kElementBits == 4) {
         encode_nibbles(*r.state.table[k], st[k], len, m, r.state.codes[k] + begin / 2);
       } else {
         encode_run(*codecs.encoders[k], *r.state.table[k], st[k], len, m, r.state.codes[k] + begin);

@@ -21,6 +21,7 @@
 #include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/kernels/cuda_step.hpp"
 #include "bnb/kernels/dtype.hpp"
+#include "bnb/kernels/e4m3_codec.hpp"
 #include "bnb/kernels/param_rounding.hpp"
 #include "bnb/kernels/quant_table.hpp"
 
@@ -51,6 +52,12 @@ __device__ __forceinline__ float keep_max(float m, float x) { return m < x ? x :
 /// zero code, else the nearest code of x / scale.
 __device__ __forceinline__ std::uint8_t encode_scaled(const QuantTable& t, float x, float scale) {
   return scale == 0.0f ? t.zero_code : encode_value(t, x / scale);
+}
+
+/// encode_e4m3's per-element rule (e4m3_codec.hpp, docs/fp8.md): scale 0 stores code 0, else the
+/// e4m3 code of x / scale, non-negative rows keeping positive values above 0.
+__device__ __forceinline__ std::uint8_t encode_e4m3_scaled(const QuantTable& t, float x, float scale) {
+  return scale == 0.0f ? std::uint8_t{0} : e4m3_code(x / scale, !t.is_signed);
 }
 
 /// Max over the thread block of one non-NaN value per thread (blockDim.x a multiple of 32, at
@@ -266,11 +273,14 @@ __global__ void __launch_bounds__(kThreadsPerBlock) step_kernel(const KernelArgs
     for (int k = 0; k < A::kRows; ++k) {
       // block_max synchronizes the block, so every thread has read the old absmax before it is
       // overwritten and every staged value is visible below.
-      const float m = block_max(local_max[k], scratch);
+      // fp8 stores the scale absmax / 448 (docs/fp8.md) and its e4m3 codes.
+      constexpr bool kE4m3 = Codec::kCodes == CodeKind::e4m3;
+      const float max = block_max(local_max[k], scratch);
+      const float m = kE4m3 ? e4m3_scale(max) : max;
       if (threadIdx.x == 0) a.absmax[k][blockIdx.x] = m;
       const float* row = staged + static_cast<std::size_t>(k) * a.block_size;
       for (std::size_t i = threadIdx.x; i < len; i += blockDim.x) {
-        a.codes[k][begin + i] = encode_scaled(a.tables[k], row[i], m);
+        a.codes[k][begin + i] = kE4m3 ? encode_e4m3_scaled(a.tables[k], row[i], m) : encode_scaled(a.tables[k], row[i], m);
       }
     }
   }

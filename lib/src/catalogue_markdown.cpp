@@ -9,6 +9,7 @@ namespace {
 
 std::string state_bits_text(const OptimizerInfo& info) {
   if (info.reference_form) return "32 (fp32 only)";
+  if (info.fixed_fp8) return "fp8 (e4m3)";
   if (info.fixed_bits != 0) return std::to_string(info.fixed_bits);
   return "optim_bits (32)";
 }
@@ -33,6 +34,7 @@ std::string kind_name(const ArgSpec& spec) {
       for (const auto& w : spec.choices) words += (words.empty() ? "" : " \\| ") + w;
       return words;
     }
+    case ArgKind::state_width: return "whole number or \"fp8\"";
   }
   return "";
 }
@@ -52,7 +54,7 @@ void render_names(std::string& out) {
     out += "| " + info.name + (info.extension ? " (extension)" : "") + " | " + info.family + " | " +
            algorithm_text(info) + " | " + state_bits_text(info) + " | " + std::string(paging_name(info.paging)) + " |\n";
   }
-  out += "\nNames marked (extension) are not bitsandbytes names: 4-bit state, docs/four_bit.md.\n\n";
+  out += "\nNames marked (extension) are not bitsandbytes names: 4-bit state, docs/four_bit.md; fp8 state, docs/fp8.md.\n\n";
 }
 
 void render_family(std::string& out, const OptimizerInfo& info) {
@@ -92,8 +94,8 @@ void render_validation(std::string& out) {
          "`t_beta3` < 0; AdEMAMix `alpha` < 0;\n"
          "- any beta outside [0, 1): `betas`, SGD/LARS/PytorchLARS `momentum` and `dampening`, RMSprop "
          "`alpha` and `momentum`;\n"
-         "- `optim_bits` not 8 or 32 (or 4 for Adam, AdamW, AdEMAMix, Lion, SGD, RMSprop: docs/four_bit.md), or (at "
-         "construction) not the width of a `*4bit`/`*8bit`/`*32bit` class; "
+         "- `optim_bits` not 8 or 32 (or 4 or \"fp8\" for Adam, AdamW, AdEMAMix, Lion, SGD, RMSprop: docs/four_bit.md, "
+         "docs/fp8.md), or (at construction) not the width of a `*4bit`/`*8bit`/`*32bit`/`*Fp8` class; "
          "`percentile_clipping` outside [1, 100];\n"
          "- `lr` missing or `momentum` = 0 (SGD and LARS families); RMSprop `alpha` = 0 or `centered` = true; "
          "Adagrad `lr_decay` or `initial_accumulator_value` != 0; `amsgrad` = true (every Adam, AdamW and "

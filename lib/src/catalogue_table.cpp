@@ -44,8 +44,10 @@ ArgSpec lr(double value) { return number("lr", value, "learning rate"); }
 ArgSpec weight_decay(double value) { return number("weight_decay", value, "weight decay"); }
 ArgSpec eps(double value) { return number("eps", value, "denominator term"); }
 ArgSpec optim_bits(int fixed_bits) {
-  return integer("optim_bits", fixed_bits != 0 ? fixed_bits : 32,
-                 "state width: 8 or 32; 4 (extension) for moment states");
+  ArgSpec spec = integer("optim_bits", fixed_bits != 0 ? fixed_bits : 32,
+                         "state width: 8 or 32; 4 or \"fp8\" (extensions) for moment states");
+  spec.kind = ArgKind::state_width;
+  return spec;
 }
 ArgSpec min_8bit_size() {
   return integer("min_8bit_size", 4096, "tensors with fewer elements keep 32-bit state");
@@ -220,7 +222,7 @@ struct FamilyRow {
   Algorithm algorithm;
   Paging paging;        // of the plain names
   bool paged_variants;  // the family also has Paged<family>{,8bit,32bit}
-  bool four_bit;        // its states are moments, which optim_bits 4 covers (docs/four_bit.md)
+  bool moments;         // its states are moments, which optim_bits 4 and "fp8" cover
   ArgList args;
   HyperMapping map_hyper;
 };
@@ -250,7 +252,7 @@ OptimizerInfo width_info(const std::string& prefix, const FamilyRow& row, Paging
   info.algorithm = row.algorithm;
   info.fixed_bits = bits;
   info.paging = paging;
-  info.four_bit_state = row.four_bit;
+  info.moment_states = row.moments;
   info.args = row.args(bits, paging);
   info.args.push_back(param_rounding());
   info.map_hyper = row.map_hyper;
@@ -262,13 +264,25 @@ void add_widths(std::vector<OptimizerInfo>& out, const std::string& prefix, cons
   for (int bits : {0, 8, 32}) out.push_back(width_info(prefix, row, paging, bits));
 }
 
-/// The extensions beyond bitsandbytes' names, after all of them (docs/four_bit.md).
+/// `info` with optim_bits fixed to "fp8" (AdamWFp8, docs/fp8.md).
+OptimizerInfo fp8_info(OptimizerInfo info) {
+  info.name = info.family + "Fp8";
+  info.fixed_fp8 = true;
+  for (ArgSpec& a : info.args) {
+    if (a.name == "optim_bits") a.default_value = std::string("fp8");
+  }
+  return info;
+}
+
+/// The extensions beyond bitsandbytes' names, after all of them (docs/four_bit.md, docs/fp8.md).
 void add_extensions(std::vector<OptimizerInfo>& out) {
   for (const FamilyRow& row : kFamilies) {
     if (row.family != "Adam" && row.family != "AdamW") continue;
     OptimizerInfo info = width_info("", row, row.paging, 4);
     info.extension = true;
-    out.push_back(std::move(info));
+    out.push_back(info);
+    out.push_back(fp8_info(width_info("", row, row.paging, 8)));
+    out.back().extension = true;
   }
 }
 

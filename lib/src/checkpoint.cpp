@@ -86,8 +86,10 @@ void save_checkpoint(const Optimizer& opt, std::span<const void* const> params, 
       w.add(prefix + "state" + k, row_dtype(codec), shape, data);
       if (!codec.quantized) continue;
       const std::size_t map_size = codec.map_size();
-      w.add(prefix + "qmap" + k, TensorDType::f32, {static_cast<std::int64_t>(map_size)},
-            bytes_of(st.table[rows[0]]->values, map_size));
+      if (map_size != 0) {  // e4m3 codes have no map (docs/fp8.md)
+        w.add(prefix + "qmap" + k, TensorDType::f32, {static_cast<std::int64_t>(map_size)},
+              bytes_of(st.table[rows[0]]->values, map_size));
+      }
       std::vector<float> scales;
       for (int r : rows) scales.insert(scales.end(), st.absmax[r].begin(), st.absmax[r].end());
       const auto per_row = static_cast<std::int64_t>(st.absmax[rows[0]].size());
@@ -213,7 +215,16 @@ void load_checkpoint(Optimizer& opt, std::span<void* const> params, const Safete
                                                        t.data.begin() + static_cast<std::ptrdiff_t>((j + 1) * row_bytes));
       }
       if (!codec.quantized) continue;
-      const std::vector<float> map = to_f32_values(expect(f, prefix + "qmap" + k, TensorDType::f32, codec.map_size()));
+      if (codec.codes == CodeKind::e4m3) {
+        // The encoder never writes e4m3's NaN codes: a file that has them is damaged.
+        const auto bad = std::find_if(t.data.begin(), t.data.end(), [](std::byte b) { return (std::to_integer<unsigned>(b) & 0x7Fu) == 0x7Fu; });
+        if (bad != t.data.end()) {
+          throw DataError(path + ": '" + prefix + "state" + k + "' holds the e4m3 NaN code at index " +
+                          std::to_string(bad - t.data.begin()) + " (docs/fp8.md)");
+        }
+      }
+      const std::vector<float> map = codec.map_size() == 0 ? std::vector<float>{}
+                                     : to_f32_values(expect(f, prefix + "qmap" + k, TensorDType::f32, codec.map_size()));
       for (std::size_t j = 0; j < map.size(); ++j) {
         if (!std::isfinite(map[j]) || (j > 0 && !(map[j - 1] < map[j]))) {
           throw DataError(path + ": map '" + prefix + "qmap" + k + "' is not finite and strictly ascending at index " +
@@ -255,6 +266,7 @@ void load_checkpoint(Optimizer& opt, std::span<void* const> params, const Safete
       std::memcpy(st.row[r].data(), L.rows[r].data(), L.rows[r].size());
       if (!format_codec(L.format).quantized) continue;
       st.absmax[r] = L.absmax[r];
+      if (L.maps[r].empty()) continue;  // e4m3: the table is the format's, set by initialize_state
       st.table[r] = kernels::make_quant_table(L.maps[r].data(), static_cast<int>(L.maps[r].size()), st.table[r]->is_signed);
     }
     if (!L.compensation.empty()) std::memcpy(st.compensation.data(), L.compensation.data(), L.compensation.size());

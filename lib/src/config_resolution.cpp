@@ -60,7 +60,8 @@ std::optional<ParamRounding> parse_param_rounding(const std::string& word) {
 ArgKind override_kind(std::string_view key) {
   if (key == "betas") return ArgKind::betas;
   if (key == "t_alpha" || key == "t_beta3") return ArgKind::optional_number;
-  if (key == "optim_bits" || key == "min_8bit_size" || key == "percentile_clipping") return ArgKind::integer;
+  if (key == "optim_bits") return ArgKind::state_width;
+  if (key == "min_8bit_size" || key == "percentile_clipping") return ArgKind::integer;
   if (key == "skip_zeros" || key == "block_wise") return ArgKind::boolean;
   if (key == "param_rounding") return ArgKind::choice;
   return ArgKind::number;
@@ -74,6 +75,7 @@ std::string_view kind_text(ArgKind kind) {
     case ArgKind::betas: return "a list of numbers";
     case ArgKind::optional_number: return "none or a finite number";
     case ArgKind::choice: return "a word";
+    case ArgKind::state_width: return "a whole number or \"fp8\"";
   }
   return "";
 }
@@ -94,6 +96,13 @@ void check_type(const OptimizerInfo& info, std::string_view name, ArgKind kind, 
       return;
     case ArgKind::choice:
       if (!std::holds_alternative<std::string>(value)) wrong("a word", join(choices_of(name)));
+      return;
+    case ArgKind::state_width:
+      if (const auto* word = std::get_if<std::string>(&value)) {
+        if (*word != "fp8") wrong("a whole number or \"fp8\"", kind_text(kind));
+        return;
+      }
+      check_type(info, name, ArgKind::integer, value, beta_count);
       return;
     case ArgKind::number:
     case ArgKind::integer:
@@ -158,11 +167,16 @@ void check_value(const OptimizerInfo& info, const ArgSpec* spec, const std::stri
   } else if (name == "alpha") {
     check_non_negative(info, name, *number);  // a mixing weight (decision: >= 0)
   } else if (name == "optim_bits") {
-    const bool four = *number == 4 && info.four_bit_state;
-    if (*number != 8 && *number != 32 && !four) {
+    const std::string accepted = info.moment_states ? "4, 8, 32 or \"fp8\"" : "8 or 32";
+    if (!number) {  // "fp8" (check_type accepts no other word)
+      if (!info.moment_states) {
+        fail(info, name, to_string(value) + " is not a state width of " + info.family + " (fp8 state is for moment states)",
+             accepted);
+      }
+    } else if (*number != 8 && *number != 32 && !(*number == 4 && info.moment_states)) {
       fail(info, name, to_string(value) + " is not a state width" +
                            (*number == 4 ? " of " + info.family + " (4-bit state is for moment states)" : std::string()),
-           info.four_bit_state ? "4, 8 or 32" : "8 or 32");
+           accepted);
     }
   } else if (name == "percentile_clipping") {
     if (*number < 1 || *number > 100) fail(info, name, to_string(value) + " is outside [1, 100]", "1 to 100, 100 = off");
@@ -188,10 +202,11 @@ void check_class_rules(const OptimizerInfo& info, const ArgMap& args, bool check
          "0 < momentum < 1");
   }
   if (check_fixed_width && info.fixed_bits != 0 && args.count("optim_bits") != 0) {
-    const double bits = number_or(args, "optim_bits", info.fixed_bits);
-    if (bits != info.fixed_bits) {
-      fail(info, "optim_bits", to_string(bits) + " contradicts the class's fixed " + std::to_string(info.fixed_bits) + "-bit state",
-           std::to_string(info.fixed_bits));
+    const ArgValue& given = args.at("optim_bits");
+    const ArgValue fixed = info.fixed_fp8 ? ArgValue(std::string("fp8")) : ArgValue(static_cast<double>(info.fixed_bits));
+    if (given != fixed) {
+      const std::string width = info.fixed_fp8 ? std::string("fp8") : std::to_string(info.fixed_bits) + "-bit";
+      fail(info, "optim_bits", to_string(given) + " contradicts the class's fixed " + width + " state", to_string(fixed));
     }
   }
   if (info.family == "LAMB" && info.fixed_bits == 8 && number_or(args, "max_unorm", 1.0) != 1.0) {
@@ -243,7 +258,9 @@ EffectiveConfig derive(const OptimizerInfo& info, const ArgMap& args) {
   c.optimizer = info.name;
   c.algorithm = info.algorithm;
   c.reference_form = info.reference_form;
-  c.optim_bits = info.reference_form ? 32 : static_cast<int>(number_or(args, "optim_bits", 32));
+  const auto bits = args.find("optim_bits");
+  c.fp8 = !info.reference_form && bits != args.end() && std::holds_alternative<std::string>(bits->second);
+  c.optim_bits = info.reference_form ? 32 : c.fp8 ? 8 : static_cast<int>(number_or(args, "optim_bits", 32));
   switch (info.paging) {
     case Paging::never: c.paged = false; break;
     case Paging::optional: c.paged = bool_or(args, "is_paged", false); break;

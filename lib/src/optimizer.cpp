@@ -113,7 +113,7 @@ void Optimizer::initialize_state(std::size_t i) {
     st.row[r] = l.paged ? StateBuffer::paged(*arena_, l.row_bytes) : StateBuffer::heap(l.row_bytes);
     if (!codec.quantized) continue;
     const bool is_signed = state_row_is_signed(cfg, r);
-    st.table[r] = quant_table(state_map(codec.element_bits, is_signed));
+    st.table[r] = quant_table(state_map(st.format, is_signed));
     std::fill_n(st.row[r].as<std::uint8_t>(), l.row_bytes, st.table[r]->zero_code);
     st.absmax[r].assign(codec.scale_count(n, st.block_size), 0.0f);
   }

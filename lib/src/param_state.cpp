@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "bnb/kernels/block_codec.hpp"
+#include "bnb/kernels/e4m3_codec.hpp"
 #include "bnb/kernels/nibble_codec.hpp"
 
 namespace bnb {
@@ -34,6 +35,13 @@ std::vector<float> ParamState::dequantized(int r) const {
     return out;
   }
   const std::size_t block = format_traits.elements_per_scale(numel, block_size);
+  if (format_traits.codes == CodeKind::e4m3) {
+    for (std::size_t b = 0, begin = 0; begin < numel; ++b, begin += block) {
+      kernels::decode_e4m3(table[r]->values, row[r].as<std::uint8_t>() + begin, std::min(block, numel - begin),
+                           absmax[r][b], out.data() + begin);
+    }
+    return out;
+  }
   if (format_traits.element_bits == 4) {
     for (std::size_t b = 0, begin = 0; begin < numel; ++b, begin += block) {
       kernels::decode_nibbles(*table[r], row[r].as<std::uint8_t>() + begin / 2, std::min(block, numel - begin),
@@ -55,6 +63,14 @@ void ParamState::assign(int r, const float* values) {
     return;
   }
   const std::size_t block = format_traits.elements_per_scale(numel, block_size);
+  if (format_traits.codes == CodeKind::e4m3) {
+    for (std::size_t b = 0, begin = 0; begin < numel; ++b, begin += block) {
+      const std::size_t len = std::min(block, numel - begin);
+      absmax[r][b] = kernels::e4m3_scale(kernels::abs_max(values + begin, len));
+      kernels::encode_e4m3(values + begin, len, absmax[r][b], !table[r]->is_signed, row[r].as<std::uint8_t>() + begin);
+    }
+    return;
+  }
   if (format_traits.element_bits == 4) {
     for (std::size_t b = 0, begin = 0; begin < numel; ++b, begin += block) {
       const std::size_t len = std::min(block, numel - begin);

@@ -8,6 +8,7 @@
 
 #include "bnb/errors.hpp"
 #include "bnb/kernels/block_codec.hpp"
+#include "bnb/kernels/e4m3_codec.hpp"
 #include "bnb/kernels/qmap4_bits.hpp"
 #include "bnb/kernels/qmap_bits.hpp"
 #include "bnb/kernels/state_view.hpp"
@@ -49,6 +50,12 @@ kernels::QuantTable four_bit_table(const std::array<std::uint32_t, 16>& bits) {
   return kernels::make_quant_table(values, 16, false);
 }
 
+void require_byte_map(QuantMap map, const char* function) {
+  if (map != QuantMap::signed_dynamic && map != QuantMap::unsigned_dynamic) {
+    throw std::invalid_argument(std::string(function) + ": only the 8-bit dynamic maps (SPEC.md §5.1) quantize block-wise here");
+  }
+}
+
 }  // namespace
 
 const kernels::QuantTable& quant_table(QuantMap map) {
@@ -56,17 +63,23 @@ const kernels::QuantTable& quant_table(QuantMap map) {
   static const kernels::QuantTable unsigned_table = kernels::make_quant_table(kernels::kUnsignedMapBits, false);
   static const kernels::QuantTable normal4_table = four_bit_table(kernels::kNormal4MapBits);
   static const kernels::QuantTable linear4_table = four_bit_table(kernels::kLinear4MapBits);
+  static const kernels::QuantTable signed_e4m3 = kernels::make_e4m3_table(true);
+  static const kernels::QuantTable unsigned_e4m3 = kernels::make_e4m3_table(false);
   switch (map) {
     case QuantMap::signed_dynamic: return signed_table;
     case QuantMap::unsigned_dynamic: return unsigned_table;
     case QuantMap::signed_normal4: return normal4_table;
     case QuantMap::unsigned_linear4: return linear4_table;
+    case QuantMap::signed_e4m3: return signed_e4m3;
+    case QuantMap::unsigned_e4m3: return unsigned_e4m3;
   }
   return signed_table;
 }
 
-QuantMap state_map(int element_bits, bool is_signed) {
-  if (element_bits == 4) return is_signed ? QuantMap::signed_normal4 : QuantMap::unsigned_linear4;
+QuantMap state_map(StateFormat format, bool is_signed) {
+  const FormatCodec& codec = format_codec(format);
+  if (codec.codes == CodeKind::e4m3) return is_signed ? QuantMap::signed_e4m3 : QuantMap::unsigned_e4m3;
+  if (codec.element_bits == 4) return is_signed ? QuantMap::signed_normal4 : QuantMap::unsigned_linear4;
   return is_signed ? QuantMap::signed_dynamic : QuantMap::unsigned_dynamic;
 }
 
@@ -81,6 +94,7 @@ void check_block_size(std::size_t block_size) {
 void quantize_blockwise(DType dtype, const void* input, std::size_t n, QuantMap map, std::size_t block_size,
                         std::uint8_t* codes, float* absmax, int threads) {
   check_block_size(block_size);
+  require_byte_map(map, "quantize_blockwise");
   const kernels::QuantTable& t = quant_table(map);
   switch (dtype) {
     case DType::f32:
@@ -95,6 +109,7 @@ void quantize_blockwise(DType dtype, const void* input, std::size_t n, QuantMap 
 void dequantize_blockwise(const std::uint8_t* codes, const float* absmax, std::size_t n, QuantMap map,
                           std::size_t block_size, float* output, int threads) {
   check_block_size(block_size);
+  require_byte_map(map, "dequantize_blockwise");
   const kernels::QuantTable& t = quant_table(map);
   const std::size_t blocks = block_count(n, block_size);
   const auto codec = kernels::prepare_cpu_codec(t);

@@ -7,7 +7,8 @@ namespace bnb {
 StateFormat state_format_for(const EffectiveConfig& cfg, std::size_t numel) {
   const bool quantized = cfg.optim_bits < 32 && !cfg.reference_form && numel >= cfg.min_8bit_size;
   if (!quantized) return StateFormat::fp32;
-  // 4-bit state is block-wise only (configuration validation rejects block_wise = false).
+  if (cfg.fp8) return StateFormat::blockwise_fp8;  // always block-wise (docs/fp8.md)
+  // 4-bit state is block-wise only.
   const bool per_block = cfg.block_wise || cfg.optim_bits == 4;
   return *find_state_format(cfg.optim_bits, per_block ? ScaleKind::per_block : ScaleKind::per_tensor);
 }

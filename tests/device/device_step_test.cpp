@@ -23,6 +23,7 @@
 #include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/kernels/cpu_variant.hpp"
 #include "bnb/kernels/cuda_step.hpp"
+#include "bnb/kernels/e4m3_codec.hpp"
 #include "bnb/kernels/qmap_bits.hpp"
 
 namespace bnb::kernels {
@@ -48,10 +49,7 @@ const char* dtype_name(DType d) {
   static const char* names[] = {"fp32", "fp16", "bf16"};
   return names[static_cast<int>(d)];
 }
-const char* format_name(StateFormat f) {
-  static const char* names[] = {"fp32", "blockwise8", "tensorwise8"};
-  return names[static_cast<int>(f)];
-}
+std::string format_name(StateFormat f) { return std::string(state_format_name(f)); }
 std::size_t dtype_bytes(DType d) { return d == DType::f32 ? 4 : 2; }
 
 HyperParams hyper_params(Algorithm a) {
@@ -132,10 +130,13 @@ struct HostTensor {
       }
       grads.push_back(to_storage(d, x));
     }
-    const std::size_t scales = f == StateFormat::blockwise8 ? block_count(n, block) : 1;
+    block_size = format_codec(f).block_of(block);  // fp8 keeps its own 256-element blocks
+    const std::size_t scales = format_codec(f).scale_count(n, block);
     for (int k = 0; k < rows; ++k) {
       const bool is_unsigned = rows > 1 && k == rows - 1;  // adam/lamb v, ademamix nu
-      tables[k] = is_unsigned ? make_quant_table(kUnsignedMapBits, false) : make_quant_table(kSignedMapBits, true);
+      tables[k] = f == StateFormat::blockwise_fp8 ? make_e4m3_table(!is_unsigned)
+                  : is_unsigned                   ? make_quant_table(kUnsignedMapBits, false)
+                                                  : make_quant_table(kSignedMapBits, true);
       if (f == StateFormat::fp32) {
         values[k].assign(n, 0.0f);
       } else {
@@ -366,7 +367,8 @@ INSTANTIATE_TEST_SUITE_P(
     AllCombinations, CudaMatchesCpu,
     ::testing::Combine(::testing::Values(Algorithm::adam, Algorithm::ademamix, Algorithm::momentum, Algorithm::rmsprop,
                                          Algorithm::adagrad, Algorithm::lion, Algorithm::lamb, Algorithm::lars),
-                       ::testing::Values(StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8),
+                       ::testing::Values(StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8,
+                                         StateFormat::blockwise_fp8),
                        ::testing::Values(DType::f32, DType::f16, DType::bf16)),
     [](const ::testing::TestParamInfo<Combination>& p) {
       return std::string(algorithm_name(std::get<0>(p.param))) + "_" + format_name(std::get<1>(p.param)) + "_" +
@@ -433,8 +435,9 @@ TEST_F(GpuTest, CudaPagedAccounting_ManagedBytesAreReported) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, CudaPaged,
-                         ::testing::Values(StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8),
-                         [](const ::testing::TestParamInfo<StateFormat>& p) { return std::string(format_name(p.param)); });
+                         ::testing::Values(StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8,
+                                           StateFormat::blockwise_fp8),
+                         [](const ::testing::TestParamInfo<StateFormat>& p) { return format_name(p.param); });
 
 /// Block sizes other than 256: few threads per block (64), several elements per thread (1024),
 /// and the dynamic shared memory opt-in (ademamix, 3 rows x 4096 floats = 48 KiB of staging).

@@ -70,18 +70,20 @@ TEST(Catalogue, HasTheFortyOptimizerNamesOfSpecInOrder) {
 }
 
 TEST(Catalogue, ExtensionsFollowTheBitsandbytesNames) {
-  // docs/four_bit.md: the 4-bit classes, after every bitsandbytes name and marked as extensions.
+  // docs/four_bit.md, docs/fp8.md: the 4-bit and fp8 classes, after every bitsandbytes name and
+  // marked as extensions.
   std::vector<std::string> extensions;
   bool seen_extension = false;
   for (const auto& info : catalogue()) {
     if (info.extension) {
       extensions.push_back(info.name);
-      EXPECT_EQ(info.fixed_bits, 4) << info.name;
+      EXPECT_EQ(info.fixed_bits, info.fixed_fp8 ? 8 : 4) << info.name;
     }
     EXPECT_TRUE(info.extension || !seen_extension) << info.name << " follows an extension";
     seen_extension = seen_extension || info.extension;
   }
-  EXPECT_EQ(extensions, (std::vector<std::string>{"Adam4bit", "AdamW4bit"}));
+  EXPECT_EQ(extensions, (std::vector<std::string>{"Adam4bit", "AdamFp8", "AdamW4bit", "AdamWFp8"}));
+  EXPECT_EQ(std::get<std::string>(info_of("AdamWFp8").find_arg("optim_bits")->default_value), "fp8");
   EXPECT_EQ(find_optimizer("GlobalOptimManager"), nullptr);
 }
 
@@ -100,7 +102,9 @@ TEST(Catalogue, AlgorithmWidthAndPagingFollowTheName) {
     const bool ends_8 = info.name.size() > 4 && info.name.substr(info.name.size() - 4) == "8bit";
     const bool ends_32 = info.name.size() > 5 && info.name.substr(info.name.size() - 5) == "32bit";
     const bool ends_4 = !ends_32 && info.name.size() > 4 && info.name.substr(info.name.size() - 4) == "4bit";
-    EXPECT_EQ(info.fixed_bits, ends_8 ? 8 : ends_32 ? 32 : ends_4 ? 4 : info.reference_form ? 32 : 0);
+    const bool ends_fp8 = info.name.size() > 3 && info.name.substr(info.name.size() - 3) == "Fp8";
+    EXPECT_EQ(info.fixed_fp8, ends_fp8);
+    EXPECT_EQ(info.fixed_bits, ends_8 || ends_fp8 ? 8 : ends_32 ? 32 : ends_4 ? 4 : info.reference_form ? 32 : 0);
     const Paging paging = paged_name ? Paging::always : optionally_paged.count(info.family) ? Paging::optional : Paging::never;
     EXPECT_EQ(info.paging, paging);
     EXPECT_EQ(info.find_arg("is_paged") != nullptr, paging == Paging::optional);
@@ -174,6 +178,7 @@ TEST(CatalogueDefaults, EveryArgumentAndDefaultMatchesSpec) {
     if (info.fixed_bits != 0 && expected.count("optim_bits")) expected["optim_bits"] = double(info.fixed_bits);
     // Our extension (docs/param_rounding.md), on every class but the fp32-only PytorchLARS.
     if (!info.reference_form) expected["param_rounding"] = std::string("nearest");
+    if (info.fixed_fp8) expected["optim_bits"] = std::string("fp8");
     ArgMap actual;
     for (const auto& spec : info.args) {
       actual[spec.name] = spec.default_value;
@@ -353,7 +358,7 @@ TEST(Validation, WrongTypesAndBetaCounts) {
 
 TEST(Validation, FixedWidthClassesRejectAContradictingOptimBits) {
   for (const auto& info : catalogue()) {
-    if (info.fixed_bits == 0 || info.reference_form) continue;
+    if (info.fixed_bits == 0 || info.reference_form || info.fixed_fp8) continue;  // fp8: Fp8StateIsForMomentStates
     SCOPED_TRACE(info.name);
     ArgMap args = minimal_args(info);
     args["optim_bits"] = double(info.fixed_bits);
@@ -376,9 +381,35 @@ TEST(Validation, FourBitStateIsForMomentStates) {
             "Adagrad: optim_bits: 4 is not a state width of Adagrad (4-bit state is for moment states) "
             "(accepted: 8 or 32)");
   EXPECT_EQ(resolve_error("LAMB", {{"optim_bits", 4.0}}).rfind("LAMB: optim_bits: 4 is not a state width", 0), 0u);
-  EXPECT_NE(resolve_error("Adam", {{"optim_bits", 16.0}}).find("(accepted: 4, 8 or 32)"), std::string::npos);
   const OptimizerInfo& adam8 = info_of("Adam8bit");
   EXPECT_EQ(apply_override(adam8, resolve_config(adam8, {}), {{"optim_bits", 4.0}}).optim_bits, 4);
+}
+
+TEST(Validation, Fp8StateIsForMomentStates) {
+  // docs/fp8.md: optim_bits "fp8" for the families whose states are moments, as an argument and
+  // as an override; AdamWFp8 fixes it; other words and other families are errors.
+  const ArgValue fp8 = std::string("fp8");
+  for (const char* name : {"Adam", "AdamW", "PagedAdamW", "AdEMAMix", "Lion", "RMSprop"}) {
+    const EffectiveConfig c = resolve_config(info_of(name), {{"optim_bits", fp8}});
+    EXPECT_TRUE(c.fp8) << name;
+    EXPECT_EQ(c.optim_bits, 8) << name;
+  }
+  EXPECT_TRUE(resolve_config(info_of("AdamWFp8"), {}).fp8);
+  EXPECT_FALSE(resolve_config(info_of("AdamW8bit"), {}).fp8);
+  EXPECT_EQ(resolve_error("Adagrad", {{"optim_bits", fp8}}),
+            "Adagrad: optim_bits: fp8 is not a state width of Adagrad (fp8 state is for moment states) "
+            "(accepted: 8 or 32)");
+  EXPECT_EQ(resolve_error("Adam", {{"optim_bits", ArgValue(std::string("fp16"))}}),
+            "Adam: optim_bits: expected a whole number or \"fp8\", got fp16 (accepted: a whole number or \"fp8\")");
+  EXPECT_EQ(resolve_error("AdamWFp8", {{"optim_bits", 8.0}}),
+            "AdamWFp8: optim_bits: 8 contradicts the class's fixed fp8 state (accepted: fp8)");
+  EXPECT_NE(resolve_error("Adam", {{"optim_bits", 16.0}}).find("(accepted: 4, 8, 32 or \"fp8\")"), std::string::npos);
+  const OptimizerInfo& adam8 = info_of("Adam8bit");
+  EXPECT_TRUE(apply_override(adam8, resolve_config(adam8, {}), {{"optim_bits", fp8}}).fp8);
+  const OptimizerInfo& adamw_fp8 = info_of("AdamWFp8");
+  const EffectiveConfig back = apply_override(adamw_fp8, resolve_config(adamw_fp8, {}), {{"optim_bits", 32.0}});
+  EXPECT_FALSE(back.fp8);
+  EXPECT_EQ(back.optim_bits, 32) << "an override takes an fp8 class back to 32-bit state";
 }
 
 TEST(Validation, UnknownArgumentSuggestsTheNearest) {

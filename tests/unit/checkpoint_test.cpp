@@ -147,6 +147,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"ademamix_sched", "AdEMAMix8bit", {{"t_alpha", 4.0}, {"t_beta3", 4.0}}, {{"w", DType::f32, 5000}}},
         Case{"adamw4_odd", "AdamW4bit", {}, {{"w", DType::f32, 5001}}},  // 4-bit: odd n, a tail block
         Case{"ademamix4", "AdEMAMix", {{"optim_bits", 4.0}}, {{"w", DType::bf16, 5000}}},  // two rows in state1
+        Case{"adamw_fp8", "AdamWFp8", {}, {{"w", DType::f32, 5001}, {"small", DType::f32, 100}}},  // no qmap
+        Case{"lion_fp8", "Lion", {{"optim_bits", std::string("fp8")}}, {{"w", DType::bf16, 4500}}},
         Case{"ademamix32_sched", "AdEMAMix32bit", {{"t_alpha", 4.0}, {"t_beta3", 4.0}}, {{"w", DType::f32, 700}}},
         // param_rounding (docs/param_rounding.md): the compensation buffer is state; the
         // stochastic stream is a function of the step, so a resumed run draws the same bits.

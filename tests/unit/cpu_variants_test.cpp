@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -39,8 +40,12 @@ namespace k = bnb::kernels;
 constexpr Algorithm kAlgorithms[] = {Algorithm::adam,    Algorithm::ademamix, Algorithm::momentum, Algorithm::rmsprop,
                                      Algorithm::adagrad, Algorithm::lion,     Algorithm::lamb,     Algorithm::lars};
 constexpr DType kDTypes[] = {DType::f32, DType::f16, DType::bf16};
-constexpr StateFormat kFormats[] = {StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8,
-                                    StateFormat::blockwise4};
+/// Every state format of the list (state_format.hpp): a new codec is covered without an edit here.
+constexpr auto kFormats = [] {
+  std::array<StateFormat, bnb::kStateFormatCount> all{};
+  for (int i = 0; i < bnb::kStateFormatCount; ++i) all[static_cast<std::size_t>(i)] = static_cast<StateFormat>(i);
+  return all;
+}();
 constexpr int kSteps = 3;
 // Odd sizes: several 256-element blocks plus a tail that is not a multiple of any SIMD width.
 constexpr std::size_t kN = 3 * 256 + 77;
@@ -113,7 +118,7 @@ StepRun run_steps(k::CpuVariant variant, int threads, Algorithm a, DType d, Stat
   r.state.rows = rows;
   const bnb::FormatCodec& codec = bnb::format_codec(f);
   for (int row = 0; row < rows; ++row) {
-    const auto map = bnb::state_map(codec.element_bits, row_signed(a, row));
+    const auto map = bnb::state_map(f, row_signed(a, row));
     run.values[row].assign(f == StateFormat::fp32 ? kN : 0, 0.0f);
     run.codes[row].assign(f == StateFormat::fp32 ? 0 : codec.row_bytes(kN), bnb::quant_table(map).zero_code);
     run.absmax[row].assign(std::max<std::size_t>(codec.scale_count(kN, bnb::kDefaultBlockSize), 1), 0.0f);

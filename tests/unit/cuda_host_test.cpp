@@ -11,6 +11,7 @@
 
 #include "bnb/kernels/cpu_variant.hpp"
 #include "bnb/kernels/cuda_step.hpp"
+#include "bnb/kernels/e4m3_codec.hpp"
 #include "bnb/kernels/qmap_bits.hpp"
 // The kernels themselves, compiled for the CPU emulation of the CUDA execution model.
 #include "../../kernels/cuda/emulation/cuda_emulation.hpp"
@@ -321,6 +322,7 @@ void emulated_step(const StepRequest& r, StepReport& report) {
         case StateFormat::blockwise8: return run.template operator()<T, StateFormat::blockwise8>();
         case StateFormat::tensorwise8: return run.template operator()<T, StateFormat::tensorwise8>();
         case StateFormat::blockwise4: FAIL() << "no 4-bit CUDA kernels: cuda_step refuses the format";
+        case StateFormat::blockwise_fp8: return run.template operator()<T, StateFormat::blockwise_fp8>();
       }
     };
     switch (r.dtype) {
@@ -382,20 +384,22 @@ struct TwinTensors {
       q.grad = grad.data();
       q.state.format = f;
       q.state.rows = rows;
-      q.state.block_size = block;
+      q.state.block_size = format_codec(f).block_of(block);
       q.max_unorm = static_cast<float>(h.max_unorm);
       q.rounding = rounding;
       if (rounding == ParamRounding::compensated) q.compensation = compensation[side].data();
       for (int k = 0; k < rows; ++k) {
         const bool is_unsigned = rows > 1 && k == rows - 1;
-        tables[k] = is_unsigned ? make_quant_table(kUnsignedMapBits, false) : make_quant_table(kSignedMapBits, true);
+        tables[k] = f == StateFormat::blockwise_fp8 ? make_e4m3_table(!is_unsigned)
+                    : is_unsigned                   ? make_quant_table(kUnsignedMapBits, false)
+                                                    : make_quant_table(kSignedMapBits, true);
         q.state.table[k] = &tables[k];
         if (f == StateFormat::fp32) {
           values[side][k].assign(n, 0.0f);
           q.state.values[k] = values[side][k].data();
         } else {
           codes[side][k].assign(n, tables[k].zero_code);
-          absmax[side][k].assign(f == StateFormat::blockwise8 ? block_count(n, block) : 1, 0.0f);
+          absmax[side][k].assign(format_codec(f).scale_count(n, block), 0.0f);
           q.state.codes[k] = codes[side][k].data();
           q.state.absmax[k] = absmax[side][k].data();
         }
@@ -458,9 +462,13 @@ void expect_emulation_matches_cpu(Algorithm a, DType d, StateFormat f, std::size
 constexpr Algorithm kAllAlgorithms[] = {Algorithm::adam,    Algorithm::ademamix, Algorithm::momentum, Algorithm::rmsprop,
                                         Algorithm::adagrad, Algorithm::lion,     Algorithm::lamb,     Algorithm::lars};
 
+/// The formats with CUDA kernels (every one but 4-bit).
+constexpr StateFormat kKernelFormats[] = {StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8,
+                                          StateFormat::blockwise_fp8};
+
 TEST(CudaKernelEmulation, EveryAlgorithmAndFormatMatchesCpuBitForBit) {
   for (Algorithm a : kAllAlgorithms) {
-    for (StateFormat f : {StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8}) {
+    for (StateFormat f : kKernelFormats) {
       expect_emulation_matches_cpu(a, DType::bf16, f, 700, 256);  // 3 blocks, tail of 188
     }
   }
@@ -468,7 +476,7 @@ TEST(CudaKernelEmulation, EveryAlgorithmAndFormatMatchesCpuBitForBit) {
 
 TEST(CudaKernelEmulation, EveryDtypeMatchesCpuBitForBit) {
   for (DType d : {DType::f32, DType::f16}) {
-    for (StateFormat f : {StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8}) {
+    for (StateFormat f : kKernelFormats) {
       expect_emulation_matches_cpu(Algorithm::lamb, d, f, 700, 256);
     }
   }
@@ -491,6 +499,8 @@ TEST(CudaKernelEmulation, BlockSizesAndMultiRoundFinalizeMatchCpu) {
   // A 4-partial stage makes the finalizer's ordered double sum take several rounds.
   expect_emulation_matches_cpu<4>(Algorithm::lamb, DType::f32, StateFormat::blockwise8, 2900, 128);
   expect_emulation_matches_cpu<4>(Algorithm::adam, DType::bf16, StateFormat::tensorwise8, 2900, 256);
+  // fp8 keeps its own 256-element blocks whatever the configured size.
+  expect_emulation_matches_cpu(Algorithm::ademamix, DType::f32, StateFormat::blockwise_fp8, 1500, 64);
 }
 
 }  // namespace

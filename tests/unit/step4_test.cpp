@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bnb/kernels/qmap4_bits.hpp"
+#include "row_scaled_stream.hpp"
 #include "step8_harness.hpp"
 
 namespace {
@@ -81,28 +82,6 @@ Packed unfused_step(const bnb::EffectiveConfig& cfg, const Packed& before, const
   return after;
 }
 
-/// A gradient stream of kRows x kCols with row scales 10^-u, u uniform in [0, decades), around
-/// a persistent per-element mean (the trace of scripts/four_bit_emulation.py).
-class RowScaledStream {
- public:
-  RowScaledStream(std::uint64_t seed, double decades) : normal_(seed), mean_(normal_.draw(kRows * kCols, 0.5)) {
-    const std::vector<float> u = normal_.draw(kRows, 1.0);
-    for (std::size_t r = 0; r < kRows; ++r) {
-      scale_.push_back(std::pow(10.0, -decades * (0.5 + 0.5 * std::erf(static_cast<double>(u[r]) / std::sqrt(2.0)))));
-    }
-  }
-  std::vector<float> next() {
-    std::vector<float> g = normal_.draw(kRows * kCols, 1.0);
-    for (std::size_t i = 0; i < g.size(); ++i) g[i] = static_cast<float>(scale_[i / kCols] * static_cast<double>(mean_[i] + g[i]));
-    return g;
-  }
-
- private:
-  Normal normal_;
-  std::vector<float> mean_;
-  std::vector<double> scale_;
-};
-
 TEST(Step4, FusedStepMatchesUnfusedComposition) {
   Run8 run({bnb::Algorithm::adam, "AdamW4bit", {}, {}}, bnb::DType::f32, kRows * kCols + 77);  // a tail block
   ASSERT_EQ(run.config().optim_bits, 4);
@@ -125,27 +104,6 @@ TEST(Step4, FusedStepMatchesUnfusedComposition) {
   }
 }
 
-/// ||p - p_ref|| / ||p_ref - p0|| after `steps` steps of `name` on the row-scaled stream.
-double rel_travel(const std::string& name, int steps) {
-  Run8 run({bnb::Algorithm::adam, name, {}, {}}, bnb::DType::f32, kRows * kCols);
-  bnb_ref::RefOptimizer ref(bnb_ref::Algo::adam, bnb_ref::ref_hyper(run.config().hyper), run.size());
-  Normal init(5);
-  const std::vector<float> p0 = run.set_param(init.draw(run.size(), 0.1));
-  ref.set_param(std::span<const float>(p0));
-  RowScaledStream stream(3, 4.0);
-  for (int t = 0; t < steps; ++t) {
-    run.step(stream.next());
-    ref.step(std::span<const float>(run.grad()));
-  }
-  const std::vector<float> p = run.param();
-  double err = 0, travel = 0;
-  for (std::size_t i = 0; i < p.size(); ++i) {
-    err += std::pow(static_cast<double>(p[i]) - ref.param()[i], 2);
-    travel += std::pow(ref.param()[i] - static_cast<double>(p0[i]), 2);
-  }
-  return std::sqrt(err / travel);
-}
-
 TEST(Step4, AccuracyAgainstTheReferenceOnRowScaledGradients) {
   // docs/four_bit.md: 60 steps, row scales over 4 decades. Measured rel_travel: 4-bit 0.1215,
   // 8-bit 0.0141 (x86-64, this trace). The bound leaves 1.3x margin over the 4-bit value (the
@@ -153,8 +111,8 @@ TEST(Step4, AccuracyAgainstTheReferenceOnRowScaledGradients) {
   // format on such a trace (0.19, scripts/four_bit_emulation.py): a map or codec bug that costs
   // a third more error fails it.
   constexpr double kFourBitRelTravelBound = 0.16;
-  const double four = rel_travel("AdamW4bit", 60);
-  const double eight = rel_travel("AdamW8bit", 60);
+  const double four = step8::rel_travel("AdamW4bit", 60, kRows, kCols);
+  const double eight = step8::rel_travel("AdamW8bit", 60, kRows, kCols);
   RecordProperty("rel_travel_4bit", std::to_string(four));
   RecordProperty("rel_travel_8bit", std::to_string(eight));
   EXPECT_LE(four, kFourBitRelTravelBound);

@@ -1,6 +1,6 @@
 #pragma once
 // Optimizer arguments as users give them (JSON config, API): a name -> value map whose values
-// are none, a bool, a number, a list of numbers (betas), or a word from a fixed list (param_rounding).
+// are none, a bool, a number, a list of numbers (betas), or a word from a fixed list (param_rounding, optim_bits "fp8").
 #include <cstddef>
 #include <map>
 #include <string>
@@ -13,7 +13,7 @@ namespace bnb {
 using ArgValue = std::variant<std::monostate, bool, double, std::vector<double>, std::string>;
 using ArgMap = std::map<std::string, ArgValue>;
 
-/// "none", "true", "0.001", "[0.9, 0.999]", "stochastic" — for messages and the effective configuration.
+/// "none", "true", "0.001", "[0.9, 0.999]", "stochastic", "fp8" — for messages and the effective configuration.
 /// Numbers use the shortest text that reads back to the same double.
 std::string to_string(const ArgValue& v);
 

@@ -21,6 +21,7 @@ enum class ArgKind {
   betas,            // list of numbers: as many as the default has
   optional_number,  // none or a number (t_alpha, t_beta3)
   choice,           // one word of ArgSpec::choices (param_rounding)
+  state_width,      // a whole number or the word "fp8" (optim_bits)
 };
 
 struct ArgSpec {
@@ -46,11 +47,12 @@ struct OptimizerInfo {
   std::string name;          // e.g. "PagedAdamW8bit"
   std::string family;        // e.g. "AdamW" (the row of SPEC.md §2)
   Algorithm algorithm;
-  int fixed_bits = 0;        // 4, 8 or 32 for *4bit / *8bit / *32bit classes; 0 = optim_bits decides
+  int fixed_bits = 0;        // 4, 8 or 32 for *4bit / *8bit / *32bit / *Fp8 classes; 0 = optim_bits decides
+  bool fixed_fp8 = false;    // *Fp8 classes: optim_bits fixed to "fp8" (fixed_bits 8, docs/fp8.md)
   bool extension = false;    // not a bitsandbytes name (Adam4bit, ...): `bnb-bench list` marks it
   Paging paging = Paging::never;
   bool reference_form = false;  // PytorchLARS: the plain fp32 form of SPEC.md §4.8
-  bool four_bit_state = false;  // optim_bits 4 allowed: its states are moments (docs/four_bit.md)
+  bool moment_states = false;   // its states are moments: optim_bits 4 and "fp8" allowed (docs/four_bit.md, docs/fp8.md)
   std::vector<ArgSpec> args;
   HyperMapping map_hyper = nullptr;
 
@@ -88,7 +90,8 @@ struct EffectiveConfig {
   std::string optimizer;            // catalogue name
   Algorithm algorithm = Algorithm::adam;
   bool reference_form = false;      // PytorchLARS
-  int optim_bits = 32;              // 8 or 32 (state width, before the min_8bit_size rule)
+  int optim_bits = 32;              // 4, 8 or 32 (state width, before the min_8bit_size rule)
+  bool fp8 = false;                 // optim_bits "fp8": optim_bits is 8, the codes e4m3 (docs/fp8.md)
   bool paged = false;
   bool block_wise = true;
   std::size_t min_8bit_size = 4096;

@@ -11,14 +11,17 @@
 
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/quant_table.hpp"
+#include "bnb/kernels/state_format.hpp"
 
 namespace bnb {
 
-/// The 8-bit maps of SPEC.md §5.1 and the 16-entry maps of the 4-bit format (docs/four_bit.md).
-enum class QuantMap { signed_dynamic, unsigned_dynamic, signed_normal4, unsigned_linear4 };
+/// The 8-bit maps of SPEC.md §5.1, the 16-entry maps of the 4-bit format (docs/four_bit.md) and
+/// the e4m3 values of the fp8 format (docs/fp8.md: values[code] is the code's value; the signed
+/// and unsigned tables differ only in is_signed, which selects the underflow rule).
+enum class QuantMap { signed_dynamic, unsigned_dynamic, signed_normal4, unsigned_linear4, signed_e4m3, unsigned_e4m3 };
 
-/// The map of a state row stored with `element_bits`-bit codes (8 or 4).
-QuantMap state_map(int element_bits, bool is_signed);
+/// The map of a state row stored in `format`'s codes (a quantized format).
+QuantMap state_map(StateFormat format, bool is_signed);
 
 /// The prepared table of one of the fixed maps.
 const kernels::QuantTable& quant_table(QuantMap map);
@@ -26,7 +29,8 @@ const kernels::QuantTable& quant_table(QuantMap map);
 /// Throws std::invalid_argument unless block_size is a power of two in [64, 4096].
 void check_block_size(std::size_t block_size);
 
-/// Quantizes n values of `dtype` at `input` into n codes and ceil(n / block_size) absmax values.
+/// Quantizes n values (a map of 256 codes: signed_dynamic or unsigned_dynamic; others throw
+/// std::invalid_argument) of `dtype` at `input` into n codes and ceil(n / block_size) absmax values.
 void quantize_blockwise(DType dtype, const void* input, std::size_t n, QuantMap map, std::size_t block_size,
                         std::uint8_t* codes, float* absmax, int threads = 1);
 

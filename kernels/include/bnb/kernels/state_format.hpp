@@ -19,7 +19,8 @@
   X(fp32, Fp32Codec)           \
   X(blockwise8, Blockwise8Codec) \
   X(tensorwise8, Tensorwise8Codec) \
-  X(blockwise4, Blockwise4Codec)
+  X(blockwise4, Blockwise4Codec) \
+  X(blockwise_fp8, BlockwiseFp8Codec)
 
 namespace bnb {
 
@@ -40,11 +41,17 @@ constexpr std::size_t block_count(std::size_t n, std::size_t block) { return (n 
 /// block_size elements, or one for the whole row.
 enum class ScaleKind : std::uint8_t { none, per_block, per_tensor };
 
+/// What a quantized element's code is: an index into a quantization map (SPEC.md §5.2; the map
+/// is part of the state and of checkpoints), or an e4m3 floating-point number (docs/fp8.md; the
+/// format fixes the values, no map is stored).
+enum class CodeKind : std::uint8_t { map_index, e4m3 };
+
 /// The shared arithmetic of every codec, from its element width, scale kind and, for a codec
 /// whose blocks do not follow the configured block size, its own fixed block (0 = configured).
-template <int kBits, ScaleKind kScaleKind, std::size_t kOwnBlock = 0>
+template <int kBits, ScaleKind kScaleKind, std::size_t kOwnBlock = 0, CodeKind kCodeKind = CodeKind::map_index>
 struct CodecBase {
   static constexpr int kElementBits = kBits;
+  static constexpr CodeKind kCodes = kCodeKind;
   static constexpr ScaleKind kScale = kScaleKind;
   static constexpr std::size_t kFixedBlock = kOwnBlock;
   /// Codes through a quantization map (SPEC.md §5.2) rather than values stored as they are.
@@ -100,6 +107,14 @@ struct Blockwise4Codec : CodecBase<4, ScaleKind::per_block, 128> {
   static constexpr std::string_view kScaleName = "absmax";
 };
 
+/// One e4m3 code per element (sign, 4 exponent bits, 3 mantissa bits) + one fp32 scale
+/// (absmax / 448) per 256 elements, whatever the configured block size (docs/fp8.md).
+struct BlockwiseFp8Codec : CodecBase<8, ScaleKind::per_block, 256, CodeKind::e4m3> {
+  static constexpr StateFormat kId = StateFormat::blockwise_fp8;
+  static constexpr std::string_view kTitle = "fp8 (e4m3) block-wise";
+  static constexpr std::string_view kScaleName = "scale";
+};
+
 template <StateFormat F>
 struct CodecOf;
 #define BNB_STATE_FORMAT_CODEC(id, codec)                                       \
@@ -136,10 +151,14 @@ struct FormatCodec {
   ScaleKind scale = ScaleKind::none;
   bool quantized = false;
   std::size_t fixed_block = 0;  // the codec's own block size; 0 = the configured one
+  CodeKind codes = CodeKind::map_index;
 
   constexpr std::size_t row_bytes(std::size_t n) const { return (n * static_cast<std::size_t>(element_bits) + 7) / 8; }
-  /// Entries of the quantization map (2^element_bits) of a quantized codec.
-  constexpr std::size_t map_size() const { return std::size_t{1} << element_bits; }
+  /// Entries of the quantization map (2^element_bits) of a quantized codec; 0 when the codes
+  /// are numbers (e4m3) and the state has no map.
+  constexpr std::size_t map_size() const {
+    return quantized && codes == CodeKind::map_index ? std::size_t{1} << element_bits : 0;
+  }
   constexpr std::size_t block_of(std::size_t configured) const { return fixed_block != 0 ? fixed_block : configured; }
   constexpr std::size_t scale_count(std::size_t n, std::size_t block_size) const {
     return scale == ScaleKind::per_block ? block_count(n, block_of(block_size)) : scale == ScaleKind::per_tensor ? 1 : 0;
@@ -151,7 +170,8 @@ struct FormatCodec {
 
 inline constexpr std::array<FormatCodec, kStateFormatCount> kFormatCodecs{{
 #define BNB_STATE_FORMAT_ROW(id, codec) \
-  {#id, codec::kTitle, codec::kScaleName, codec::kElementBits, codec::kScale, codec::kQuantized, codec::kFixedBlock},
+  {#id, codec::kTitle, codec::kScaleName, codec::kElementBits, codec::kScale, codec::kQuantized, codec::kFixedBlock, \
+   codec::kCodes},
     BNB_STATE_FORMATS(BNB_STATE_FORMAT_ROW)
 #undef BNB_STATE_FORMAT_ROW
 }};
@@ -168,12 +188,13 @@ constexpr std::optional<StateFormat> parse_state_format(std::string_view name) {
   return std::nullopt;
 }
 
-/// The format of a state with `bits` per element and one scale per block or per tensor: the
-/// codec whose traits match, nullopt when no codec has them.
-constexpr std::optional<StateFormat> find_state_format(int bits, ScaleKind scale) {
+/// The format of a state with `bits` per element, one scale per block or per tensor and codes of
+/// `codes`' kind: the codec whose traits match, nullopt when no codec has them.
+constexpr std::optional<StateFormat> find_state_format(int bits, ScaleKind scale,
+                                                       CodeKind codes = CodeKind::map_index) {
   for (int i = 0; i < kStateFormatCount; ++i) {
     const FormatCodec& c = kFormatCodecs[static_cast<std::size_t>(i)];
-    if (c.element_bits == bits && c.scale == scale) return static_cast<StateFormat>(i);
+    if (c.element_bits == bits && c.scale == scale && c.codes == codes) return static_cast<StateFormat>(i);
   }
   return std::nullopt;
 }

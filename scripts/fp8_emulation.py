@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Emulates fp8 (e4m3) AdamW state formats on the gradient trace of four_bit_emulation.py and
+prints each format's error relative to the distance travelled (rel_travel, the tool's
+error.param.rel_travel) and its ratio to torchao AdamWFp8's format. Standard library only,
+float64 arithmetic: it ranks block sizes and scale rules, it is not bit-exact.
+
+torchao's format (facts from its source): 256-element blocks, scale = max(absmax, 1e-12) / 448
+stored in fp32, codes = round-to-nearest-even e4m3fn of x / scale, for both moments (v stored as
+it is, so a tiny v rounds to 0). Ours (docs/fp8.md) is compared with variants of block size,
+scale rule and the underflow rule of unsigned rows.
+Usage: scripts/fp8_emulation.py [--steps 60] [--rows 24] [--cols 256] [--seeds 4]
+"""
+import argparse
+import math
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from four_bit_emulation import run, trace  # noqa: E402  (the same trace and AdamW loop)
+
+E4M3_MAX = 448.0
+MIN_NORMAL = 2.0 ** -6
+SUBNORMAL_STEP = 2.0 ** -9
+
+
+def e4m3(y, keep_nonzero=False):
+    """Round-to-nearest-even e4m3 value of y (|y| <= 448); keep_nonzero: a positive y that would
+    round to 0 takes the smallest subnormal instead (our unsigned rows)."""
+    a = abs(y)
+    if a < MIN_NORMAL:
+        q = round(a / SUBNORMAL_STEP) * SUBNORMAL_STEP  # Python's round is half-to-even
+    else:
+        ulp = 2.0 ** (math.frexp(a)[1] - 1 - 3)
+        q = min(round(a / ulp) * ulp, E4M3_MAX)
+    if q == 0 and keep_nonzero and y > 0:
+        q = SUBNORMAL_STEP
+    return math.copysign(q, y)
+
+
+class Fp8:
+    def __init__(self, block, rule="max", keep_nonzero=False, scale_floor=0.0):
+        self.block, self.rule, self.keep_nonzero, self.floor = block, rule, keep_nonzero, scale_floor
+
+    def scale(self, m):
+        if self.rule == "max":  # absmax maps to 448
+            return max(m, self.floor) / E4M3_MAX
+        # power of two: the smallest 2^k with absmax / 2^k <= 448 (exact scaling)
+        return 2.0 ** math.ceil(math.log2(m / E4M3_MAX))
+
+    def round_trip(self, x):
+        out = [0.0] * len(x)
+        for b in range(0, len(x), self.block):
+            chunk = x[b:b + self.block]
+            m = max(abs(v) for v in chunk)
+            if m == 0 and self.floor == 0:
+                continue
+            s = self.scale(m)
+            for i, v in enumerate(chunk):
+                out[b + i] = e4m3(v / s, self.keep_nonzero) * s
+        return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=60)
+    ap.add_argument("--rows", type=int, default=24)
+    ap.add_argument("--cols", type=int, default=256)
+    ap.add_argument("--decades", type=float, default=4)
+    ap.add_argument("--seeds", type=int, default=4)
+    a = ap.parse_args()
+    torchao = "torchao AdamWFp8: 256, absmax/448, v to 0"
+    formats = {
+        torchao: (Fp8(256, "max", False, 1e-12), Fp8(256, "max", False, 1e-12)),
+        "ours: 256, absmax/448, v kept nonzero": (Fp8(256), Fp8(256, "max", True)),
+        "256, power-of-two scale, v kept nonzero": (Fp8(256, "pow2"), Fp8(256, "pow2", True)),
+        "256, power-of-two scale, v to 0": (Fp8(256, "pow2"), Fp8(256, "pow2")),
+        "128, absmax/448, v kept nonzero (2.06 B)": (Fp8(128), Fp8(128, "max", True)),
+        "512, absmax/448, v kept nonzero (2.016 B)": (Fp8(512), Fp8(512, "max", True)),
+    }
+    totals = {k: 0.0 for k in formats}
+    for seed in range(a.seeds):
+        p0, grads = trace(seed, a.rows, a.cols, a.steps, a.decades)
+        ref = run(None, grads, p0)
+        travel = math.sqrt(sum((r - q) ** 2 for r, q in zip(ref, p0)))
+        for name, fmt in formats.items():
+            p = run(fmt, grads, p0)
+            totals[name] += math.sqrt(sum((x - r) ** 2 for x, r in zip(p, ref))) / travel / a.seeds
+    base = totals[torchao]
+    print(f"trace: {a.rows}x{a.cols}, {a.steps} steps, row scales over {a.decades} decades, {a.seeds} seeds")
+    for name, err in totals.items():
+        print(f"{name:44s} rel_travel {err:.6f}  ratio to torchao {err / base:.3f}")
+
+
+if __name__ == "__main__":
+    main()
