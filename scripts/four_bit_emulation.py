@@ -93,22 +93,20 @@ def trace(seed, rows, cols, steps, decades):
     return p0, grads
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def trace_arguments(description, rows, cols, seeds):
+    """The trace's command-line arguments (shared with fp8_emulation.py)."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--steps", type=int, default=60)
-    ap.add_argument("--rows", type=int, default=48)
-    ap.add_argument("--cols", type=int, default=100)
+    ap.add_argument("--rows", type=int, default=rows)
+    ap.add_argument("--cols", type=int, default=cols)
     ap.add_argument("--decades", type=float, default=4)
-    ap.add_argument("--seeds", type=int, default=3)
-    a = ap.parse_args()
-    formats = {
-        "torchao4 (dynamic m, linear v, 128)": (Quantizer(dynamic_map(), 128), Quantizer(linear_zero_free(), 128)),
-        "ours: normal m (tail 0.95), linear v, 128": (Quantizer(normal_map(), 128), Quantizer(linear_zero_free(), 128)),
-        "normal m (tail 0.9677, NF4's), linear v, 128": (Quantizer(normal_map(0.9677), 128), Quantizer(linear_zero_free(), 128)),
-        "normal m (tail 0.90), linear v, 128": (Quantizer(normal_map(0.90), 128), Quantizer(linear_zero_free(), 128)),
-        "symmetric normal m (no 0 level), linear v": (Quantizer(symmetric_normal_map(), 128), Quantizer(linear_zero_free(), 128)),
-        "normal m, linear v, 64 (1.125 B/param)": (Quantizer(normal_map(), 64), Quantizer(linear_zero_free(), 64)),
-    }
+    ap.add_argument("--seeds", type=int, default=seeds)
+    return ap.parse_args()
+
+
+def compare(formats, base_name, a):
+    """Runs every format (name -> (m quantizer, v quantizer)) on the trace's seeds and prints
+    each one's mean rel_travel and its ratio to `base_name`'s."""
     totals = {k: 0.0 for k in formats}
     for seed in range(a.seeds):
         p0, grads = trace(seed, a.rows, a.cols, a.steps, a.decades)
@@ -117,10 +115,25 @@ def main():
         for name, fmt in formats.items():
             p = run(fmt, grads, p0)
             totals[name] += math.sqrt(sum((x - r) ** 2 for x, r in zip(p, ref))) / travel / a.seeds
-    base = totals["torchao4 (dynamic m, linear v, 128)"]
-    print(f"trace: {a.rows}x{a.cols}, {a.steps} steps, row scales over {a.decades} decades, {a.seeds} seeds")
+    base = totals[base_name]
+    print(f"trace: {a.rows}x{a.cols}, {a.steps} steps, row scales over {a.decades} decades, {a.seeds} seeds; "
+          f"ratios to {base_name}")
     for name, err in totals.items():
-        print(f"{name:42s} rel_travel {err:.5f}  ratio to torchao4 {err / base:.3f}")
+        print(f"{name:44s} rel_travel {err:.6f}  ratio {err / base:.3f}")
+
+
+def main():
+    a = trace_arguments(__doc__.splitlines()[0], 48, 100, 3)
+    torchao = "torchao4 (dynamic m, linear v, 128)"
+    formats = {
+        torchao: (Quantizer(dynamic_map(), 128), Quantizer(linear_zero_free(), 128)),
+        "ours: normal m (tail 0.95), linear v, 128": (Quantizer(normal_map(), 128), Quantizer(linear_zero_free(), 128)),
+        "normal m (tail 0.9677, NF4's), linear v, 128": (Quantizer(normal_map(0.9677), 128), Quantizer(linear_zero_free(), 128)),
+        "normal m (tail 0.90), linear v, 128": (Quantizer(normal_map(0.90), 128), Quantizer(linear_zero_free(), 128)),
+        "symmetric normal m (no 0 level), linear v": (Quantizer(symmetric_normal_map(), 128), Quantizer(linear_zero_free(), 128)),
+        "normal m, linear v, 64 (1.125 B/param)": (Quantizer(normal_map(), 64), Quantizer(linear_zero_free(), 64)),
+    }
+    compare(formats, torchao, a)
     print("m maps:", [round(x, 6) for x in normal_map()])
 
 

@@ -10,13 +10,12 @@ it is, so a tiny v rounds to 0). Ours (docs/fp8.md) is compared with variants of
 scale rule and the underflow rule of unsigned rows.
 Usage: scripts/fp8_emulation.py [--steps 60] [--rows 24] [--cols 256] [--seeds 4]
 """
-import argparse
 import math
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from four_bit_emulation import run, trace  # noqa: E402  (the same trace and AdamW loop)
+from four_bit_emulation import compare, trace_arguments  # noqa: E402  (the same trace and AdamW loop)
 
 E4M3_MAX = 448.0
 MIN_NORMAL = 2.0 ** -6
@@ -61,13 +60,7 @@ class Fp8:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=60)
-    ap.add_argument("--rows", type=int, default=24)
-    ap.add_argument("--cols", type=int, default=256)
-    ap.add_argument("--decades", type=float, default=4)
-    ap.add_argument("--seeds", type=int, default=4)
-    a = ap.parse_args()
+    a = trace_arguments(__doc__.splitlines()[0], 24, 256, 4)
     torchao = "torchao AdamWFp8: 256, absmax/448, v to 0"
     formats = {
         torchao: (Fp8(256, "max", False, 1e-12), Fp8(256, "max", False, 1e-12)),
@@ -77,18 +70,7 @@ def main():
         "128, absmax/448, v kept nonzero (2.06 B)": (Fp8(128), Fp8(128, "max", True)),
         "512, absmax/448, v kept nonzero (2.016 B)": (Fp8(512), Fp8(512, "max", True)),
     }
-    totals = {k: 0.0 for k in formats}
-    for seed in range(a.seeds):
-        p0, grads = trace(seed, a.rows, a.cols, a.steps, a.decades)
-        ref = run(None, grads, p0)
-        travel = math.sqrt(sum((r - q) ** 2 for r, q in zip(ref, p0)))
-        for name, fmt in formats.items():
-            p = run(fmt, grads, p0)
-            totals[name] += math.sqrt(sum((x - r) ** 2 for x, r in zip(p, ref))) / travel / a.seeds
-    base = totals[torchao]
-    print(f"trace: {a.rows}x{a.cols}, {a.steps} steps, row scales over {a.decades} decades, {a.seeds} seeds")
-    for name, err in totals.items():
-        print(f"{name:44s} rel_travel {err:.6f}  ratio to torchao {err / base:.3f}")
+    compare(formats, torchao, a)
 
 
 if __name__ == "__main__":
