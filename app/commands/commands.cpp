@@ -144,7 +144,7 @@ int run_command(const RunCommand& cmd) {
             {"git_revision", std::string(git_revision())},
             {"build_type", std::string(build_type())},
             {"command_line", cmd.argv}};
-  r.machine = machine_context(c.threads, kBandwidthElements);
+  r.machine.update(machine_context(c.threads, kBandwidthElements));  // keeps the run's "device"
   r.machine["load"] = machine_load(load_start, load_end);
   nlohmann::json params = nlohmann::json::array();
   for (const auto& p : c.params) {

@@ -164,12 +164,17 @@ OptimizerEntry parse_optimizer(const Json& v, const std::string& path) {
 }
 
 void check_optimizers(const Config& c) {
+  std::shared_ptr<kernels::DeviceBackend> device;  // one for every entry's check
   if (c.device == Device::cuda) {
     std::string why;
     if (!kernels::cuda::cuda_available(&why)) fail("device", fmt::format("\"cuda\": {}", why));
-    // A device is there, but the run loop keeps parameters, gradients and states in host memory.
-    fail("device", "\"cuda\": bnb-bench run steps host tensors only for now (use \"cpu\"); the CUDA kernels are "
-                   "exercised by the device test suite (ctest -L gpu)");
+    bool budgeted = c.paging.budget.mib > 0;
+    for (const auto& l : c.paging.per_label) budgeted = budgeted || l.budget.mib > 0;
+    if (budgeted) {
+      fail("paging", "\"cuda\": paging budgets bound the CPU's paged arena; on the device paged state is managed "
+                     "memory that the driver pages (docs/gpu.md); remove the budget or use device \"cpu\"");
+    }
+    device = open_cuda_backend();
   }
   std::vector<std::string> names;
   for (const auto& p : c.params) names.push_back(p.name);
@@ -191,6 +196,7 @@ void check_optimizers(const Config& c) {
     OptimizerOptions options;
     options.threads = c.threads;
     options.device = c.device;
+    options.backend = device;
     with_path(e.path, [&] { return Optimizer(e.name, e.args, specs, e.overrides, options); });
   }
 }

@@ -47,6 +47,9 @@ struct MemoryStats {
   std::size_t paged_bytes = 0;
   std::size_t resident_state_bytes = 0;
   std::int64_t minor_faults = 0, major_faults = 0;
+  // Device runs (issue 17): the device's used memory (cudaMemGetInfo) before the entry's
+  // optimizer was made and after its accuracy pass; the difference is what the entry holds there.
+  std::optional<std::size_t> device_used_before_bytes, device_used_after_bytes;
 };
 
 /// One timed phase of a paged entry: what paging cost per timed step (the warm-up excluded).

@@ -65,6 +65,9 @@ nlohmann::json entry_json(const EntryResult& e) {
                  {"paged_bytes", m.paged_bytes},
                  {"resident_state_bytes", m.resident_state_bytes},
                  {"page_faults", {{"minor", m.minor_faults}, {"major", m.major_faults}}}};
+  if (m.device_used_before_bytes && m.device_used_after_bytes) {
+    j["memory"]["device_used_bytes"] = {{"before", *m.device_used_before_bytes}, {"after", *m.device_used_after_bytes}};
+  }
   if (e.paging) j["paging"] = paging_json(*e.paging);
   if (e.error) {
     nlohmann::json states = nlohmann::json::object();

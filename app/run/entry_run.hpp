@@ -9,6 +9,7 @@
 
 #include "bnb/optimizer.hpp"
 #include "config.hpp"
+#include "device_tensors.hpp"
 #include "floors.hpp"
 #include "peers/peer_run.hpp"
 #include "progress.hpp"
@@ -29,12 +30,20 @@ struct EntryRun {
   bool skipped = false;
   EntryResult result;
   std::unique_ptr<PeerRun> peer;  // set: another library runs this entry (opt unused)
+  std::unique_ptr<DeviceTensors> device;  // device runs: the parameters and gradients the steps use
 };
 
 inline double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
+/// One step of every tensor: on a device only enqueued (timing_pass.cpp waits with events).
 inline void full_step(EntryRun& e) {
-  for (std::size_t i = 0; i < e.params.size(); ++i) e.opt->step(i, e.params[i].data(), e.grads[i].data());
+  for (std::size_t i = 0; i < e.params.size(); ++i) {
+    if (e.device) {
+      e.opt->step(i, e.device->param(i), e.device->grad(i));
+    } else {
+      e.opt->step(i, e.params[i].data(), e.grads[i].data());
+    }
+  }
 }
 
 /// Timing (DESIGN.md §4), then for the paged entries under a budget the same again unbudgeted.
@@ -48,5 +57,8 @@ FloorSet make_floors(int threads, const std::vector<EntryRun*>& entries);
 void sample_floors_untimed(FloorSet& floors);
 /// The throughput figures of each entry from its step time and its floor.
 void throughput_pass(const FloorSet& floors, std::vector<EntryRun*>& entries);
+/// The same figures on a device: the floor is the step's bytes at the device's copy bandwidth,
+/// sampled with a copy kernel in this run (device_floor.cpp).
+void device_throughput_pass(kernels::DeviceBackend& backend, std::vector<EntryRun*>& entries);
 
 }  // namespace bnb::app

@@ -101,6 +101,9 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
   }
   e.result.start_step = start;
   e.result.steps = c.workload.steps;
+  // A device run: the (possibly resumed) parameters go to the device once; the states follow at
+  // their first step (the optimizer uploads a host copy that is newer, e.g. a loaded dump).
+  if (e.opt->device_backend()) e.device = std::make_unique<DeviceTensors>(e.opt->device_backend(), e.params);
 
   const bool reference_on = c.reference != ReferenceMode::off;
   const bool resync = c.reference == ReferenceMode::resync;
@@ -150,8 +153,15 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
           ref_grad = e.grads[i].to_double(c.threads);
         }
       }
-      const StepReport report = e.opt->step(i, e.params[i].data(), e.grads[i].data());
-      e.result.nonfinite.gradients += report.nonfinite_grads;
+      if (e.device) {
+        // The gradient goes up and the parameter comes back outside the timed pass: the error
+        // curve, the objective and the next gradient read the host copy.
+        e.device->upload_grad(i, e.grads[i]);
+        e.opt->step(i, e.device->param(i), e.device->grad(i));
+        e.device->download_param(i, e.params[i]);
+      } else {
+        e.result.nonfinite.gradients += e.opt->step(i, e.params[i].data(), e.grads[i].data()).nonfinite_grads;
+      }
       if (ref) ref->step(i, ref_grad);
     }
     if (ref) {
@@ -164,6 +174,8 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
     progress.update(fmt::format("[{}/{}] {}: step {}/{}", entry_index + 1, entry_count, e.entry->label, t + 1,
                                 c.workload.steps));
   }
+
+  e.result.nonfinite.gradients += e.opt->take_device_nonfinite_grads();  // device: counted there
 
   // Final errors: parameters and dequantized states against the reference.
   if (ref) {
@@ -279,6 +291,11 @@ RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, con
 
   std::vector<std::string> resume;
   if (options.resume) resume = resume_files(c, *options.resume);
+  std::shared_ptr<kernels::DeviceBackend> device;
+  if (c.device == Device::cuda) {
+    device = options.device ? options.device : open_cuda_backend();
+    result.machine["device"] = device_context_json(device->describe());
+  }
 
   std::vector<TensorBuffer> initial;
   for (std::size_t i = 0; i < c.params.size(); ++i) initial.push_back(workload.initial_param(i));
@@ -316,6 +333,9 @@ RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, con
     opt_options.paged_budget_bytes = c.paging.budget_for(e.entry->label).bytes();
     opt_options.paged_dir = paging_directory(c.paging).string();
     opt_options.seed = c.seed;  // stochastic param_rounding: (seed, tensor, step, element)
+    opt_options.backend = device;
+    const std::optional<std::size_t> device_used_before =
+        device ? std::optional(device->memory_info().used_bytes()) : std::nullopt;
     e.opt = std::make_unique<Optimizer>(e.entry->name, e.entry->args, param_specs(c), e.entry->overrides, opt_options);
     e.params = initial;
     for (const auto& p : c.params) {
@@ -332,17 +352,26 @@ RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, con
     r.warnings = e.opt->warnings();
 
     accuracy_pass(c, workload, e, progress, k, runs.size());
+    if (device) {
+      device->synchronize();
+      r.memory.device_used_before_bytes = device_used_before;
+      r.memory.device_used_after_bytes = device->memory_info().used_bytes();
+    }
     r.effective_config = effective_config_json(*e.opt);
     if (options.dump_dir) dump_entry(c, e, *options.dump_dir);
     active.push_back(&e);
     ours.push_back(&e);
   }
-  std::optional<FloorSet> floors;  // our entries' roofline floors, sampled with the timing
-  if (!ours.empty()) floors.emplace(make_floors(c.threads, ours));
+  std::optional<FloorSet> floors;  // our entries' roofline floors, sampled with the timing (CPU)
+  if (!ours.empty() && !device) floors.emplace(make_floors(c.threads, ours));
   if (c.timing.enabled && !active.empty()) timing_passes(c.timing, active, floors ? &*floors : nullptr, progress);
   if (floors) {
     if (!c.timing.enabled) sample_floors_untimed(*floors);
     throughput_pass(*floors, ours);
+  }
+  if (device && !ours.empty()) {
+    progress.update("measuring the device's copy bandwidth (the roofline floor)");
+    device_throughput_pass(*device, ours);
   }
   for (auto* e : active) {
     if (e->peer) {

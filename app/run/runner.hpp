@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bnb/kernels/device_backend.hpp"
 #include "bnb/trace.hpp"
 #include "config.hpp"
 #include "results.hpp"
@@ -19,6 +20,8 @@ struct RunOptions {
   std::optional<std::string> resume;  // a dump directory, or one dump file
   bool quiet = false;
   std::string python;  // --python: the interpreter of the peer bridge (docs/peers.md)
+  /// device "cuda": the device to run on; null = the CUDA runtime's. Tests pass the emulation.
+  std::shared_ptr<kernels::DeviceBackend> device;
 };
 
 RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, const RunOptions& options);

@@ -25,6 +25,9 @@ constexpr double kFloorSampleSeconds = 1e-3;
 // Without a timing pass the floors are still reported (bytes and floor per parameter), from a
 // few rounds of their own.
 constexpr int kUntimedFloorRounds = 5;
+// The device floor (issue 17): copies of 256 MiB (read 256, write 256), the best of 10.
+constexpr std::size_t kDeviceFloorBytes = std::size_t{256} << 20;
+constexpr int kDeviceFloorSamples = 10;
 
 AccessPattern access_pattern(const Optimizer& opt, std::size_t i) {
   const ParamState& s = opt.state(i);
@@ -53,6 +56,15 @@ std::vector<TimedRun> timing_pass(const TimingConfig& t, const std::vector<Entry
     te.numel = e->numel;
     if (e->peer) {
       te.run_steps = [e](std::int64_t n) { return e->peer->run_steps(n); };
+    } else if (e->device) {
+      // Device time between two events around the steps of all tensors; the host waits only at
+      // the end of the sample (the gradients are already on the device).
+      te.run_steps = [e](std::int64_t n) -> std::optional<double> {
+        kernels::DeviceBackend& device = e->device->backend();
+        device.timer_start();
+        for (std::int64_t s = 0; s < n; ++s) full_step(*e);
+        return device.timer_stop();
+      };
     } else {
       te.run_steps = [e](std::int64_t n) -> std::optional<double> {
         const auto start = Clock::now();
@@ -135,26 +147,54 @@ void sample_floors_untimed(FloorSet& floors) {
   for (int round = 0; round < kUntimedFloorRounds; ++round) floors.sample_round(kFloorSampleSeconds);
 }
 
+namespace {
+
+/// The bytes one step of every tensor moves (DESIGN.md §5).
+double bytes_per_step(const EntryRun& e) {
+  double bytes = 0;
+  for (std::size_t i = 0; i < e.params.size(); ++i) {
+    bytes += access_pattern(*e.opt, i).bytes_per_element() * static_cast<double>(e.params[i].numel());
+  }
+  return bytes;
+}
+
+void fill_throughput(EntryRun* e, double bytes, const EntryFloor& f) {
+  Throughput& t = e->result.throughput;
+  t.bytes_per_step = bytes;
+  t.floor_ns_per_param = f.ns_per_param;
+  t.floor_spread = f.spread;
+  t.floor_samples = f.samples;
+  t.floor_memory_level = f.memory_level;
+  if (e->result.time && e->result.time->median > 0) {
+    const double step_s = e->result.time->median * static_cast<double>(e->numel) * 1e-9;
+    t.params_per_s = static_cast<double>(e->numel) / step_s;
+    t.bytes_per_s = bytes / step_s;
+    t.roofline_fraction = t.floor_ns_per_param / e->result.time->median;
+  }
+}
+
+}  // namespace
+
 void throughput_pass(const FloorSet& floors, std::vector<EntryRun*>& entries) {
-  for (std::size_t k = 0; k < entries.size(); ++k) {
-    EntryRun* e = entries[k];
-    double bytes = 0;
-    for (std::size_t i = 0; i < e->params.size(); ++i) {
-      bytes += access_pattern(*e->opt, i).bytes_per_element() * static_cast<double>(e->params[i].numel());
-    }
-    const EntryFloor f = floors.floor_of(k);
-    Throughput& t = e->result.throughput;
-    t.bytes_per_step = bytes;
-    t.floor_ns_per_param = f.ns_per_param;
-    t.floor_spread = f.spread;
-    t.floor_samples = f.samples;
-    t.floor_memory_level = f.memory_level;
-    if (e->result.time && e->result.time->median > 0) {
-      const double step_s = e->result.time->median * static_cast<double>(e->numel) * 1e-9;
-      t.params_per_s = static_cast<double>(e->numel) / step_s;
-      t.bytes_per_s = bytes / step_s;
-      t.roofline_fraction = t.floor_ns_per_param / e->result.time->median;
-    }
+  for (std::size_t k = 0; k < entries.size(); ++k) fill_throughput(entries[k], bytes_per_step(*entries[k]), floors.floor_of(k));
+}
+
+void device_throughput_pass(kernels::DeviceBackend& backend, std::vector<EntryRun*>& entries) {
+  // Far beyond any device cache (H100/H200 L2: 50-60 MiB), at most a quarter of the free memory.
+  const std::size_t free_quarter = backend.memory_info().free_bytes / 4 / 16 * 16;
+  const std::size_t bytes = std::min<std::size_t>(kDeviceFloorBytes, free_quarter);
+  std::vector<double> bandwidth;
+  for (int s = 0; s < kDeviceFloorSamples && bytes > 0; ++s) bandwidth.push_back(backend.copy_bandwidth_sample(bytes));
+  const double best = bandwidth.empty() ? 0.0 : *std::max_element(bandwidth.begin(), bandwidth.end());
+  const double median = quantile(bandwidth, 0.5);
+  for (EntryRun* e : entries) {
+    const double step_bytes = bytes_per_step(*e);
+    EntryFloor f;
+    f.samples = static_cast<std::int64_t>(bandwidth.size());
+    f.memory_level = "device";
+    f.spread = median > 0 ? (quantile(bandwidth, 0.75) - quantile(bandwidth, 0.25)) / median : 0.0;
+    if (best > 0 && e->numel > 0) f.ns_per_param = step_bytes / best / static_cast<double>(e->numel) * 1e9;
+    fill_throughput(e, step_bytes, f);
   }
 }
 

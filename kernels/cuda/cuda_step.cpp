@@ -106,23 +106,19 @@ void cuda_step(const StepRequest& r, StepReport& report, StreamHandle stream) {
   cuda_step(r, report, stream, workspace);
 }
 
-void cuda_step(const StepRequest& r, StepReport& report, StreamHandle stream, StepWorkspace& workspace) {
+void enqueue_step(const StepRequest& r, const QuantTable* device_tables, StepResults* results, cudaStream_t s,
+                  StepWorkspace::Impl& w) {
   if (format_codec(r.state.format).element_bits == 4) {
     throw CudaError("cuda_step: the " + std::string(format_codec(r.state.format).title) +
                     " state format has no CUDA kernels yet (docs/four_bit.md); step it on the CPU");
   }
-  require_device();
   const int rows = state_rows(r.algorithm);
   const std::size_t chunks = block_count(r.n, kReductionBlock);
   const ScratchLayout layout(rows, chunks);
-  StepWorkspace::Impl& w = workspace.impl();
   w.reserve(layout.device_bytes, layout.pinned_bytes);
-
   auto* device = static_cast<unsigned char*>(w.device.data());
-  auto* pinned = static_cast<unsigned char*>(w.pinned.data());
-  auto* results = reinterpret_cast<StepResults*>(device + layout.results);
   ScratchPointers scratch;
-  scratch.tables = reinterpret_cast<const QuantTable*>(device + layout.tables);
+  scratch.tables = device_tables;
   scratch.scalars = &results->scalars;
   scratch.nonfinite = &results->nonfinite;
   scratch.unorm_part = reinterpret_cast<float*>(device + layout.unorm_part);
@@ -130,18 +126,7 @@ void cuda_step(const StepRequest& r, StepReport& report, StreamHandle stream, St
   scratch.max_part = reinterpret_cast<float*>(device + layout.max_part);
   const KernelArgs args = pack_kernel_args(r, scratch);  // validates the request
   const Launchers launch = launchers_for(r.algorithm, r.dtype, r.state.format);
-
-  cudaStream_t s = stream;
   prefetch_managed_state(r, s);
-  check(cudaMemsetAsync(results, 0, sizeof(StepResults), s), "cudaMemsetAsync(step results)");
-  if (format_codec(r.state.format).quantized) {
-    for (int k = 0; k < rows; ++k) {
-      std::memcpy(pinned + layout.tables + static_cast<std::size_t>(k) * sizeof(QuantTable), r.state.table[k], sizeof(QuantTable));
-    }
-    check(cudaMemcpyAsync(device + layout.tables, pinned + layout.tables, static_cast<std::size_t>(rows) * sizeof(QuantTable),
-                          cudaMemcpyHostToDevice, s),
-          "cudaMemcpyAsync(quantization tables)");
-  }
   const bool prepass = needs_prepass(r);
   if (prepass) {
     const LaunchGeometry g = prepass_geometry(r.n);
@@ -158,13 +143,38 @@ void cuda_step(const StepRequest& r, StepReport& report, StreamHandle stream, St
     launch.step(args, g, s);
     check_launch("step kernel", r);
   }
+}
+
+void cuda_step(const StepRequest& r, StepReport& report, StreamHandle stream, StepWorkspace& workspace) {
+  require_device();
+  const int rows = state_rows(r.algorithm);
+  const ScratchLayout layout(rows, block_count(r.n, kReductionBlock));
+  StepWorkspace::Impl& w = workspace.impl();
+  w.reserve(layout.device_bytes, layout.pinned_bytes);
+  auto* device = static_cast<unsigned char*>(w.device.data());
+  auto* pinned = static_cast<unsigned char*>(w.pinned.data());
+  auto* results = reinterpret_cast<StepResults*>(device + layout.results);
+  auto* tables = reinterpret_cast<QuantTable*>(device + layout.tables);
+  cudaStream_t s = stream;
+  check(cudaMemsetAsync(results, 0, sizeof(StepResults), s), "cudaMemsetAsync(step results)");
+  if (format_codec(r.state.format).quantized) {
+    for (int k = 0; k < rows && r.state.table[k] != nullptr; ++k) {
+      std::memcpy(pinned + layout.tables + static_cast<std::size_t>(k) * sizeof(QuantTable), r.state.table[k], sizeof(QuantTable));
+    }
+    check(cudaMemcpyAsync(tables, pinned + layout.tables, static_cast<std::size_t>(rows) * sizeof(QuantTable),
+                          cudaMemcpyHostToDevice, s),
+          "cudaMemcpyAsync(quantization tables)");
+  }
+  enqueue_step(r, tables, results, s, w);
+  const bool prepass = needs_prepass(r);
+  const bool clips = clips_update_norm(r.algorithm) && r.max_unorm > 0.0f;
   check(cudaMemcpyAsync(pinned + layout.results, results, sizeof(StepResults), cudaMemcpyDeviceToHost, s),
         "cudaMemcpyAsync(step results)");
   check(cudaStreamSynchronize(s), "cudaStreamSynchronize(after the step kernels)");
 
   StepResults out;
   std::memcpy(&out, pinned + layout.results, sizeof out);
-  if (args.clips) {
+  if (clips) {
     report.unorm = out.scalars.unorm;
     report.pnorm = out.scalars.pnorm;
   }

@@ -3,7 +3,12 @@
 // between steps so that a step allocates nothing in the steady state.
 #include <cstddef>
 
+#include <cuda_runtime.h>
+
+#include <cstddef>
+
 #include "bnb/kernels/cuda_step.hpp"
+#include "bnb/kernels/device_backend.hpp"
 #include "pinned_buffer.hpp"
 
 namespace bnb::kernels::cuda {
@@ -13,6 +18,10 @@ struct StepResults {
   StepScalars scalars;
   unsigned long long nonfinite = 0;
 };
+// The device run loop's read-back slot (device_backend.hpp) is the same bytes.
+static_assert(sizeof(StepResults) == sizeof(DeviceStepSlot));
+static_assert(offsetof(StepResults, nonfinite) == offsetof(DeviceStepSlot, nonfinite));
+static_assert(offsetof(StepResults, scalars) + offsetof(StepScalars, update_scale) == offsetof(DeviceStepSlot, update_scale));
 
 struct StepWorkspace::Impl {
   DeviceBuffer device;
@@ -29,5 +38,11 @@ struct StepWorkspace::Impl {
     }
   }
 };
+
+/// Enqueues pre-pass, finalize and step of `r` on `s` with no host synchronisation: the tables
+/// and the read-back `results` are device memory, the partial sums come from the workspace
+/// (cuda_step.cpp). cuda_step() is this plus the table upload and the read-back.
+void enqueue_step(const StepRequest& r, const QuantTable* device_tables, StepResults* results, cudaStream_t s,
+                  StepWorkspace::Impl& w);
 
 }  // namespace bnb::kernels::cuda

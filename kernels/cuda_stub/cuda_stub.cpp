@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "bnb/kernels/cuda_step.hpp"
+#include "bnb/kernels/device_backend.hpp"
 
 namespace bnb::kernels::cuda {
 namespace {
@@ -68,3 +69,9 @@ void cuda_step(const StepRequest&, StepReport&, StreamHandle, StepWorkspace&) { 
 void cuda_step(const StepRequest&, StepReport&, StreamHandle) { unavailable("cuda_step"); }
 
 }  // namespace bnb::kernels::cuda
+
+namespace bnb::kernels {
+
+std::shared_ptr<DeviceBackend> make_cuda_backend() { cuda::unavailable("make_cuda_backend"); }
+
+}  // namespace bnb::kernels

@@ -254,7 +254,7 @@ void load_checkpoint(Optimizer& opt, std::span<void* const> params, const Safete
   for (std::size_t i = 0; i < opt.param_count(); ++i) {
     LoadedParam& L = loaded[i];
     std::memcpy(params[i], L.param.data(), L.param.size());
-    ParamState& st = opt.state(i);
+    ParamState& st = opt.mutable_state(i);
     if (!L.initialized) {
       st = ParamState{};
       st.step = L.step;

@@ -8,7 +8,7 @@
 #include "bnb/glob.hpp"
 #include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/kernels/cpu_variant.hpp"
-#include "bnb/kernels/cuda_step.hpp"
+#include "device_states.hpp"
 #include "bnb/paged_arena.hpp"
 #include "bnb/percentile_clipping.hpp"
 #include "bnb/pytorch_lars.hpp"
@@ -33,11 +33,7 @@ Optimizer::Optimizer(const std::string& name, const ArgMap& args, std::vector<Pa
   }
   check_block_size(options_.block_size);
   if (options_.threads < 1) throw ConfigError("threads must be at least 1, got " + std::to_string(options_.threads));
-  if (options_.device == Device::cuda) {
-    std::string why;
-    if (!kernels::cuda::cuda_available(&why)) throw DeviceUnavailable("device \"cuda\": " + why);
-    throw ConfigError(name + ": the optimizer library steps CPU tensors; CUDA tensors go through the CUDA driver");
-  }
+  if (options_.device == Device::cuda && !options_.backend) options_.backend = open_cuda_backend();
   const EffectiveConfig base = resolve_config(*info_, args);
   for (const std::string& w : base.ignored) warnings_.push_back(w);
 
@@ -73,12 +69,18 @@ Optimizer::Optimizer(const std::string& name, const ArgMap& args, std::vector<Pa
     }
   }
   states_.resize(params_.size());
+  if (options_.device == Device::cuda) {
+    check_device_support();
+    device_ = std::make_unique<DeviceStates>(options_.backend, params_.size());
+    return;  // paged state lives in the device's managed memory, not in the CPU's arena
+  }
   const bool any_paged = std::any_of(configs_.begin(), configs_.end(), [](const auto& c) { return c.paged; });
   if (any_paged) arena_ = std::make_unique<PagedArena>(options_.paged_dir, options_.paged_budget_bytes);
 }
 
 Optimizer::~Optimizer() {
   states_.clear();  // release paged buffers before their arena
+  device_.reset();
 }
 Optimizer::Optimizer(Optimizer&&) noexcept = default;
 Optimizer& Optimizer::operator=(Optimizer&&) noexcept = default;
@@ -90,7 +92,7 @@ Optimizer::StateLayout Optimizer::layout(std::size_t i) const {
   l.rows = state_row_count(cfg);
   l.format = state_format_for(cfg, n);
   l.row_bytes = format_codec(l.format).row_bytes(n);
-  l.paged = cfg.paged && arena_ && n >= options_.paged_min_numel;
+  l.paged = cfg.paged && (arena_ || options_.device == Device::cuda) && n >= options_.paged_min_numel;
   return l;
 }
 
@@ -110,7 +112,7 @@ void Optimizer::initialize_state(std::size_t i) {
   const FormatCodec& codec = format_codec(st.format);
   st.block_size = codec.block_of(options_.block_size);
   for (int r = 0; r < st.rows; ++r) {
-    st.row[r] = l.paged ? StateBuffer::paged(*arena_, l.row_bytes) : StateBuffer::heap(l.row_bytes);
+    st.row[r] = l.paged && arena_ ? StateBuffer::paged(*arena_, l.row_bytes) : StateBuffer::heap(l.row_bytes);
     if (!codec.quantized) continue;
     const bool is_signed = state_row_is_signed(cfg, r);
     st.table[r] = quant_table(state_map(st.format, is_signed));
@@ -120,9 +122,41 @@ void Optimizer::initialize_state(std::size_t i) {
   if (uses_compensation(i)) st.compensation = StateBuffer::heap(n * dtype_size(params_[i].dtype));
   if (cfg.percentile_clipping < 100) st.gnorm_vec.assign(kGnormHistory, 0.0f);
   st.initialized = true;
+  if (device_) device_->host_written(i);
+}
+
+ParamState& Optimizer::mutable_state(std::size_t i) {
+  static_cast<void>(std::as_const(*this).state(i));  // brings a newer device copy back first
+  if (device_) device_->host_written(i);
+  return states_.at(i);
+}
+
+const ParamState& Optimizer::state(std::size_t i) const {
+  ParamState& st = states_.at(i);
+  if (device_ && st.initialized) {
+    const EffectiveConfig& cfg = configs_[i];
+    device_->to_host(i, st, kernels::clips_update_norm(cfg.algorithm) && cfg.hyper.max_unorm > 0);
+  }
+  return st;
+}
+
+StepRequest Optimizer::step_request(std::size_t i, void* param, const void* grad) const {
+  const ParamState& st = states_[i];
+  const EffectiveConfig& cfg = configs_[i];
+  StepRequest r;
+  r.algorithm = cfg.algorithm;
+  r.dtype = params_[i].dtype;
+  r.n = params_[i].numel;
+  r.param = param;
+  r.grad = grad;
+  r.constants = prepare_constants(cfg.algorithm, cfg.hyper, st.step);
+  r.max_unorm = static_cast<float>(cfg.hyper.max_unorm);
+  r.threads = options_.threads;
+  return r;
 }
 
 StepReport Optimizer::step(std::size_t i, void* param, const void* grad) {
+  if (device_) return device_step(i, param, grad);
   initialize_state(i);
   ParamState& st = states_[i];
   const EffectiveConfig& cfg = configs_[i];
@@ -135,16 +169,8 @@ StepReport Optimizer::step(std::size_t i, void* param, const void* grad) {
     report.update_scale = pytorch_lars_step(cfg, st.step, static_cast<float*>(param), static_cast<const float*>(grad),
                                             st.row[0].as<float>(), spec.numel);
   } else {
-    StepRequest r;
-    r.algorithm = cfg.algorithm;
-    r.dtype = spec.dtype;
-    r.n = spec.numel;
-    r.param = param;
-    r.grad = grad;
+    StepRequest r = step_request(i, param, grad);
     r.state = st.view();
-    r.constants = prepare_constants(cfg.algorithm, cfg.hyper, st.step);
-    r.max_unorm = static_cast<float>(cfg.hyper.max_unorm);
-    r.threads = options_.threads;
     if (spec.dtype != DType::f32 && cfg.param_rounding != ParamRounding::nearest) {
       r.rounding = cfg.param_rounding;
       r.rounding_key = kernels::rounding_key(options_.seed, kernels::tensor_id(spec.name.data(), spec.name.size()), st.step);
@@ -170,13 +196,14 @@ MemoryReport Optimizer::memory() const {
     if (!st.initialized) continue;
     const EffectiveConfig& cfg = configs_[i];
     std::size_t state_bytes[3] = {}, absmax_bytes[3] = {};
-    bool paged = false;
+    bool paged = device_ && device_->paged(i);
     for (int r = 0; r < st.rows; ++r) {
       const int s = state_of_row(cfg, r);
       state_bytes[s] += st.row[r].size();
       absmax_bytes[s] += st.absmax[r].size() * sizeof(float);
       paged = paged || st.row[r].is_paged();
     }
+    if (device_) m.resident_paged_bytes += device_->resident_bytes(i);
     for (int s = 1; s <= 2; ++s) {
       if (state_bytes[s] == 0) continue;
       m.buffers.push_back({name + "/state" + std::to_string(s), state_bytes[s], paged});

@@ -13,9 +13,8 @@
 #include "bnb/kernels/cuda_step.hpp"
 #include "bnb/kernels/e4m3_codec.hpp"
 #include "bnb/kernels/qmap_bits.hpp"
-// The kernels themselves, compiled for the CPU emulation of the CUDA execution model.
-#include "../../kernels/cuda/emulation/cuda_emulation.hpp"
-#include "../../kernels/cuda/step_kernels.cuh"
+// The kernels themselves on the CPU emulation of the CUDA execution model.
+#include "../support/emulated_device.hpp"
 
 namespace bnb::kernels::cuda {
 namespace {
@@ -287,7 +286,6 @@ TEST(CudaDiscovery, EmptyOwnersAreSafeToMoveAndDestroy) {
 
 template <unsigned kStage>
 void emulated_step(const StepRequest& r, StepReport& report) {
-  namespace em = emulation;
   const int rows = state_rows(r.algorithm);
   const std::size_t chunks = block_count(r.n, kReductionBlock);
   std::vector<QuantTable> tables(static_cast<std::size_t>(rows));
@@ -305,32 +303,7 @@ void emulated_step(const StepRequest& r, StepReport& report) {
   sp.pnorm_part = pnorm.data();
   sp.max_part = maxima.data();
   const KernelArgs args = pack_kernel_args(r, sp);
-  em::Scheduler& s = em::Scheduler::instance();
-  with_algorithm(r.algorithm, [&]<class A>() {
-    auto run = [&]<class T, StateFormat F>() {
-      if (needs_prepass(r)) {
-        const LaunchGeometry g = prepass_geometry(r.n);
-        s.launch(static_cast<unsigned>(g.grid), g.threads, 0, [&] { device::prepass_kernel<A, T, F>(args); });
-        s.launch(1, kThreadsPerBlock, 0, [&] { device::finalize_kernel<kStage>(args, chunks); });
-      }
-      const LaunchGeometry g = step_geometry(F, rows, r.n, r.state.block_size);
-      s.launch(static_cast<unsigned>(g.grid), g.threads, g.shared_bytes, [&] { device::step_kernel<A, T, F>(args); });
-    };
-    auto by_format = [&]<class T>() {
-      switch (r.state.format) {
-        case StateFormat::fp32: return run.template operator()<T, StateFormat::fp32>();
-        case StateFormat::blockwise8: return run.template operator()<T, StateFormat::blockwise8>();
-        case StateFormat::tensorwise8: return run.template operator()<T, StateFormat::tensorwise8>();
-        case StateFormat::blockwise4: FAIL() << "no 4-bit CUDA kernels: cuda_step refuses the format";
-        case StateFormat::blockwise_fp8: return run.template operator()<T, StateFormat::blockwise_fp8>();
-      }
-    };
-    switch (r.dtype) {
-      case DType::f32: return by_format.template operator()<float>();
-      case DType::f16: return by_format.template operator()<half_t>();
-      case DType::bf16: return by_format.template operator()<bf16_t>();
-    }
-  });
+  run_emulated_kernels<kStage>(r, args);
   if (args.clips) {
     report.unorm = scalars.unorm;
     report.pnorm = scalars.pnorm;

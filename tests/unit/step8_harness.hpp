@@ -172,7 +172,7 @@ class Run8 {
   std::size_t size() const { return param_.size(); }
   bnb::Optimizer& optimizer() { return opt_; }
   const bnb::EffectiveConfig& config() const { return opt_.config(0); }
-  bnb::ParamState& state() { return opt_.state(0); }
+  bnb::ParamState& state() { return opt_.mutable_state(0); }
 
   std::vector<float> set_param(std::span<const float> values) { return param_.set(values); }
   std::vector<float> param() const { return param_.get(); }

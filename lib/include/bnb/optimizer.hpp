@@ -13,6 +13,7 @@
 
 #include "bnb/arguments.hpp"
 #include "bnb/catalogue.hpp"
+#include "bnb/kernels/device_backend.hpp"
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/step_request.hpp"
 #include "bnb/param_state.hpp"
@@ -43,7 +44,14 @@ struct OptimizerOptions {
   std::size_t paged_budget_bytes = 0;           // resident budget for paged state; 0 = unlimited
   std::string paged_dir;                        // directory for paged state files; "" = $TMPDIR
   std::uint64_t seed = 0;                       // stochastic param_rounding: with the tensor and step
+  /// Device::cuda: the device the states live on; null = the CUDA runtime's (open_cuda_backend).
+  /// Tests pass the CPU emulation of the kernels here.
+  std::shared_ptr<kernels::DeviceBackend> backend;
 };
+
+/// The CUDA backend of this process's current device. Throws DeviceUnavailable (exit 64) whose
+/// message is the reason: "device \"cuda\": this build has no CUDA" or "... no CUDA device: <why>".
+std::shared_ptr<kernels::DeviceBackend> open_cuda_backend();
 
 struct BufferBytes {
   std::string name;    // "<param>/state1", "<param>/absmax1", ...
@@ -62,6 +70,7 @@ struct MemoryReport {
 };
 
 class PagedArena;
+class DeviceStates;
 
 class Optimizer {
  public:
@@ -82,11 +91,22 @@ class Optimizer {
   /// fp32 parameter).
   const std::vector<std::string>& warnings() const { return warnings_; }
 
-  /// One step of tensor i: `param` and `grad` hold numel values of the parameter's dtype.
+  /// One step of tensor i: `param` and `grad` hold numel values of the parameter's dtype. On a
+  /// device they are device pointers, the step is only enqueued, and the report is empty: the
+  /// non-finite count stays on the device (take_device_nonfinite_grads), the norms with the state.
   StepReport step(std::size_t i, void* param, const void* grad);
 
-  ParamState& state(std::size_t i) { return states_.at(i); }
-  const ParamState& state(std::size_t i) const { return states_.at(i); }
+  /// Tensor i's state on the host. On a device, reading brings the device copy back first (waits
+  /// for the device).
+  const ParamState& state(std::size_t i) const;
+  /// The same for writing (checkpoint load, tests): on a device the host copy becomes the newer
+  /// one, uploaded before the next step.
+  ParamState& mutable_state(std::size_t i);
+  /// The device the states live on (nullptr on the CPU).
+  const std::shared_ptr<kernels::DeviceBackend>& device_backend() const { return options_.backend; }
+  /// Device: non-finite gradients counted since the last call (waits for the device); CPU: 0,
+  /// each step's report carries its count.
+  std::uint64_t take_device_nonfinite_grads();
   /// Decides and allocates tensor i's state now (as its first step would); idempotent.
   void initialize_state(std::size_t i);
   /// Whether tensor i keeps a compensation buffer (param_rounding compensated, 16-bit).
@@ -118,14 +138,19 @@ class Optimizer {
   };
   /// How tensor i's state is laid out at its first step (the format decision of SPEC.md §5).
   StateLayout layout(std::size_t i) const;
+  StepRequest step_request(std::size_t i, void* param, const void* grad) const;
+  StepReport device_step(std::size_t i, void* param, const void* grad);  // optimizer_device.cpp
+  void check_device_support() const;
 
   const OptimizerInfo* info_ = nullptr;
   OptimizerOptions options_;
   std::vector<ParamSpec> params_;
   std::vector<EffectiveConfig> configs_;
-  std::vector<ParamState> states_;
+  // mutable: on a device, const readers refresh the host copy of the state (device_states.hpp).
+  mutable std::vector<ParamState> states_;
   std::vector<std::string> warnings_;
   std::unique_ptr<PagedArena> arena_;
+  std::unique_ptr<DeviceStates> device_;  // Device::cuda only
 };
 
 }  // namespace bnb

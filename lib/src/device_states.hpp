@@ -1,0 +1,67 @@
+#pragma once
+// The optimizer's state on a device (issue 17, `device: "cuda"`): per tensor the state rows, the
+// scales, the quantization tables and the step read-back slot in device memory (paged state in
+// managed memory), next to the host ParamState that stays the state's description and the copy
+// that checkpoints, error measurement and memory accounting read.
+//
+// Which copy is newer is tracked per tensor: a step makes the device copy newer; reading the
+// state on the host (Optimizer::state) brings it back first; writing it on the host (checkpoint
+// load, initialization) makes the host copy newer, uploaded before the next step. So the host
+// copy is refreshed only where the host needs it, never inside the timed steps.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "bnb/kernels/device_backend.hpp"
+#include "bnb/param_state.hpp"
+
+namespace bnb {
+
+class DeviceStates {
+ public:
+  DeviceStates(std::shared_ptr<kernels::DeviceBackend> backend, std::size_t tensors);
+  ~DeviceStates();
+  DeviceStates(const DeviceStates&) = delete;
+  DeviceStates& operator=(const DeviceStates&) = delete;
+
+  kernels::DeviceBackend& backend() { return *backend_; }
+
+  /// Makes tensor i's device copy current (allocating it at the first call; paged state in
+  /// managed memory, refused with ConfigError when it exceeds the device's free memory).
+  void to_device(std::size_t i, const ParamState& st, bool paged);
+  /// Makes the host copy `st` current (rows, scales, the last update norm when `clips`).
+  void to_host(std::size_t i, ParamState& st, bool clips);
+  /// The host copy was written: upload it before the next step.
+  void host_written(std::size_t i) { tensors_.at(i).newer = Newer::host; }
+
+  /// Enqueues one step: `r` carries the device parameter and gradient; the state view, tables and
+  /// slot are filled in here. Makes the device copy newer.
+  void step(std::size_t i, const ParamState& st, StepRequest r);
+
+  /// Non-finite gradients counted on the device since the last call (waits for the device).
+  std::uint64_t take_nonfinite(std::size_t i);
+  bool paged(std::size_t i) const { return tensors_.at(i).paged; }
+  /// Bytes of tensor i's managed state last prefetched to the device.
+  std::size_t resident_bytes(std::size_t i) const;
+
+ private:
+  enum class Newer { same, host, device };
+  struct Tensor {
+    std::array<void*, kMaxStateRows> rows{};
+    std::array<float*, kMaxStateRows> scales{};
+    kernels::QuantTable* tables = nullptr;
+    kernels::DeviceStepSlot* slot = nullptr;
+    std::size_t row_bytes = 0;
+    int rows_used = 0;
+    bool paged = false;
+    bool allocated = false;
+    Newer newer = Newer::host;
+  };
+  void allocate(Tensor& t, const ParamState& st, bool paged);
+
+  std::shared_ptr<kernels::DeviceBackend> backend_;
+  std::vector<Tensor> tensors_;
+};
+
+}  // namespace bnb
