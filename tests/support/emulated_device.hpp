@@ -1,10 +1,8 @@
 #pragma once
 // The CUDA kernels on the CPU emulation of the CUDA execution model (kernels/cuda/emulation), for
-// tests on machines without a GPU: run_emulated_kernels() launches pre-pass, finalize and step in
-// cuda_step's order, and EmulatedDevice is a DeviceBackend (device_backend.hpp) whose "device
+// tests on machines without a GPU: EmulatedDevice is a DeviceBackend (device_backend.hpp) whose "device
 // memory" is host memory and whose steps are those kernels, so the device run loop (the
 // optimizer's device state, the runner's copies, timing, floors, dumps) runs end to end in CI.
-// Include once per test program (the emulation defines CUDA's keywords as macros).
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -16,47 +14,10 @@
 
 #include "bnb/kernels/cuda_step.hpp"
 #include "bnb/kernels/device_backend.hpp"
-// The kernels themselves, compiled for the CPU emulation of the CUDA execution model.
-#include "../../kernels/cuda/emulation/cuda_emulation.hpp"
-#include "../../kernels/cuda/step_kernels.cuh"
+#include "bnb/kernels/algorithms/all.hpp"
+#include "emulated_kernels.hpp"
 
 namespace bnb::kernels::cuda {
-
-/// Launches the kernels of `r` with packed `args` on the emulation, in cuda_step's pass order.
-template <unsigned kStage = 1024>  // finalize_kernel's default stage
-void run_emulated_kernels(const StepRequest& r, const KernelArgs& args) {
-  namespace em = emulation;
-  const int rows = state_rows(r.algorithm);
-  const std::size_t chunks = block_count(r.n, kReductionBlock);
-  em::Scheduler& s = em::Scheduler::instance();
-  with_algorithm(r.algorithm, [&]<class A>() {
-    auto run = [&]<class T, StateFormat F>() {
-      if (needs_prepass(r)) {
-        const LaunchGeometry g = prepass_geometry(r.n);
-        if (g.grid > 0) s.launch(static_cast<unsigned>(g.grid), g.threads, 0, [&] { device::prepass_kernel<A, T, F>(args); });
-        s.launch(1, kThreadsPerBlock, 0, [&] { device::finalize_kernel<kStage>(args, chunks); });
-      }
-      const LaunchGeometry g = step_geometry(F, rows, r.n, r.state.block_size);
-      if (g.grid > 0) {
-        s.launch(static_cast<unsigned>(g.grid), g.threads, g.shared_bytes, [&] { device::step_kernel<A, T, F>(args); });
-      }
-    };
-    auto by_format = [&]<class T>() {
-      switch (r.state.format) {
-        case StateFormat::fp32: return run.template operator()<T, StateFormat::fp32>();
-        case StateFormat::blockwise8: return run.template operator()<T, StateFormat::blockwise8>();
-        case StateFormat::tensorwise8: return run.template operator()<T, StateFormat::tensorwise8>();
-        case StateFormat::blockwise_fp8: return run.template operator()<T, StateFormat::blockwise_fp8>();
-        case StateFormat::blockwise4: throw std::invalid_argument("no 4-bit CUDA kernels: cuda_step refuses the format");
-      }
-    };
-    switch (r.dtype) {
-      case DType::f32: return by_format.template operator()<float>();
-      case DType::f16: return by_format.template operator()<half_t>();
-      case DType::bf16: return by_format.template operator()<bf16_t>();
-    }
-  });
-}
 
 // The read-back slot is the kernels' StepScalars followed by the non-finite counter.
 static_assert(offsetof(DeviceStepSlot, update_scale) == offsetof(StepScalars, update_scale));
@@ -134,7 +95,7 @@ class EmulatedDevice final : public DeviceBackend {
     sp.unorm_part = unorm_.data();
     sp.pnorm_part = pnorm_.data();
     sp.max_part = maxima_.data();
-    run_emulated_kernels(r, pack_kernel_args(r, sp));
+    run_emulated_kernels(r, pack_kernel_args(r, sp), kDefaultFinalizeStage);
   }
   void synchronize() override {}
   void timer_start() override {

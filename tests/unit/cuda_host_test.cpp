@@ -9,12 +9,13 @@
 #include <string>
 #include <type_traits>
 
+#include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/kernels/cpu_variant.hpp"
 #include "bnb/kernels/cuda_step.hpp"
 #include "bnb/kernels/e4m3_codec.hpp"
 #include "bnb/kernels/qmap_bits.hpp"
 // The kernels themselves on the CPU emulation of the CUDA execution model.
-#include "../support/emulated_device.hpp"
+#include "../support/emulated_kernels.hpp"
 
 namespace bnb::kernels::cuda {
 namespace {
@@ -303,7 +304,7 @@ void emulated_step(const StepRequest& r, StepReport& report) {
   sp.pnorm_part = pnorm.data();
   sp.max_part = maxima.data();
   const KernelArgs args = pack_kernel_args(r, sp);
-  run_emulated_kernels<kStage>(r, args);
+  run_emulated_kernels(r, args, kStage);
   if (args.clips) {
     report.unorm = scalars.unorm;
     report.pnorm = scalars.pnorm;

@@ -1,0 +1,58 @@
+#include "emulated_kernels.hpp"
+
+#include <stdexcept>
+
+// The kernels themselves, compiled for the CPU emulation of the CUDA execution model (which
+// defines CUDA's keywords as macros: this translation unit only).
+#include "../../kernels/cuda/emulation/cuda_emulation.hpp"
+#include "../../kernels/cuda/step_kernels.cuh"
+
+namespace bnb::kernels::cuda {
+namespace {
+
+template <unsigned kStage>
+void launch_all(const StepRequest& r, const KernelArgs& args) {
+  namespace em = emulation;
+  const int rows = state_rows(r.algorithm);
+  const std::size_t chunks = block_count(r.n, kReductionBlock);
+  em::Scheduler& s = em::Scheduler::instance();
+  with_algorithm(r.algorithm, [&]<class A>() {
+    auto run = [&]<class T, StateFormat F>() {
+      if (needs_prepass(r)) {
+        const LaunchGeometry g = prepass_geometry(r.n);
+        if (g.grid > 0) s.launch(static_cast<unsigned>(g.grid), g.threads, 0, [&] { device::prepass_kernel<A, T, F>(args); });
+        s.launch(1, kThreadsPerBlock, 0, [&] { device::finalize_kernel<kStage>(args, chunks); });
+      }
+      const LaunchGeometry g = step_geometry(F, rows, r.n, r.state.block_size);
+      if (g.grid > 0) {
+        s.launch(static_cast<unsigned>(g.grid), g.threads, g.shared_bytes, [&] { device::step_kernel<A, T, F>(args); });
+      }
+    };
+    auto by_format = [&]<class T>() {
+      switch (r.state.format) {
+        case StateFormat::fp32: return run.template operator()<T, StateFormat::fp32>();
+        case StateFormat::blockwise8: return run.template operator()<T, StateFormat::blockwise8>();
+        case StateFormat::tensorwise8: return run.template operator()<T, StateFormat::tensorwise8>();
+        case StateFormat::blockwise_fp8: return run.template operator()<T, StateFormat::blockwise_fp8>();
+        case StateFormat::blockwise4: throw std::invalid_argument("no 4-bit CUDA kernels: cuda_step refuses the format");
+      }
+    };
+    switch (r.dtype) {
+      case DType::f32: return by_format.template operator()<float>();
+      case DType::f16: return by_format.template operator()<half_t>();
+      case DType::bf16: return by_format.template operator()<bf16_t>();
+    }
+  });
+}
+
+}  // namespace
+
+void run_emulated_kernels(const StepRequest& r, const KernelArgs& args, unsigned finalize_stage) {
+  switch (finalize_stage) {
+    case kDefaultFinalizeStage: return launch_all<kDefaultFinalizeStage>(r, args);
+    case 4: return launch_all<4>(r, args);
+    default: throw std::invalid_argument("run_emulated_kernels: finalize stage 1024 or 4");
+  }
+}
+
+}  // namespace bnb::kernels::cuda
