@@ -250,10 +250,11 @@ Config parse_config(std::string_view text, std::string_view source, const std::f
   if (const Json* g = o.find("gates")) {
     const JsonObject go(*g, "gates",
                         {"max_ns_per_param_step", "max_rel_travel", "max_rel_l2", "max_state_bytes_per_param",
-                         "allow_nonfinite", "per_label", "relative_speed"});
+                         "max_step_lr", "allow_nonfinite", "per_label", "relative_speed"});
     if (auto v = go.number("max_ns_per_param_step")) c.gates.max_ns_per_param_step = positive(*v, "gates.max_ns_per_param_step");
     if (auto v = go.number("max_rel_travel")) c.gates.max_rel_travel = non_negative(*v, "gates.max_rel_travel");
     if (auto v = go.number("max_rel_l2")) c.gates.max_rel_l2 = non_negative(*v, "gates.max_rel_l2");
+    if (auto v = go.number("max_step_lr")) c.gates.max_step_lr = non_negative(*v, "gates.max_step_lr");
     if (auto v = go.number("max_state_bytes_per_param")) {
       c.gates.max_state_bytes_per_param = non_negative(*v, "gates.max_state_bytes_per_param");
     }

@@ -93,6 +93,7 @@ struct TimingConfig {
 struct GatesConfig {
   std::optional<double> max_ns_per_param_step;
   std::optional<double> max_rel_travel;  // final error.param.rel_travel (travel_error.hpp)
+  std::optional<double> max_step_lr;     // 8-bit entries: quantization.max_step_lr (the underflow hazard)
   std::optional<double> max_rel_l2;
   std::optional<double> max_state_bytes_per_param;
   bool allow_nonfinite = true;

@@ -31,7 +31,7 @@ std::string bytes_text(double b) {
 SummaryTable summary_table(const RunResult& r) {
   SummaryTable t;
   t.header = {"label", "optimizer", "bits", "ns/param", "iqr", "GB/s", "roofline", "state B/param", "state",
-              "rel_travel", "param max_abs", "loss"};
+              "rel_travel", "param max_abs", "loss", "underflows", "max step/lr"};
   for (const auto& e : r.entries) {
     std::vector<std::string> row;
     row.push_back(e.label);
@@ -55,6 +55,13 @@ SummaryTable summary_table(const RunResult& r) {
       row.insert(row.end(), {"-", "-"});
     }
     row.push_back(e.objective ? number(e.objective->loss, 4) : "-");
+    if (const auto& q = e.quantization) {  // 8-bit state: the underflow hazard (docs/eight_bit.md)
+      row.push_back(q->first_underflow_step ? fmt::format("{} from step {}", q->underflows, *q->first_underflow_step)
+                                            : "0");
+      row.push_back(number(q->max_step_lr));
+    } else {
+      row.insert(row.end(), {"-", "-"});
+    }
     t.rows.push_back(std::move(row));
   }
   bool timed_out = false;

@@ -100,6 +100,15 @@ struct NonfiniteCounts {
   std::uint64_t states = 0;     // dequantized state elements after the run
 };
 
+/// Entries with 8-bit state: the underflow hazard of docs/eight_bit.md, counted by the kernels
+/// over the run's steps (all tensors together).
+struct QuantizationResult {
+  std::uint64_t underflows = 0;                      // non-zero state values stored as 0
+  std::optional<std::int64_t> first_underflow_step;  // 1-based step of the first one
+  std::map<std::string, std::uint64_t> underflows_by_state;  // "state1", "state2"
+  double max_step_lr = 0;                            // largest |p_new - p_old| / lr of any element
+};
+
 struct EntryResult {
   std::string label, optimizer, algorithm;
   int state_bits = 32;
@@ -114,6 +123,7 @@ struct EntryResult {
   std::optional<ErrorResult> error;
   std::optional<ObjectiveResult> objective;
   NonfiniteCounts nonfinite;
+  std::optional<QuantizationResult> quantization;  // entries with 8-bit state
   std::string dump_file;
   int gate_failures = 0;  // exit-code bits
   nlohmann::json implementation;       // peers: name, class, kwargs, versions, reference; null for ours

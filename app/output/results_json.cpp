@@ -90,6 +90,12 @@ nlohmann::json entry_json(const EntryResult& e) {
                       {"loss_curve", o.loss_curve}};
     if (o.reference_loss) j["objective"]["reference_loss"] = *o.reference_loss;
   }
+  if (const auto& q = e.quantization) {
+    j["quantization"] = {{"underflows", q->underflows},
+                         {"first_underflow_step", q->first_underflow_step ? nlohmann::json(*q->first_underflow_step) : nullptr},
+                         {"underflows_by_state", q->underflows_by_state},
+                         {"max_step_lr", q->max_step_lr}};
+  }
   j["nonfinite"] = {{"gradients", e.nonfinite.gradients}, {"params", e.nonfinite.params}, {"states", e.nonfinite.states}};
   nlohmann::json failed = nlohmann::json::array();
   if (e.gate_failures & 1) failed.push_back("speed");

@@ -167,6 +167,20 @@ EntryResult entry_from(const Reader& r) {
     if (er->find("loss_gap")) err.loss_gap = er->number("loss_gap");
     e.error = std::move(err);
   }
+  if (auto q = r.object("quantization")) {
+    QuantizationResult qr;
+    qr.underflows = static_cast<std::uint64_t>(q->number("underflows"));
+    if (q->find("first_underflow_step") && !q->json()["first_underflow_step"].is_null()) {
+      qr.first_underflow_step = static_cast<std::int64_t>(q->number("first_underflow_step"));
+    }
+    if (auto by = q->object("underflows_by_state")) {
+      for (auto it = by->json().begin(); it != by->json().end(); ++it) {
+        qr.underflows_by_state[it.key()] = static_cast<std::uint64_t>(by->number(it.key()));
+      }
+    }
+    qr.max_step_lr = q->number("max_step_lr");
+    e.quantization = std::move(qr);
+  }
   if (auto o = r.object("objective")) {
     ObjectiveResult obj;
     obj.loss_curve = o->numbers("loss_curve");

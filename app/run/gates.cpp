@@ -43,12 +43,13 @@ ExtraGates parse_extra_gates(const nlohmann::json& gates, std::string_view path)
     for (std::size_t i = 0; i < per_label.size(); ++i) {
       const JsonObject o(per_label[i], index_path(p, i),
                          {"labels", "max_ns_per_param_step", "max_rel_travel", "max_rel_l2", "max_state_bytes_per_param",
-                          "allow_nonfinite"});
+                          "max_step_lr", "allow_nonfinite"});
       LabelGates lg;
       lg.labels = o.required_string("labels");
       lg.max_ns_per_param_step = non_negative_number(o, "max_ns_per_param_step");
       lg.max_rel_travel = non_negative_number(o, "max_rel_travel");
       lg.max_rel_l2 = non_negative_number(o, "max_rel_l2");
+      lg.max_step_lr = non_negative_number(o, "max_step_lr");
       lg.max_state_bytes_per_param = non_negative_number(o, "max_state_bytes_per_param");
       lg.allow_nonfinite = o.boolean("allow_nonfinite");
       g.per_label.push_back(std::move(lg));
@@ -100,6 +101,10 @@ bool exceeds_accuracy_bounds(const EntryResult& e, std::optional<double> max_rel
          (max_rel_l2 && !(e.error->param.rel_l2 <= *max_rel_l2));
 }
 
+bool exceeds_step_bound(const EntryResult& e, std::optional<double> max_step_lr) {
+  return max_step_lr && e.quantization && !(e.quantization->max_step_lr <= *max_step_lr);
+}
+
 int apply_extra_gates(const ExtraGates& g, RunResult& r, std::vector<std::string>* notes) {
   auto note = [&](std::string line) {
     if (notes) notes->push_back(std::move(line));
@@ -114,6 +119,7 @@ int apply_extra_gates(const ExtraGates& g, RunResult& r, std::vector<std::string
       int bits = 0;
       if (lg.max_ns_per_param_step && e.time && e.time->median > *lg.max_ns_per_param_step) bits |= kGateSpeed;
       if (exceeds_accuracy_bounds(e, lg.max_rel_travel, lg.max_rel_l2)) bits |= kGateAccuracy;
+      if (exceeds_step_bound(e, lg.max_step_lr)) bits |= kGateAccuracy;
       if (lg.max_state_bytes_per_param && e.memory.state_bytes_per_param > *lg.max_state_bytes_per_param) {
         bits |= kGateMemory;
       }

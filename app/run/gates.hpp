@@ -18,7 +18,7 @@ namespace bnb::app {
 
 struct LabelGates {
   std::string labels;  // glob over entry labels (glob.hpp)
-  std::optional<double> max_ns_per_param_step, max_rel_travel, max_rel_l2, max_state_bytes_per_param;
+  std::optional<double> max_ns_per_param_step, max_rel_travel, max_rel_l2, max_state_bytes_per_param, max_step_lr;
   std::optional<bool> allow_nonfinite;
 };
 
@@ -50,6 +50,10 @@ void check_extra_gate_labels(const ExtraGates& g, const std::vector<std::string>
 /// false without an error measurement (reference off).
 bool exceeds_accuracy_bounds(const EntryResult& e, std::optional<double> max_rel_travel,
                              std::optional<double> max_rel_l2);
+
+/// Whether an 8-bit entry's largest element step (in units of lr, the underflow hazard of
+/// docs/eight_bit.md) breaks the bound; false for entries without 8-bit state.
+bool exceeds_step_bound(const EntryResult& e, std::optional<double> max_step_lr);
 
 /// Checks labels named by the gates exist in the run (ConfigError otherwise), applies them,
 /// ORs the failed bits into each entry's gate_failures and returns their union; `notes` receives

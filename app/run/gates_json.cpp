@@ -14,6 +14,7 @@ nlohmann::json gates_json(const GatesConfig& g) {
   put(j, "max_ns_per_param_step", g.max_ns_per_param_step);
   put(j, "max_rel_travel", g.max_rel_travel);
   put(j, "max_rel_l2", g.max_rel_l2);
+  put(j, "max_step_lr", g.max_step_lr);
   put(j, "max_state_bytes_per_param", g.max_state_bytes_per_param);
   j["allow_nonfinite"] = g.allow_nonfinite;
   if (!g.extra.per_label.empty()) {
@@ -23,6 +24,7 @@ nlohmann::json gates_json(const GatesConfig& g) {
       put(o, "max_ns_per_param_step", l.max_ns_per_param_step);
       put(o, "max_rel_travel", l.max_rel_travel);
       put(o, "max_rel_l2", l.max_rel_l2);
+      put(o, "max_step_lr", l.max_step_lr);
       put(o, "max_state_bytes_per_param", l.max_state_bytes_per_param);
       if (l.allow_nonfinite) o["allow_nonfinite"] = *l.allow_nonfinite;
       list.push_back(o);

@@ -23,6 +23,7 @@
 #include "peers/peer_run.hpp"
 #include "peers/peer_scratch.hpp"
 #include "progress.hpp"
+#include "quantization_tally.hpp"
 #include "reference_model.hpp"
 #include "roofline.hpp"
 #include "round_robin.hpp"
@@ -155,12 +156,20 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
       }
       if (e.device) {
         // The gradient goes up and the parameter comes back outside the timed pass: the error
-        // curve, the objective and the next gradient read the host copy.
+        // curve, the objective and the next gradient read the host copy. The device keeps its
+        // underflow counts (no host wait in a step), so quantization is not tallied here.
         e.device->upload_grad(i, e.grads[i]);
         e.opt->step(i, e.device->param(i), e.device->grad(i));
         e.device->download_param(i, e.params[i]);
       } else {
-        e.result.nonfinite.gradients += e.opt->step(i, e.params[i].data(), e.grads[i].data()).nonfinite_grads;
+        const bool was_quantized = has_quantized_state(*e.opt, i);
+        const TensorBuffer before = was_quantized ? e.params[i] : TensorBuffer();
+        const StepReport report = e.opt->step(i, e.params[i].data(), e.grads[i].data());
+        e.result.nonfinite.gradients += report.nonfinite_grads;
+        if (has_quantized_state(*e.opt, i)) {
+          tally_quantization(e.result.quantization, *e.opt, i, t + 1, report, was_quantized ? &before : nullptr,
+                             e.params[i]);
+        }
       }
       if (ref) ref->step(i, ref_grad);
     }
@@ -395,6 +404,7 @@ void apply_gates(const Config& c, RunResult& r) {
     int bits = 0;
     if (g.max_ns_per_param_step && e.time && e.time->median > *g.max_ns_per_param_step) bits |= 1;
     if (exceeds_accuracy_bounds(e, g.max_rel_travel, g.max_rel_l2)) bits |= 2;
+    if (exceeds_step_bound(e, g.max_step_lr)) bits |= 2;
     if (g.max_state_bytes_per_param && e.memory.state_bytes_per_param > *g.max_state_bytes_per_param) bits |= 4;
     if (!g.allow_nonfinite && (e.nonfinite.gradients || e.nonfinite.params || e.nonfinite.states)) bits |= 8;
     if (e.failure) bits |= 2;  // a peer library that raised: no accuracy to speak of

@@ -11,6 +11,8 @@
 #include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/step_request.hpp"
+#include "bnb/kernels/underflow_guard.hpp"
+#include "code_scan.hpp"
 #include "half_staging.hpp"
 #include "param_store.hpp"
 #include "simd_codec.hpp"
@@ -88,6 +90,57 @@ inline void encode_run(const Encoder& e, const QuantTable& t, const float* x, st
     e.encode(x, len, scale, out);
   }
 }
+
+/// After a block's rows are encoded (codes at s.codes[k] + begin, new values in st[k]): adds each
+/// row's underflows to under[k] and applies the remedy g at encode time (underflow_guard.hpp).
+/// The block is still in L1; only the zero codes found by the byte scan (code_scan.hpp) look at
+/// their values. Signed rows go first: drop_momentum then writes zero codes into them that must
+/// not be counted.
+template <class A>
+[[gnu::always_inline]] inline void settle_block(UnderflowGuard g, const StateView& s, const float (*st)[kMaxBlock], std::size_t begin,
+                  std::size_t len, std::uint64_t* under) {
+  for (const bool signed_rows : {true, false}) {
+    for (int k = 0; k < A::kRows; ++k) {
+      const QuantTable& t = *s.table[k];
+      if (A::kRowSigned[k] != signed_rows || t.values[t.zero_code] != 0.0f) continue;  // no zero: no hazard
+      for_each_code(s.codes[k] + begin, len, t.zero_code, [&](std::size_t i) {
+        if (!underflowed(t, t.zero_code, st[k][i])) return;
+        ++under[k];
+        if (signed_rows || g == UnderflowGuard::off) return;
+        float x[A::kRows];
+        std::uint8_t codes[A::kRows];
+        for (int j = 0; j < A::kRows; ++j) {
+          x[j] = st[j][i];
+          codes[j] = s.codes[j][begin + i];
+        }
+        settle_element<A>(g, s.table, x, codes);
+        for (int j = 0; j < A::kRows; ++j) s.codes[j][begin + i] = codes[j];
+      });
+    }
+  }
+}
+
+/// zero_update (underflow_guard.hpp): the parameters of a block that keep their value this step,
+/// taken before the update and put back after it.
+template <class A, class T>
+struct HeldParams {
+  std::size_t count = 0;
+  std::uint16_t index[kMaxBlock];
+  T value[kMaxBlock];
+
+  void take(const float* const* rows, const T* param, std::size_t len) {
+    for (std::size_t i = 0; i < len; ++i) {
+      float s[A::kRows];
+      for (int k = 0; k < A::kRows; ++k) s[k] = rows[k][i];
+      if (!holds_parameter<A>(UnderflowGuard::zero_update, s)) continue;
+      index[count] = static_cast<std::uint16_t>(i);
+      value[count++] = param[i];
+    }
+  }
+  void put_back(T* param) const {
+    for (std::size_t j = 0; j < count; ++j) param[index[j]] = value[j];
+  }
+};
 
 /// One element of the step through the algorithm's update, written so that the loop around it
 /// if-converts: the update runs on copies and the guarded result is selected afterwards.

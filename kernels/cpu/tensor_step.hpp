@@ -57,8 +57,10 @@ void tensor_step(const StepRequest& r, StepReport& report) {
   const StepConstants c = r.constants;
   const ParamStore store = ParamStore::of(r, 0);
   std::uint64_t nonfinite = 0;
+  std::uint64_t under[kMaxStateRows] = {};
+  const UnderflowGuard guard = r.underflow_guard;
 
-#pragma omp parallel for schedule(static) num_threads(r.threads) reduction(+ : nonfinite)
+#pragma omp parallel for schedule(static) num_threads(r.threads) reduction(+ : nonfinite, under[:kMaxStateRows])
   for (std::size_t b = 0; b < blocks; ++b) {
     const std::size_t begin = b * block;
     const std::size_t len = std::min(block, n - begin);
@@ -77,7 +79,10 @@ void tensor_step(const StepRequest& r, StepReport& report) {
       rows[k] = st[k];
       decode_state_run<Codec>(r.state, codecs, k, begin, len, rows[k]);
     }
+    HeldParams<A, T> held;
+    if (guard == UnderflowGuard::zero_update) held.take(rows, param + begin, len);
     nonfinite += tensor_run<A, T, kGuard>(c, grad + begin, param + begin, rows, len, r.gnorm_scale, scale, store.at(begin));
+    held.put_back(param + begin);
     for (int k = 0; k < A::kRows; ++k) {
       float m = new_max[k];
       if constexpr (Codec::kScale == ScaleKind::per_block) {
@@ -93,11 +98,15 @@ void tensor_step(const StepRequest& r, StepReport& report) {
         encode_run(*codecs.encoders[k], *r.state.table[k], st[k], len, m, r.state.codes[k] + begin);
       }
     }
+    if constexpr (Codec::kElementBits == 8 && Codec::kCodes == CodeKind::map_index) {
+      settle_block<A>(guard, r.state, st, begin, len, under);  // e4m3 has no zero-code hazard (docs/fp8.md)
+    }
   }
   if constexpr (kPerTensor) {
     for (int k = 0; k < A::kRows; ++k) r.state.absmax[k][0] = new_max[k];
   }
   report.nonfinite_grads = nonfinite;
+  for (int k = 0; k < A::kRows; ++k) report.underflows[k] = under[k];
 }
 
 /// Deterministic sum of squares of a stored tensor (percentile clipping's G, SPEC.md §6.1).

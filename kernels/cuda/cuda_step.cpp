@@ -121,6 +121,7 @@ void enqueue_step(const StepRequest& r, const QuantTable* device_tables, StepRes
   scratch.tables = device_tables;
   scratch.scalars = &results->scalars;
   scratch.nonfinite = &results->nonfinite;
+  scratch.underflows = results->underflows;
   scratch.unorm_part = reinterpret_cast<float*>(device + layout.unorm_part);
   scratch.pnorm_part = reinterpret_cast<float*>(device + layout.pnorm_part);
   scratch.max_part = reinterpret_cast<float*>(device + layout.max_part);
@@ -180,6 +181,7 @@ void cuda_step(const StepRequest& r, StepReport& report, StreamHandle stream, St
   }
   report.update_scale = prepass ? out.scalars.update_scale : 1.0f;
   report.nonfinite_grads = out.nonfinite;
+  for (int k = 0; k < kMaxStateRows; ++k) report.underflows[k] = out.underflows[k];
 }
 
 }  // namespace bnb::kernels::cuda

@@ -113,6 +113,8 @@ KernelArgs pack_kernel_args(const StepRequest& r, const ScratchPointers& scratch
   a.rounding = r.dtype == DType::f32 ? ParamRounding::nearest : r.rounding;
   a.rounding_key = r.rounding_key;
   a.compensation = compensated ? r.compensation : nullptr;
+  a.underflow_guard = r.underflow_guard;
+  a.underflows = scratch.underflows;
   return a;
 }
 

@@ -24,6 +24,7 @@
 #include "bnb/kernels/e4m3_codec.hpp"
 #include "bnb/kernels/param_rounding.hpp"
 #include "bnb/kernels/quant_table.hpp"
+#include "bnb/kernels/underflow_guard.hpp"
 
 namespace bnb::kernels::cuda::device {
 
@@ -58,6 +59,38 @@ __device__ __forceinline__ std::uint8_t encode_scaled(const QuantTable& t, float
 /// e4m3 code of x / scale, non-negative rows keeping positive values above 0.
 __device__ __forceinline__ std::uint8_t encode_e4m3_scaled(const QuantTable& t, float x, float scale) {
   return scale == 0.0f ? std::uint8_t{0} : e4m3_code(x / scale, !t.is_signed);
+}
+
+/// Encodes one element's new states (all rows, each with its scale) and stores the codes. Map
+/// codes also get the underflow remedy (underflow_guard.hpp, as cpu_detail::settle_block) and
+/// each row's underflows counted into `under`; e4m3 keeps a non-negative row's positive values
+/// above 0 by construction (docs/fp8.md), so it has no such hazard and is not counted.
+template <class A, class Codec>
+__device__ __forceinline__ void store_codes(const KernelArgs& a, std::size_t e, const float* s, const float* scales,
+                                            unsigned long long* under) {
+  if constexpr (Codec::kCodes == CodeKind::e4m3) {
+    for (int k = 0; k < A::kRows; ++k) a.codes[k][e] = encode_e4m3_scaled(a.tables[k], s[k], scales[k]);
+  } else {
+    const QuantTable* tables[A::kRows];
+    std::uint8_t codes[A::kRows];
+    for (int k = 0; k < A::kRows; ++k) {
+      tables[k] = &a.tables[k];
+      codes[k] = encode_scaled(a.tables[k], s[k], scales[k]);
+    }
+    const unsigned rows = settle_element<A>(a.underflow_guard, tables, s, codes);
+    for (int k = 0; k < A::kRows; ++k) {
+      under[k] += rows >> k & 1u;
+      a.codes[k][e] = codes[k];
+    }
+  }
+}
+
+/// Adds one thread's underflow counts to the step's (kMaxStateRows counters).
+template <class A>
+__device__ __forceinline__ void add_underflows(const KernelArgs& a, const unsigned long long* under) {
+  for (int k = 0; k < A::kRows; ++k) {
+    if (under[k] != 0) atomicAdd(&a.underflows[k], under[k]);
+  }
 }
 
 /// Max over the thread block of one non-NaN value per thread (blockDim.x a multiple of 32, at
@@ -243,13 +276,16 @@ __global__ void __launch_bounds__(kThreadsPerBlock) step_kernel(const KernelArgs
 
   const T* grad = static_cast<const T*>(a.grad);
   unsigned long long bad = 0;
+  unsigned long long under[A::kRows] = {};
   for (std::size_t i = threadIdx.x; i < len; i += blockDim.x) {
     const std::size_t e = begin + i;
     const float g = Storage<T>::load(grad[e]) * a.gnorm_scale;
     float stored, comp;
     float p = load_param<T>(a, e, stored, comp);
+    const float p_old = p;
     float s[A::kRows];
     for (int k = 0; k < A::kRows; ++k) s[k] = load_state<F>(a, k, e, old_scale[k]);
+    const bool held = Codec::kQuantized && holds_parameter<A>(a.underflow_guard, s);
     const bool ok = is_finite(g);
     bad += ok ? 0u : 1u;
     if (!kGuard || ok) {
@@ -257,34 +293,36 @@ __global__ void __launch_bounds__(kThreadsPerBlock) step_kernel(const KernelArgs
     } else {
       for (int k = 0; k < A::kRows; ++k) s[k] = 0.0f;
     }
-    store_param<T>(a, e, stored, comp, p);
-    for (int k = 0; k < A::kRows; ++k) {
-      if constexpr (!Codec::kQuantized) {
-        a.values[k][e] = s[k];
-      } else if constexpr (Codec::kScale == ScaleKind::per_tensor) {
-        a.codes[k][e] = encode_scaled(a.tables[k], s[k], new_max[k]);
-      } else {
+    store_param<T>(a, e, stored, comp, held ? p_old : p);
+    if constexpr (!Codec::kQuantized) {
+      for (int k = 0; k < A::kRows; ++k) a.values[k][e] = s[k];
+    } else if constexpr (Codec::kScale == ScaleKind::per_tensor) {
+      store_codes<A, Codec>(a, e, s, new_max, under);
+    } else {
+      for (int k = 0; k < A::kRows; ++k) {
         staged[static_cast<std::size_t>(k) * a.block_size + i] = s[k];
         local_max[k] = keep_max(local_max[k], fabsf(s[k]));
       }
     }
   }
   if constexpr (kPerBlock) {
+    float m[A::kRows];
     for (int k = 0; k < A::kRows; ++k) {
       // block_max synchronizes the block, so every thread has read the old absmax before it is
       // overwritten and every staged value is visible below.
       // fp8 stores the scale absmax / 448 (docs/fp8.md) and its e4m3 codes.
-      constexpr bool kE4m3 = Codec::kCodes == CodeKind::e4m3;
       const float max = block_max(local_max[k], scratch);
-      const float m = kE4m3 ? e4m3_scale(max) : max;
-      if (threadIdx.x == 0) a.absmax[k][blockIdx.x] = m;
-      const float* row = staged + static_cast<std::size_t>(k) * a.block_size;
-      for (std::size_t i = threadIdx.x; i < len; i += blockDim.x) {
-        a.codes[k][begin + i] = kE4m3 ? encode_e4m3_scaled(a.tables[k], row[i], m) : encode_scaled(a.tables[k], row[i], m);
-      }
+      m[k] = Codec::kCodes == CodeKind::e4m3 ? e4m3_scale(max) : max;
+      if (threadIdx.x == 0) a.absmax[k][blockIdx.x] = m[k];
+    }
+    for (std::size_t i = threadIdx.x; i < len; i += blockDim.x) {
+      float s[A::kRows];
+      for (int k = 0; k < A::kRows; ++k) s[k] = staged[static_cast<std::size_t>(k) * a.block_size + i];
+      store_codes<A, Codec>(a, begin + i, s, m, under);
     }
   }
   if (bad != 0) atomicAdd(a.nonfinite, bad);
+  if constexpr (Codec::kQuantized) add_underflows<A>(a, under);
 }
 
 /// The pre-pass finalizer, one thread block: the chunk partials added in chunk order in double

@@ -13,10 +13,12 @@
 
 namespace bnb::kernels::cuda {
 
-/// What one step reads back: the pre-pass scalars and the non-finite gradient count.
+/// What one step reads back: the pre-pass scalars, the non-finite gradient count, the 8-bit
+/// underflows per row.
 struct StepResults {
   StepScalars scalars;
   unsigned long long nonfinite = 0;
+  unsigned long long underflows[kMaxStateRows] = {};
 };
 // The device run loop's read-back slot (device_backend.hpp) is the same bytes.
 static_assert(sizeof(StepResults) == sizeof(DeviceStepSlot));

@@ -70,6 +70,15 @@ ArgSpec param_rounding() {
   spec.extension = true;
   return spec;
 }
+/// Our extension (docs/eight_bit.md): not a bitsandbytes argument, off by default so that the
+/// bitsandbytes names stay bit-compatible.
+ArgSpec underflow_guard() {
+  ArgSpec spec = boolean("underflow_guard", false,
+                         "8-bit state: an element whose v would be stored as 0 stores 0 momentum too "
+                         "(bnb-bench extension, not in bitsandbytes)");
+  spec.extension = true;
+  return spec;
+}
 ArgSpec amsgrad() { return boolean("amsgrad", false, "not supported: must be false"); }
 
 /// The 8-bit state arguments shared by most families.
@@ -86,6 +95,7 @@ std::vector<ArgSpec> adam_args(double default_weight_decay, int fixed_bits, Pagi
   args.push_back(block_wise(true));
   if (paging == Paging::optional) args.push_back(is_paged());
   args.push_back(skip_zeros(true));
+  args.push_back(underflow_guard());
   return args;
 }
 
@@ -100,6 +110,7 @@ std::vector<ArgSpec> ademamix_args(int fixed_bits, Paging paging) {
   add_state_args(args, fixed_bits);
   if (paging == Paging::optional) args.push_back(is_paged());
   args.push_back(skip_zeros(false));  // SPEC.md §4.9: not honoured by ademamix
+  args.push_back(underflow_guard());
   return args;
 }
 
@@ -116,6 +127,7 @@ std::vector<ArgSpec> lamb_args(int fixed_bits) {
   args.push_back(block_wise(false));
   args.push_back(number("max_unorm", 1.0, "update norm limit relative to the parameter norm"));
   args.push_back(skip_zeros(true));
+  args.push_back(underflow_guard());
   return args;
 }
 

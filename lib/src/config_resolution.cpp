@@ -269,6 +269,7 @@ EffectiveConfig derive(const OptimizerInfo& info, const ArgMap& args) {
   const bool one_scale_per_tensor = info.algorithm == Algorithm::lars;  // LARS, PytorchLARS
   c.block_wise = !one_scale_per_tensor && bool_or(args, "block_wise", true);
   c.min_8bit_size = static_cast<std::size_t>(number_or(args, "min_8bit_size", 4096));
+  c.underflow_guard = bool_or(args, "underflow_guard", false);
   c.percentile_clipping = info.reference_form ? 100.0 : number_or(args, "percentile_clipping", 100);
   if (info.reference_form) {
     c.nesterov = bool_or(args, "nesterov", false);

@@ -18,6 +18,10 @@
 namespace bnb {
 namespace {
 
+/// The remedy of `underflow_guard: true`: the best of docs/eight_bit.md's comparison
+/// (results/underflow/remedies.md).
+constexpr kernels::UnderflowGuard kUnderflowGuardRemedy = kernels::UnderflowGuard::drop_momentum;
+
 StepConstants prepare_constants(Algorithm a, const HyperParams& h, std::int64_t t) {
   return kernels::with_algorithm(a, [&]<class A>() { return A::prepare(h, t); });
 }
@@ -151,6 +155,7 @@ StepRequest Optimizer::step_request(std::size_t i, void* param, const void* grad
   r.grad = grad;
   r.constants = prepare_constants(cfg.algorithm, cfg.hyper, st.step);
   r.max_unorm = static_cast<float>(cfg.hyper.max_unorm);
+  r.underflow_guard = cfg.underflow_guard ? kUnderflowGuardRemedy : kernels::UnderflowGuard::off;
   r.threads = options_.threads;
   return r;
 }

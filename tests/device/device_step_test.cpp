@@ -286,6 +286,7 @@ HostTensor run_both(HostTensor& cpu, bool paged, gpu::StreamHandle stream, gpu::
     gpu::cuda_step(gr, gpu_report, stream, ws);
     SCOPED_TRACE("step " + std::to_string(t));
     EXPECT_EQ(gpu_report.nonfinite_grads, cpu_report.nonfinite_grads);
+    for (int k = 0; k < kMaxStateRows; ++k) EXPECT_EQ(gpu_report.underflows[k], cpu_report.underflows[k]) << "row " << k;
     // Expected bit-identical; the relative bound only documents how far a mismatch would be.
     EXPECT_NEAR(gpu_report.unorm, cpu_report.unorm, 1e-6f * std::fabs(cpu_report.unorm));
     EXPECT_NEAR(gpu_report.pnorm, cpu_report.pnorm, 1e-6f * std::fabs(cpu_report.pnorm));

@@ -92,6 +92,7 @@ class EmulatedDevice final : public DeviceBackend {
     sp.tables = device_tables;
     sp.scalars = reinterpret_cast<StepScalars*>(slot);
     sp.nonfinite = &slot->nonfinite;
+    sp.underflows = slot->underflows;
     sp.unorm_part = unorm_.data();
     sp.pnorm_part = pnorm_.data();
     sp.max_part = maxima_.data();

@@ -152,6 +152,8 @@ const std::map<std::string, ArgMap>& spec_defaults() {
     t["LAMB"] = with({{"lr", 1e-3}, {"bias_correction", true}, {"betas", Betas{0.9, 0.999}}, {"eps", 1e-8},
                       {"weight_decay", 0.0}, {"amsgrad", false}, {"adam_w_mode", true},
                       {"percentile_clipping", 100.0}, {"block_wise", false}, {"max_unorm", 1.0}});
+    // underflow_guard: our extension (docs/eight_bit.md), not a SPEC.md §2 argument; off by default.
+    for (const char* family : {"Adam", "AdamW", "AdEMAMix", "LAMB"}) t[family]["underflow_guard"] = false;
     t["LARS"] = with({{"lr", std::monostate{}}, {"momentum", 0.0}, {"dampening", 0.0}, {"weight_decay", 0.0},
                       {"nesterov", false}, {"percentile_clipping", 100.0}, {"max_unorm", 0.02}});
     t["PytorchLARS"] = {{"lr", 0.01}, {"momentum", 0.0}, {"dampening", 0.0}, {"weight_decay", 0.0},

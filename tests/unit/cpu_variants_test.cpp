@@ -77,6 +77,7 @@ struct StepRun {
   std::vector<float> absmax[bnb::kMaxStateRows];
   std::vector<float> unorms;
   std::uint64_t nonfinite = 0;
+  std::vector<std::uint64_t> underflows;  // per step and row
 };
 
 std::vector<std::uint8_t> make_values(DType d, std::size_t n, std::mt19937& rng, float sigma, bool specials) {
@@ -86,6 +87,7 @@ std::vector<std::uint8_t> make_values(DType d, std::size_t n, std::mt19937& rng,
   for (std::size_t i = 0; i < n; ++i) {
     float v = normal(rng);
     if (i % 97 == 5) v = 0.0f;  // skip_zeros has something to skip
+    if (i % 61 == 3) v *= 1e-5f;  // squares far below their block's largest: 8-bit underflows
     if (specials && i == 11) v = std::numeric_limits<float>::infinity();
     if (specials && i == 800) v = std::numeric_limits<float>::quiet_NaN();
     if (d == DType::f32) {
@@ -99,7 +101,8 @@ std::vector<std::uint8_t> make_values(DType d, std::size_t n, std::mt19937& rng,
 }
 
 StepRun run_steps(k::CpuVariant variant, int threads, Algorithm a, DType d, StateFormat f,
-                  bnb::ParamRounding rounding = bnb::ParamRounding::nearest) {
+                  bnb::ParamRounding rounding = bnb::ParamRounding::nearest,
+                  k::UnderflowGuard guard = k::UnderflowGuard::off) {
   const int rows = k::state_rows(a);
   std::mt19937 rng(1234u + static_cast<unsigned>(a) * 16u + static_cast<unsigned>(d) * 4u + static_cast<unsigned>(f));
   StepRun run;
@@ -133,6 +136,7 @@ StepRun run_steps(k::CpuVariant variant, int threads, Algorithm a, DType d, Stat
   h.max_unorm = bnb::kernels::clips_update_norm(a) ? 0.02 : 0.0;
   r.max_unorm = static_cast<float>(h.max_unorm);
   r.threads = threads;
+  r.underflow_guard = guard;
   for (int t = 1; t <= kSteps; ++t) {
     // The 8-bit paths skip non-finite gradients (SPEC.md §3); the fp32 path would spread NaN.
     const std::vector<std::uint8_t> grad = make_values(d, kN, rng, 0.1f, f != StateFormat::fp32);
@@ -144,6 +148,7 @@ StepRun run_steps(k::CpuVariant variant, int threads, Algorithm a, DType d, Stat
     k::cpu_step(variant, r, report);
     run.unorms.push_back(report.unorm);
     run.nonfinite += report.nonfinite_grads;
+    run.underflows.insert(run.underflows.end(), report.underflows, report.underflows + bnb::kMaxStateRows);
   }
   return run;
 }
@@ -172,6 +177,7 @@ void expect_identical(const StepRun& want, const StepRun& got, const std::string
   }
   EXPECT_TRUE(same_bytes(want.unorms, got.unorms)) << what << ": update norms differ";
   EXPECT_EQ(want.nonfinite, got.nonfinite) << what;
+  EXPECT_EQ(want.underflows, got.underflows) << what << ": underflow counts differ";
 }
 
 std::string describe(Algorithm a, DType d, StateFormat f) {
@@ -219,6 +225,27 @@ TEST_P(CpuVariantTest, ParamRoundingIsBitIdenticalToScalar) {
           expect_identical(want, run_steps(GetParam(), 1, a, d, f, rounding), what);
           if (a == Algorithm::lamb) expect_identical(want, run_steps(GetParam(), 2, a, d, f, rounding), what + " 2 threads");
         }
+      }
+    }
+  }
+}
+
+// The underflow counts and every remedy of underflow_guard.hpp: each variant counts and guards
+// as the scalar one, the unguarded 8-bit runs of this data do underflow, and each remedy changes
+// the step.
+TEST_P(CpuVariantTest, UnderflowGuardAndCountsAreIdenticalToScalar) {
+  for (Algorithm a : {Algorithm::adam, Algorithm::ademamix, Algorithm::lamb}) {
+    for (StateFormat f : {StateFormat::blockwise8, StateFormat::tensorwise8}) {
+      const StepRun plain = run_steps(GetParam(), 1, a, DType::f32, f);
+      std::uint64_t seen = 0;
+      for (std::uint64_t u : plain.underflows) seen += u;
+      EXPECT_GT(seen, 0u) << describe(a, DType::f32, f) << ": the tiny gradients underflow without the guard";
+      for (k::UnderflowGuard g : {k::UnderflowGuard::smallest_code, k::UnderflowGuard::drop_momentum,
+                                  k::UnderflowGuard::zero_update}) {
+        const std::string what = describe(a, DType::f32, f) + " guard " + std::to_string(static_cast<int>(g));
+        const StepRun guarded = run_steps(GetParam(), 1, a, DType::f32, f, bnb::ParamRounding::nearest, g);
+        expect_identical(run_steps(k::CpuVariant::scalar, 1, a, DType::f32, f, bnb::ParamRounding::nearest, g), guarded, what);
+        EXPECT_FALSE(same_bytes(plain.param, guarded.param)) << what << ": the guard changes the step";
       }
     }
   }

@@ -295,11 +295,13 @@ void emulated_step(const StepRequest& r, StepReport& report) {
   }
   StepScalars scalars;
   unsigned long long nonfinite = 0;
+  unsigned long long underflows[kMaxStateRows] = {};
   std::vector<float> unorm(chunks), pnorm(chunks), maxima(chunks * static_cast<std::size_t>(rows));
   ScratchPointers sp;
   sp.tables = tables.data();
   sp.scalars = &scalars;
   sp.nonfinite = &nonfinite;
+  sp.underflows = underflows;
   sp.unorm_part = unorm.data();
   sp.pnorm_part = pnorm.data();
   sp.max_part = maxima.data();
@@ -311,6 +313,7 @@ void emulated_step(const StepRequest& r, StepReport& report) {
   }
   report.update_scale = needs_prepass(r) ? scalars.update_scale : 1.0f;
   report.nonfinite_grads = nonfinite;
+  for (int k = 0; k < kMaxStateRows; ++k) report.underflows[k] = underflows[k];
 }
 
 /// One tensor in host memory, twice: stepped by cpu_step and by the emulated kernels.
@@ -394,7 +397,8 @@ struct TwinTensors {
 
   void new_gradient(std::int64_t t) {
     std::normal_distribution<float> dist(0.0f, 0.01f);
-    for (std::size_t i = 0; i < n; ++i) put_value(grad, i, i % 61 == 0 ? 0.0f : dist(gen));
+    // i % 53 == 7: squares far below their block's largest, which underflow in 8-bit v.
+    for (std::size_t i = 0; i < n; ++i) put_value(grad, i, i % 61 == 0 ? 0.0f : dist(gen) * (i % 53 == 7 ? 1e-5f : 1.0f));
     if (format != StateFormat::fp32) {
       put_value(grad, 3, NAN);
       put_value(grad, n - 2, INFINITY);
@@ -408,12 +412,15 @@ struct TwinTensors {
 };
 
 template <unsigned kStage = 1024>
-void expect_emulation_matches_cpu(Algorithm a, DType d, StateFormat f, std::size_t n, std::size_t block,
-                                   ParamRounding rounding = ParamRounding::nearest) {
+std::uint64_t expect_emulation_matches_cpu(Algorithm a, DType d, StateFormat f, std::size_t n, std::size_t block,
+                                           ParamRounding rounding = ParamRounding::nearest,
+                                           UnderflowGuard guard = UnderflowGuard::off) {
   SCOPED_TRACE(std::to_string(static_cast<int>(a)) + "/" + std::to_string(static_cast<int>(d)) + "/" +
                std::to_string(static_cast<int>(f)) + " n=" + std::to_string(n) + " block=" + std::to_string(block) +
-               " rounding=" + std::to_string(static_cast<int>(rounding)));
+               " rounding=" + std::to_string(static_cast<int>(rounding)) + " guard=" + std::to_string(static_cast<int>(guard)));
   TwinTensors x(a, d, f, n, block, rounding);
+  x.r[0].underflow_guard = x.r[1].underflow_guard = guard;
+  std::uint64_t underflows = 0;
   for (std::int64_t t = 1; t <= 2; ++t) {
     x.new_gradient(t);
     StepReport cpu, emu;
@@ -423,6 +430,10 @@ void expect_emulation_matches_cpu(Algorithm a, DType d, StateFormat f, std::size
     EXPECT_EQ(emu.pnorm, cpu.pnorm);
     EXPECT_EQ(emu.update_scale, cpu.update_scale);
     EXPECT_EQ(emu.nonfinite_grads, cpu.nonfinite_grads);
+    for (int k = 0; k < kMaxStateRows; ++k) {
+      EXPECT_EQ(emu.underflows[k], cpu.underflows[k]) << "row " << k << " step " << t;
+      underflows += cpu.underflows[k];
+    }
   }
   EXPECT_EQ(x.param[1], x.param[0]);
   EXPECT_EQ(x.compensation[1], x.compensation[0]);
@@ -431,6 +442,7 @@ void expect_emulation_matches_cpu(Algorithm a, DType d, StateFormat f, std::size
     EXPECT_EQ(x.codes[1][k], x.codes[0][k]) << "row " << k;
     EXPECT_EQ(x.absmax[1][k], x.absmax[0][k]) << "row " << k;
   }
+  return underflows;
 }
 
 constexpr Algorithm kAllAlgorithms[] = {Algorithm::adam,    Algorithm::ademamix, Algorithm::momentum, Algorithm::rmsprop,
@@ -464,6 +476,19 @@ TEST(CudaKernelEmulation, EveryParamRoundingMatchesCpuBitForBit) {
       }
     }
     for (DType d : {DType::f16, DType::f32}) expect_emulation_matches_cpu(Algorithm::lamb, d, StateFormat::tensorwise8, 700, 256, rounding);
+  }
+}
+
+// The 8-bit underflow counts and every remedy of underflow_guard.hpp (the algorithms with an
+// unsigned row): the kernels count and guard as cpu_step, and this data does underflow.
+TEST(CudaKernelEmulation, UnderflowCountsAndGuardsMatchCpu) {
+  for (Algorithm a : {Algorithm::adam, Algorithm::ademamix, Algorithm::lamb}) {
+    for (StateFormat f : {StateFormat::blockwise8, StateFormat::tensorwise8}) {
+      for (UnderflowGuard g : {UnderflowGuard::off, UnderflowGuard::smallest_code, UnderflowGuard::drop_momentum,
+                               UnderflowGuard::zero_update}) {
+        EXPECT_GT(expect_emulation_matches_cpu(a, DType::f32, f, 700, 256, ParamRounding::nearest, g), 0u);
+      }
+    }
   }
 }
 

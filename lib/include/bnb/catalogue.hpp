@@ -95,6 +95,7 @@ struct EffectiveConfig {
   bool paged = false;
   bool block_wise = true;
   std::size_t min_8bit_size = 4096;
+  bool underflow_guard = false;     // 8-bit state: never store a non-zero value as 0 (our extension)
   double percentile_clipping = 100;
   bool nesterov = false;            // PytorchLARS only
   double dampening = 0;             // PytorchLARS only

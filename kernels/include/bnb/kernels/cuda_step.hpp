@@ -214,6 +214,8 @@ struct KernelArgs {
   ParamRounding rounding = ParamRounding::nearest;  // 16-bit parameters (param_rounding.hpp)
   RoundingKey rounding_key{};
   void* compensation = nullptr;             // compensated 16-bit parameters: n values of T
+  UnderflowGuard underflow_guard = UnderflowGuard::off;
+  unsigned long long* underflows = nullptr;  // 8-bit: per row (StepReport::underflows)
 };
 static_assert(std::is_trivially_copyable_v<KernelArgs>, "kernel arguments are copied to the device by value");
 static_assert(std::is_trivially_copyable_v<StepScalars>);
@@ -226,6 +228,7 @@ struct ScratchPointers {
   float* pnorm_part = nullptr;
   float* max_part = nullptr;
   unsigned long long* nonfinite = nullptr;
+  unsigned long long* underflows = nullptr;  // kMaxStateRows counters
 };
 
 /// Whether a step needs the pre-pass: the algorithm clips its update norm and max_unorm > 0, or

@@ -48,6 +48,7 @@ struct DeviceStepSlot {
   float update_scale = 1.0f;
   float reserved[2 * kMaxStateRows] = {};  // tensor-wise old/new maxima (the kernels' StepScalars)
   unsigned long long nonfinite = 0;
+  unsigned long long underflows[kMaxStateRows] = {};  // 8-bit map codes, per row (not read back per step)
 };
 
 class DeviceBackend {

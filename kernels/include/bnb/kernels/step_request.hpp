@@ -7,6 +7,7 @@
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/param_rounding.hpp"
 #include "bnb/kernels/state_view.hpp"
+#include "bnb/kernels/underflow_guard.hpp"
 
 namespace bnb {
 
@@ -20,6 +21,7 @@ struct StepRequest {
   StepConstants constants{};
   float gnorm_scale = 1.0f;       // percentile clipping (SPEC.md §6.1), applied to every gradient
   float max_unorm = 0.0f;         // update-norm clipping, for the algorithms that clip
+  kernels::UnderflowGuard underflow_guard = kernels::UnderflowGuard::off;  // 8-bit (underflow_guard.hpp)
   int threads = 1;
   // 16-bit parameters (param_rounding.hpp); fp32 parameters ignore them.
   ParamRounding rounding = ParamRounding::nearest;
@@ -32,6 +34,9 @@ struct StepReport {
   float pnorm = 0.0f;             // ||p|| before the step when the step clips, else 0
   float update_scale = 1.0f;      // s
   std::uint64_t nonfinite_grads = 0;
+  // 8-bit state: per row, the new values that were non-zero but were encoded as a code that
+  // decodes to 0 (underflow_guard.hpp; counted before the guard acts); 0 for other formats.
+  std::uint64_t underflows[kMaxStateRows] = {};
 };
 
 /// The fixed reduction order every backend uses for sums of squares: per block of
