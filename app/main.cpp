@@ -14,6 +14,7 @@
 #include "bnb/build_info.hpp"
 #include "bnb/errors.hpp"
 #include "commands.hpp"
+#include "distributed/process_group.hpp"
 #include "compare_command.hpp"
 #include "exit_codes.hpp"
 #include "interrupt.hpp"
@@ -32,6 +33,14 @@ The config format is documented in docs/cli.md.)";
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First: under mpirun, MPI_Init (it may take its own arguments out of argv).
+  std::unique_ptr<bnb::app::ProcessGroup> group;
+  try {
+    group = bnb::app::join_process_group(argc, argv);
+  } catch (const bnb::ConfigError& e) {
+    std::fprintf(stderr, "bnb-bench: error: %s\n", e.what());
+    return bnb::app::kUsage;
+  }
   bnb::app::install_interrupt_handlers();
   CLI::App app{"bnb-bench: benchmark and validate low-memory (8-bit, paged) optimizers"};
   app.set_version_flag("--version", fmt::format("bnb-bench {} (git {}, {})", bnb::version(), bnb::git_revision(),
@@ -40,6 +49,7 @@ int main(int argc, char** argv) {
   app.footer("Run `bnb-bench <command> --help` for the options of each command.");
 
   bnb::app::RunCommand run_cmd;
+  run_cmd.group = group.get();
   for (int i = 0; i < argc; ++i) run_cmd.argv.emplace_back(argv[i]);
   auto* run = app.add_subcommand("run", "Run the optimizers of a config (or the built-in default suite)");
   run->add_option("config", run_cmd.config, "Config file (JSON, schema 1); omit for the built-in default suite");
@@ -94,6 +104,20 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : bnb::app::kUsage;
   }
 
+  // An error ends this process with its message and code. In a sharded run a configuration error
+  // is the same on every rank (rank 0 says it); any other ends every rank, which would otherwise
+  // wait for this one in a collective.
+  const auto fail = [&group](int code, const char* what, const char* message) {
+    const bool config = code == bnb::app::kUsage;
+    if (!group || group->size() == 1) {
+      std::fprintf(stderr, "bnb-bench: %s: %s\n", what, message);
+    } else if (!config || group->is_root()) {
+      std::fprintf(stderr, "bnb-bench: rank %d of %d: %s: %s\n", group->rank(), group->size(), what, message);
+    }
+    std::fflush(stderr);
+    if (!config) bnb::app::abort_group(group.get(), code);
+    return code;
+  };
   try {
     if (run->parsed()) return bnb::app::run_command(run_cmd);
     if (list->parsed()) return bnb::app::list_command(list_json);
@@ -101,20 +125,15 @@ int main(int argc, char** argv) {
     if (compare->parsed()) return bnb::app::compare_command(compare_cmd);
     if (report->parsed()) return bnb::app::report::report_command(report_cmd);
   } catch (const bnb::ConfigError& e) {
-    std::fprintf(stderr, "bnb-bench: error: %s\n", e.what());
-    return bnb::app::kUsage;
+    return fail(bnb::app::kUsage, "error", e.what());
   } catch (const bnb::DataError& e) {
-    std::fprintf(stderr, "bnb-bench: bad input data: %s\n", e.what());
-    return bnb::app::kDataErr;
+    return fail(bnb::app::kDataErr, "bad input data", e.what());
   } catch (const bnb::IoError& e) {
-    std::fprintf(stderr, "bnb-bench: I/O error: %s\n", e.what());
-    return bnb::app::kIoErr;
+    return fail(bnb::app::kIoErr, "I/O error", e.what());
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "bnb-bench: internal error: out of memory\n");
-    return bnb::app::kSoftware;
+    return fail(bnb::app::kSoftware, "internal error", "out of memory");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bnb-bench: internal error: %s\n", e.what());
-    return bnb::app::kSoftware;
+    return fail(bnb::app::kSoftware, "internal error", e.what());
   }
   return bnb::app::kOk;
 }

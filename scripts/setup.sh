@@ -9,6 +9,9 @@ packages=(cmake ninja-build g++ libcli11-dev nlohmann-json3-dev libfmt-dev libgt
           libgmock-dev libbenchmark-dev libomp-dev python3 "$@")
 # valgrind: the instruction-count speed gate (scripts/step-instructions.sh) and its callgrind.h.
 packages+=(valgrind)
+# Open MPI: sharded runs under mpirun and their tests (docs/distributed.md); about 20 s of apt on
+# a fresh machine. CMake builds the tool without MPI when it is absent.
+packages+=(openmpi-bin libopenmpi-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

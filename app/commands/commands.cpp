@@ -22,6 +22,7 @@
 #include "peers/peer_check.hpp"
 #include "report/report_command.hpp"
 #include "runner.hpp"
+#include "shards.hpp"
 #include "workload.hpp"
 
 namespace bnb::app {
@@ -84,6 +85,9 @@ int run_command(const RunCommand& cmd) {
   if (cmd.paging_budget_mib) override_paging_budget(c.paging, *cmd.paging_budget_mib);
   trace = settle_replay(c);
   check_settled(c, trace, cmd.python);
+  if (cmd.group) check_sharded_run(c, cmd.group->size());
+  // A sharded run: rank 0 checks and writes the outputs; every rank writes its dump files.
+  const bool root = !cmd.group || cmd.group->is_root();
 
   // Output choices and paths, all checked before any work; the dump directory is created last,
   // so a refusal leaves nothing behind.
@@ -97,8 +101,10 @@ int run_command(const RunCommand& cmd) {
     const auto files = resume_files(c, cmd.resume);
     for (std::size_t k = 0; k < files.size(); ++k) {
       if (files[k].empty()) {
-        std::fprintf(stderr, "note: --resume %s: entry \"%s\" has no dump there and is not run\n", cmd.resume.c_str(),
-                     c.optimizers[k].label.c_str());
+        if (root) {
+          std::fprintf(stderr, "note: --resume %s: entry \"%s\" has no dump there and is not run\n", cmd.resume.c_str(),
+                       c.optimizers[k].label.c_str());
+        }
       } else if (cmd.dump_dir.empty()) {  // resuming into the same --dump directory is allowed
         inputs.push_back({fmt::format("the --resume dump of {}", c.optimizers[k].label), files[k]});
       }
@@ -113,22 +119,32 @@ int run_command(const RunCommand& cmd) {
     }
   }
   check_no_collisions(inputs, outputs);
-  if (!cmd.output.empty()) check_writable_file(cmd.output, "--output");
-  if (!cmd.report.empty()) check_writable_file(cmd.report, "--report");
+  if (root && !cmd.output.empty()) check_writable_file(cmd.output, "--output");
+  if (root && !cmd.report.empty()) check_writable_file(cmd.report, "--report");
   std::error_code ec;
   const bool dump_dir_is_new = !cmd.dump_dir.empty() && !std::filesystem::exists(cmd.dump_dir, ec);
-  if (!cmd.dump_dir.empty()) check_writable_dir(cmd.dump_dir, "--dump");
+  if (!cmd.dump_dir.empty()) {
+    if (root) {
+      check_writable_dir(cmd.dump_dir, "--dump");
+    } else {
+      std::filesystem::create_directories(cmd.dump_dir, ec);  // rank 0 reports what fails
+    }
+  }
 
   RunOptions options;
   if (!cmd.dump_dir.empty()) options.dump_dir = cmd.dump_dir;
   if (!cmd.resume.empty()) options.resume = cmd.resume;
   options.quiet = cmd.quiet;
   options.python = cmd.python;
+  options.group = cmd.group;
 
   const nlohmann::json load_start = machine_load_sample();
   RunResult r;
   try {
     r = run_benchmark(c, trace, options);
+    // Every rank ends with rank 0's verdict; the other ranks are done (rank 0 writes the outputs).
+    if (cmd.group) r.exit_bits = cmd.group->broadcast(r.exit_bits);
+    if (!root) return r.exit_bits;
   } catch (...) {
     // A failed run leaves no dump directory of its own making behind (one that existed keeps its
     // older files; the dumps written are whole, each was written atomically).
@@ -175,6 +191,7 @@ int run_command(const RunCommand& cmd) {
              {"noise_target", c.timing.noise_target}}},
            {"paging", paging_json(c.paging)}};
   r.run["gates"] = gates_json(c.gates);
+  if (cmd.group) r.run["distributed"] = {{"ranks", cmd.group->size()}, {"shard", c.distributed.shard}};
 
   for (const auto& e : r.entries) {
     for (const auto& w : e.warnings) std::fprintf(stderr, "warning: %s: %s\n", e.label.c_str(), w.c_str());

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "distributed/process_group.hpp"
 #include "render.hpp"
 
 namespace bnb::app {
@@ -24,6 +25,7 @@ struct RunCommand {
   bool no_timing = false;
   std::string python;  // interpreter of the peer bridge ("" = BNB_BENCH_PYTHON, else python3)
   std::vector<std::string> argv;
+  const ProcessGroup* group = nullptr;  // started by mpirun: the ranks of a sharded run
 };
 
 int run_command(const RunCommand& cmd);

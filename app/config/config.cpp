@@ -27,7 +27,7 @@ constexpr double kMaxElements = 9007199254740992.0;
 
 const std::vector<std::string> kTopKeys = {"schema", "name", "seed", "threads", "device", "params",
                                            "workload", "optimizers", "reference", "timing", "gates",
-                                           "paging"};
+                                           "paging", "distributed"};
 const std::vector<std::string> kDtypes = {"fp32", "fp16", "bf16"};
 const std::vector<std::string> kKinds = {"gradients", "replay", "quadratic", "rosenbrock", "least_squares"};
 const std::vector<std::string> kDistributions = {"normal", "heavy_tailed", "sparse"};
@@ -263,6 +263,10 @@ Config parse_config(std::string_view text, std::string_view source, const std::f
     std::vector<std::string> entry_labels;
     for (const auto& e : c.optimizers) entry_labels.push_back(e.label);
     check_extra_gate_labels(c.gates.extra, entry_labels);
+  }
+  if (const Json* d = o.find("distributed")) {
+    const JsonObject dobj(*d, "distributed", {"shard"});
+    if (const Json* s = dobj.find("shard")) c.distributed.shard = as_choice(*s, "distributed.shard", {"blocks"});
   }
   if (const Json* p = o.find("paging")) {
     std::vector<std::string> entry_labels;

@@ -100,6 +100,13 @@ struct GatesConfig {
   ExtraGates extra;  // per-label and relative speed gates (gates.hpp)
 };
 
+/// "distributed": how a run started by mpirun shards its tensors (docs/distributed.md). Only
+/// "blocks" (contiguous ranges aligned to every state block) exists; a run started without
+/// mpirun is one process whatever this says.
+struct DistributedConfig {
+  std::string shard = "blocks";
+};
+
 struct Config {
   int schema = kConfigSchema;
   std::string name;
@@ -114,6 +121,7 @@ struct Config {
   TimingConfig timing;
   GatesConfig gates;
   PagingConfig paging;
+  DistributedConfig distributed;
   std::string source;  // file name or "<built-in default suite>"
 };
 

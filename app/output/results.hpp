@@ -109,6 +109,15 @@ struct QuantizationResult {
   double max_step_lr = 0;                            // largest |p_new - p_old| / lr of any element
 };
 
+/// A sharded run (docs/distributed.md): what each rank held and spent, in rank order. The entry's
+/// time is the slowest rank's; its memory.state_bytes the sum over the ranks.
+struct DistributedResult {
+  std::vector<std::size_t> state_bytes;
+  std::vector<std::size_t> peak_rss_bytes;
+  std::vector<double> step_seconds;                    // per timed step (its own clock)
+  std::vector<double> communication_seconds_per_step;  // of which in collectives (timed steps)
+};
+
 struct EntryResult {
   std::string label, optimizer, algorithm;
   int state_bits = 32;
@@ -120,6 +129,7 @@ struct EntryResult {
   Throughput throughput;
   MemoryStats memory;
   std::optional<PagingResult> paging;  // entries with paged state
+  std::optional<DistributedResult> distributed;  // sharded runs
   std::optional<ErrorResult> error;
   std::optional<ObjectiveResult> objective;
   NonfiniteCounts nonfinite;

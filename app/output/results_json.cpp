@@ -69,6 +69,14 @@ nlohmann::json entry_json(const EntryResult& e) {
     j["memory"]["device_used_bytes"] = {{"before", *m.device_used_before_bytes}, {"after", *m.device_used_after_bytes}};
   }
   if (e.paging) j["paging"] = paging_json(*e.paging);
+  if (e.distributed) {
+    const DistributedResult& d = *e.distributed;
+    j["distributed"] = {{"ranks", d.state_bytes.size()},
+                        {"state_bytes", d.state_bytes},
+                        {"peak_rss_bytes", d.peak_rss_bytes},
+                        {"step_seconds", d.step_seconds},
+                        {"communication_seconds_per_step", d.communication_seconds_per_step}};
+  }
   if (e.error) {
     nlohmann::json states = nlohmann::json::object();
     for (const auto& [name, s] : e.error->states) states[name] = error_json(s);

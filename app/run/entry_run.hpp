@@ -14,6 +14,7 @@
 #include "peers/peer_run.hpp"
 #include "progress.hpp"
 #include "results.hpp"
+#include "shards.hpp"
 #include "tensor_buffer.hpp"
 
 namespace bnb::app {
@@ -24,16 +25,28 @@ using Clock = std::chrono::steady_clock;
 struct EntryRun {
   const OptimizerEntry* entry = nullptr;
   std::unique_ptr<Optimizer> opt;
-  std::vector<TensorBuffer> params, grads;
-  std::size_t numel = 0;
+  const Shards* shards = nullptr;
+  std::vector<TensorBuffer> params;  // whole tensors (on every rank of a sharded run)
+  std::vector<TensorBuffer> grads;   // this rank's range of each tensor
+  std::size_t numel = 0;  // of the whole tensors
   std::string resume_file;
   bool skipped = false;
   EntryResult result;
   std::unique_ptr<PeerRun> peer;  // set: another library runs this entry (opt unused)
   std::unique_ptr<DeviceTensors> device;  // device runs: the parameters and gradients the steps use
+  // This rank's timed steps (after the warm-up), their seconds and the part in collectives.
+  std::int64_t timed_steps = 0;
+  double timed_seconds = 0, timed_communication_seconds = 0;
 };
 
 inline double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+/// Tensor i's step on the host; in a sharded run this rank's range, then the parameter gathered.
+inline StepReport step_tensor(EntryRun& e, std::size_t i) {
+  const StepReport report = e.opt->step(i, e.shards->local(i, e.params[i]), e.grads[i].data());
+  e.shards->gather(i, e.params[i]);
+  return report;
+}
 
 /// One step of every tensor: on a device only enqueued (timing_pass.cpp waits with events).
 inline void full_step(EntryRun& e) {
@@ -41,10 +54,17 @@ inline void full_step(EntryRun& e) {
     if (e.device) {
       e.opt->step(i, e.device->param(i), e.device->grad(i));
     } else {
-      e.opt->step(i, e.params[i].data(), e.grads[i].data());
+      step_tensor(e, i);
     }
   }
 }
+
+/// Writes the entry's dump into `dir` (dumps.cpp): DIR/<label>.safetensors, or in a sharded run
+/// one file per rank and DIR/<label>.shards.json.
+void dump_entry(const Config& c, EntryRun& e, const std::string& dir);
+/// Loads e.resume_file (a dump file or a sharded dump's index) into the entry's optimizer and
+/// parameters, the ranges of this rank.
+void load_dump(EntryRun& e);
 
 /// Timing (DESIGN.md §4), then for the paged entries under a budget the same again unbudgeted.
 /// `floors`, when given, take one sample per round of the first pass, interleaved with the entries'.

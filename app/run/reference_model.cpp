@@ -14,13 +14,23 @@ const std::vector<double> kEmpty;
 
 }  // namespace
 
+ProductState product_state(const Optimizer& opt, std::size_t i) {
+  const ParamState& s = opt.state(i);
+  ProductState out;
+  out.step = s.step;
+  if (!s.initialized) return out;
+  for (int r = 0; r < s.rows; ++r) out.rows.push_back(s.dequantized(r));
+  out.gnorm_vec = s.gnorm_vec;
+  return out;
+}
+
 struct ReferenceModel::Impl {
   std::vector<bnb_ref::RefOptimizer> tensors;
   int threads = 1;
 };
 
-ReferenceModel::ReferenceModel(const Optimizer& opt, const std::vector<TensorBuffer>& params, int threads,
-                               bool fp32_params)
+ReferenceModel::ReferenceModel(const Optimizer& opt, const std::vector<TensorBuffer>& params,
+                               const std::vector<ProductState>& states, int threads, bool fp32_params)
     : impl_(std::make_unique<Impl>()) {
   impl_->threads = threads;
   for (std::size_t i = 0; i < opt.param_count(); ++i) {
@@ -32,7 +42,7 @@ ReferenceModel::ReferenceModel(const Optimizer& opt, const std::vector<TensorBuf
       impl_->tensors.back().set_param_rounding(bnb_ref::ref_param_rounding(c.param_rounding),
                                                bnb_ref::RoundingStream(opt.options().seed, spec.name));
     }
-    resync(i, opt, params[i]);
+    resync(i, params[i], states.at(i));
   }
 }
 
@@ -51,14 +61,12 @@ ReferenceModel::~ReferenceModel() = default;
 ReferenceModel::ReferenceModel(ReferenceModel&&) noexcept = default;
 ReferenceModel& ReferenceModel::operator=(ReferenceModel&&) noexcept = default;
 
-void ReferenceModel::resync(std::size_t i, const Optimizer& opt, const TensorBuffer& param) {
+void ReferenceModel::resync(std::size_t i, const TensorBuffer& param, const ProductState& s) {
   auto& ref = impl_->tensors.at(i);
   ref.set_param(std::span<const double>(param.to_double(impl_->threads)));
-  const ParamState& s = opt.state(i);
-  if (!s.initialized) return;  // no step yet: the reference's zero states and t = 0 agree
-  for (int r = 0; r < ref.rows() && r < s.rows; ++r) {
-    const std::vector<float> values = s.dequantized(r);
-    ref.set_state(r, std::span<const float>(values));
+  if (s.rows.empty()) return;  // no step yet: the reference's zero states and t = 0 agree
+  for (int r = 0; r < ref.rows() && r < static_cast<int>(s.rows.size()); ++r) {
+    ref.set_state(r, std::span<const float>(s.rows[static_cast<std::size_t>(r)]));
   }
   ref.set_step(s.step);
   if (s.compensation.size() != 0 && ref.compensation().size() == s.numel) {

@@ -13,10 +13,23 @@
 
 namespace bnb::app {
 
+/// The product's state of one tensor, whole: rows dequantized in kernel row order (none before
+/// the first step), steps done, percentile-clipping history (empty when off).
+struct ProductState {
+  std::vector<std::vector<float>> rows;
+  std::int64_t step = 0;
+  std::vector<float> gnorm_vec;
+};
+
+/// Tensor i's state in `opt` (all of it: a single-process optimizer).
+ProductState product_state(const Optimizer& opt, std::size_t i);
+
 class ReferenceModel {
  public:
-  /// Starts every tensor from the product's current parameters and (dequantized) states.
-  ReferenceModel(const Optimizer& opt, const std::vector<TensorBuffer>& params, int threads, bool fp32_params = false);
+  /// Starts every tensor from the product's current parameters and (dequantized) states:
+  /// `states[i]` of tensor i (product_state, or gathered from the shards of a sharded run).
+  ReferenceModel(const Optimizer& opt, const std::vector<TensorBuffer>& params, const std::vector<ProductState>& states,
+                 int threads, bool fp32_params = false);
   /// The reference of a peer entry (docs/peers.md): configured from the catalogue configuration
   /// computing the same update, one per tensor, started from `params` with zero states.
   ReferenceModel(const std::vector<EffectiveConfig>& configs, const std::vector<TensorBuffer>& params, int threads);
@@ -25,7 +38,7 @@ class ReferenceModel {
   ReferenceModel& operator=(ReferenceModel&&) noexcept;
 
   /// Overwrites tensor i with the product's parameter, states, step count and clipping history.
-  void resync(std::size_t i, const Optimizer& opt, const TensorBuffer& param);
+  void resync(std::size_t i, const TensorBuffer& param, const ProductState& state);
   /// The same from a peer's values: parameter, state rows in kernel row order (fp32), steps done.
   void resync(std::size_t i, const TensorBuffer& param, const std::vector<std::vector<float>>& states,
               std::int64_t step);

@@ -63,11 +63,30 @@ nlohmann::json effective_config_json(const Optimizer& opt) {
   return params;
 }
 
+/// Tensor i's state, whole, on rank 0 (a collective in a sharded run; the rows of the other ranks
+/// are empty there).
+ProductState whole_state(const EntryRun& e, std::size_t i) {
+  if (!e.shards->sharded()) return product_state(*e.opt, i);
+  ProductState out = product_state(*e.opt, i);
+  for (auto& row : out.rows) row = e.shards->gather_to_root(row);
+  if (!e.shards->is_root()) out.rows.clear();
+  return out;
+}
+
 void fill_memory(EntryRun& e) {
   const MemoryReport m = e.opt->memory();
   MemoryStats& out = e.result.memory;
   out.state_bytes = m.state_bytes;
   out.state_bytes_per_param = m.state_bytes_per_param();
+  if (e.shards->sharded()) {  // the run's state: every rank's (buffers: this rank's)
+    DistributedResult& d = e.result.distributed.emplace();
+    for (double v : e.shards->per_rank(static_cast<double>(m.state_bytes))) {
+      d.state_bytes.push_back(static_cast<std::size_t>(v));
+    }
+    out.state_bytes = 0;
+    for (std::size_t b : d.state_bytes) out.state_bytes += b;
+    out.state_bytes_per_param = static_cast<double>(out.state_bytes) / static_cast<double>(e.numel);
+  }
   out.overhead_bytes = m.overhead_bytes;
   out.paged_bytes = m.paged_bytes;
   out.resident_state_bytes = m.paged_bytes ? m.resident_paged_bytes : m.state_bytes;
@@ -85,9 +104,7 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
   const std::size_t tensors = e.params.size();
   std::int64_t start = 0;
   if (!e.resume_file.empty()) {
-    std::vector<void*> ptrs;
-    for (auto& p : e.params) ptrs.push_back(p.data());
-    load_checkpoint(*e.opt, ptrs, e.resume_file);
+    load_dump(e);
     start = e.opt->state(0).step;
     for (std::size_t i = 1; i < tensors; ++i) {
       if (e.opt->state(i).step != start) {
@@ -110,9 +127,13 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
   const bool resync = c.reference == ReferenceMode::resync;
   std::unique_ptr<ReferenceModel> ref;
   std::vector<TensorBuffer> start_params;  // p0 of rel_travel (travel_error.hpp)
-  if (reference_on) {
-    ref = std::make_unique<ReferenceModel>(*e.opt, e.params, c.threads, c.reference_fp32_params);
-    start_params = e.params;
+  if (reference_on) {  // on rank 0 of a sharded run, from every rank's state
+    std::vector<ProductState> states;
+    for (std::size_t i = 0; i < tensors; ++i) states.push_back(whole_state(e, i));
+    if (e.shards->is_root()) {
+      ref = std::make_unique<ReferenceModel>(*e.opt, e.params, states, c.threads, c.reference_fp32_params);
+      start_params = e.params;
+    }
   }
   auto travel_of_reference = [&] {
     TravelAccumulator travel;
@@ -143,15 +164,23 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
   std::vector<double> ref_grad;
   for (std::int64_t t = start; t < c.workload.steps; ++t) {
     for (std::size_t i = 0; i < tensors; ++i) {
-      w.gradient(i, t, e.params[i], e.grads[i]);
+      w.gradient(i, t, e.params[i], e.grads[i], e.shards->range(i));
+      if (resync) {
+        const ProductState state = whole_state(e, i);
+        if (ref) ref->resync(i, e.params[i], state);
+      }
       if (ref) {
-        if (resync) ref->resync(i, *e.opt, e.params[i]);
         // Drift on an objective: the reference follows its own trajectory, so its gradient is
-        // taken at its own parameters; otherwise it sees exactly the product's gradient.
+        // taken at its own parameters; otherwise it sees exactly the product's gradient (the
+        // whole of it: rank 0 of a sharded run makes the other ranks' ranges too).
         if (w.is_objective() && !resync) {
           w.gradient(i, t, ref->param(i), ref_grad);
-        } else {
+        } else if (!e.shards->sharded()) {
           ref_grad = e.grads[i].to_double(c.threads);
+        } else {
+          TensorBuffer whole(e.params[i].dtype(), e.params[i].numel());
+          w.gradient(i, t, e.params[i], whole);
+          ref_grad = whole.to_double(c.threads);
         }
       }
       if (e.device) {
@@ -164,7 +193,7 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
       } else {
         const bool was_quantized = has_quantized_state(*e.opt, i);
         const TensorBuffer before = was_quantized ? e.params[i] : TensorBuffer();
-        const StepReport report = e.opt->step(i, e.params[i].data(), e.grads[i].data());
+        const StepReport report = step_tensor(e, i);
         e.result.nonfinite.gradients += report.nonfinite_grads;
         if (has_quantized_state(*e.opt, i)) {
           tally_quantization(e.result.quantization, *e.opt, i, t + 1, report, was_quantized ? &before : nullptr,
@@ -186,19 +215,20 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
 
   e.result.nonfinite.gradients += e.opt->take_device_nonfinite_grads();  // device: counted there
 
-  // Final errors: parameters and dequantized states against the reference.
-  if (ref) {
-    ErrorAccumulator param_acc;
-    std::map<std::string, ErrorAccumulator> state_acc;
-    for (std::size_t i = 0; i < tensors; ++i) {
-      param_acc.add(e.params[i].to_double(c.threads), ref->param(i));
-      const ParamState& s = e.opt->state(i);
-      if (!s.initialized) continue;
-      for (int r = 0; r < s.rows && r < ref->rows(i); ++r) {
-        state_acc[state_name(e.opt->config(i), r)].add(s.dequantized(r), ref->state(i, r));
-      }
-      e.opt->enforce_paged_budget();  // reading brought paged state back
+  // Final errors: parameters and dequantized states against the reference (the states of a
+  // sharded run gathered to rank 0 tensor by tensor).
+  ErrorAccumulator param_acc;
+  std::map<std::string, ErrorAccumulator> state_acc;
+  for (std::size_t i = 0; reference_on && i < tensors; ++i) {
+    const ProductState state = whole_state(e, i);
+    e.opt->enforce_paged_budget();  // reading brought paged state back
+    if (!ref) continue;
+    param_acc.add(e.params[i].to_double(c.threads), ref->param(i));
+    for (int r = 0; r < static_cast<int>(state.rows.size()) && r < ref->rows(i); ++r) {
+      state_acc[state_name(e.opt->config(i), r)].add(state.rows[static_cast<std::size_t>(r)], ref->state(i, r));
     }
+  }
+  if (ref) {
     error.param = param_acc.stats();
     error.rel_travel = travel_of_reference().relative(param_acc.difference_norm());
     for (auto& [name, acc] : state_acc) error.states[name] = acc.stats();
@@ -223,80 +253,37 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
     }
     e.opt->enforce_paged_budget();
   }
+  e.result.nonfinite.gradients = e.shards->total(e.result.nonfinite.gradients);
+  e.result.nonfinite.states = e.shards->total(e.result.nonfinite.states);
   fill_memory(e);
   const PageFaults faults = process_page_faults();
   e.result.memory.minor_faults = faults.minor;
   e.result.memory.major_faults = faults.major;
 }
 
-void dump_entry(const Config& c, EntryRun& e, const std::string& dir) {
-  const std::string path = dump_file_path(dir, e.entry->label);
-  std::vector<const void*> ptrs;
-  for (const auto& p : e.params) ptrs.push_back(p.data());
-  const InterruptsDeferred whole_file_or_nothing;
-  save_checkpoint(*e.opt, ptrs, path,
-                  {{"label", e.entry->label},
-                   {"run_name", c.name},
-                   {"seed", std::to_string(c.seed)},
-                   {"steps", std::to_string(c.workload.steps)},
-                   {"workload", std::string(workload_kind_name(c.workload.kind))},
-                   {"produced_by", "bnb-bench run"}});
-  e.result.dump_file = path;
-  e.opt->enforce_paged_budget();  // the dump read every state
+/// The per-rank figures of a sharded run's entry (collectives: every rank, every entry in order).
+void finish_distributed(EntryRun& e) {
+  DistributedResult& d = *e.result.distributed;
+  for (double v : e.shards->per_rank(static_cast<double>(e.result.memory.peak_rss_bytes))) {
+    d.peak_rss_bytes.push_back(static_cast<std::size_t>(v));
+  }
+  e.result.memory.peak_rss_bytes = *std::max_element(d.peak_rss_bytes.begin(), d.peak_rss_bytes.end());
+  const auto steps = static_cast<double>(std::max<std::int64_t>(e.timed_steps, 1));
+  const std::vector<double> seconds = e.shards->per_rank(e.timed_seconds / steps);
+  const std::vector<double> communication = e.shards->per_rank(e.timed_communication_seconds / steps);
+  if (e.timed_steps == 0) return;  // no timing pass
+  d.step_seconds = seconds;
+  d.communication_seconds_per_step = communication;
 }
 
 }  // namespace
-
-std::string dump_file_path(const std::string& dir, const std::string& label) {
-  return (std::filesystem::path(dir) / (label + ".safetensors")).string();
-}
-
-std::vector<std::string> resume_files(const Config& c, const std::string& resume) {
-  for (const auto& e : c.optimizers) {
-    if (e.peer) {
-      throw ConfigError(fmt::format("--resume: {} ({}) is run by {}; peer entries cannot resume", e.path, e.label,
-                                    e.peer->implementation));
-    }
-  }
-  std::vector<std::string> files(c.optimizers.size());
-  std::error_code ec;
-  if (std::filesystem::is_directory(resume, ec)) {
-    for (std::size_t k = 0; k < c.optimizers.size(); ++k) {
-      const std::string f = dump_file_path(resume, c.optimizers[k].label);
-      if (!std::filesystem::is_regular_file(f, ec)) {
-        throw ConfigError(fmt::format("--resume: {} has no dump for {} ({} is missing or not a regular file)", resume,
-                                      c.optimizers[k].label, f));
-      }
-      files[k] = f;
-    }
-    return files;
-  }
-  if (!std::filesystem::is_regular_file(resume, ec)) {
-    throw ConfigError(std::filesystem::exists(resume, ec)
-                          ? fmt::format("--resume: {} is neither a dump directory nor a regular file", resume)
-                          : fmt::format("--resume: no such file or directory: {}", resume));
-  }
-  const auto meta = checkpoint_metadata(resume);
-  const auto it = meta.find("label");
-  if (it == meta.end() && c.optimizers.size() != 1) {
-    throw DataError(fmt::format("--resume: {} has no label in its metadata and the config has {} optimizer entries",
-                                resume, c.optimizers.size()));
-  }
-  for (std::size_t k = 0; k < c.optimizers.size(); ++k) {
-    if (it == meta.end() || c.optimizers[k].label == it->second) {
-      files[k] = resume;
-      return files;
-    }
-  }
-  throw ConfigError(fmt::format("--resume: {} is a dump of \"{}\", which is not a label of this config", resume,
-                                it->second));
-}
 
 RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, const RunOptions& options) {
   const auto t0 = Clock::now();
   RunResult result;
   Workload workload(c, std::move(trace));
-  Progress progress(!options.quiet);
+  const Shards shards(options.group, c);
+  Progress progress(!options.quiet && shards.is_root());
 
   std::vector<std::string> resume;
   if (options.resume) resume = resume_files(c, *options.resume);
@@ -343,13 +330,16 @@ RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, con
     opt_options.paged_dir = paging_directory(c.paging).string();
     opt_options.seed = c.seed;  // stochastic param_rounding: (seed, tensor, step, element)
     opt_options.backend = device;
+    opt_options.shards = shards.fold();
     const std::optional<std::size_t> device_used_before =
         device ? std::optional(device->memory_info().used_bytes()) : std::nullopt;
-    e.opt = std::make_unique<Optimizer>(e.entry->name, e.entry->args, param_specs(c), e.entry->overrides, opt_options);
+    e.opt = std::make_unique<Optimizer>(e.entry->name, e.entry->args, shards.param_specs(c), e.entry->overrides,
+                                        opt_options);
+    e.shards = &shards;
     e.params = initial;
-    for (const auto& p : c.params) {
-      e.grads.emplace_back(p.dtype, p.numel);
-      e.numel += p.numel;
+    for (std::size_t i = 0; i < c.params.size(); ++i) {
+      e.grads.emplace_back(c.params[i].dtype, shards.range(i).numel);
+      e.numel += c.params[i].numel;
     }
     EntryResult& r = e.result;
     r.label = e.entry->label;
@@ -389,6 +379,7 @@ RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, con
       continue;
     }
     e->result.memory.peak_rss_bytes = peak_rss_bytes();
+    if (e->result.distributed) finish_distributed(*e);
     if (e->result.memory.paged_bytes) e->result.memory.resident_state_bytes = e->opt->memory().resident_paged_bytes;
     result.entries.push_back(std::move(e->result));
   }

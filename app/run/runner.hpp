@@ -11,6 +11,7 @@
 #include "bnb/kernels/device_backend.hpp"
 #include "bnb/trace.hpp"
 #include "config.hpp"
+#include "distributed/process_group.hpp"
 #include "results.hpp"
 
 namespace bnb::app {
@@ -22,6 +23,7 @@ struct RunOptions {
   std::string python;  // --python: the interpreter of the peer bridge (docs/peers.md)
   /// device "cuda": the device to run on; null = the CUDA runtime's. Tests pass the emulation.
   std::shared_ptr<kernels::DeviceBackend> device;
+  const ProcessGroup* group = nullptr;  // set: a sharded run over the group's ranks (docs/distributed.md)
 };
 
 RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, const RunOptions& options);

@@ -67,12 +67,24 @@ std::vector<TimedRun> timing_pass(const TimingConfig& t, const std::vector<Entry
       };
     } else {
       te.run_steps = [e](std::int64_t n) -> std::optional<double> {
+        const double communication = e->shards->communication_seconds();
         const auto start = Clock::now();
         for (std::int64_t s = 0; s < n; ++s) full_step(*e);
-        return seconds_since(start);
+        const double elapsed = seconds_since(start);
+        e->timed_steps += n;
+        e->timed_seconds += elapsed;
+        e->timed_communication_seconds += e->shards->communication_seconds() - communication;
+        if (!e->shards->sharded()) return elapsed;
+        // The slowest rank's: every rank then takes the same timing decisions (round_robin.cpp).
+        const std::vector<double> ranks = e->shards->per_rank(elapsed);
+        return *std::max_element(ranks.begin(), ranks.end());
       };
       te.before_warmup = [e] { e->opt->enforce_paged_budget(); };
-      te.after_warmup = [e] { e->opt->reset_paging_counters(); };
+      te.after_warmup = [e] {
+        e->opt->reset_paging_counters();
+        e->timed_steps = 0;
+        e->timed_seconds = e->timed_communication_seconds = 0;
+      };
       te.before_sample = [f = &faults[k]] { f->start(); };
       te.after_sample = [f = &faults[k]](std::int64_t steps) { f->stop(steps); };
     }

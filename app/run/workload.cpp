@@ -113,26 +113,31 @@ TensorBuffer Workload::initial_param(std::size_t i) const {
 }
 
 void Workload::gradient(std::size_t i, std::int64_t step, const TensorBuffer& param, TensorBuffer& grad) const {
+  gradient(i, step, param, grad, {0, params_.at(i).numel});
+}
+
+void Workload::gradient(std::size_t i, std::int64_t step, const TensorBuffer& param, TensorBuffer& grad,
+                        ShardRange range) const {
   const ParamConfig& p = params_.at(i);
   if (config_.kind == WorkloadKind::replay) {
     const auto g = trace_->params[trace_index_[i]].grad(step);
-    std::memcpy(grad.data(), g.data(), grad.bytes());
+    std::memcpy(grad.data(), g.data() + range.begin * dtype_size(p.dtype), grad.bytes());
     return;
   }
   if (is_objective()) {
     std::vector<double> g(p.numel);
     objective_gradient(i, step, param.to_double(threads_), g);
-    grad.assign(g.data(), threads_);
+    grad.assign(g.data() + range.begin, threads_);
     return;
   }
   const GradientStream s = stream_for(config_, p.name);
   const std::uint64_t key = stream_key(seed_, stream_id(StreamPurpose::gradient, i), static_cast<std::uint64_t>(step));
   const std::uint64_t sparsity_key =
       stream_key(seed_, stream_id(StreamPurpose::sparsity, i), static_cast<std::uint64_t>(step));
-  const auto n = as_signed(p.numel);
+  const auto n = as_signed(range.numel);
 #pragma omp parallel for num_threads(threads_) schedule(static) if (n > 16384)
   for (std::int64_t j = 0; j < n; ++j) {
-    const auto u = static_cast<std::uint64_t>(j);
+    const auto u = static_cast<std::uint64_t>(range.begin) + static_cast<std::uint64_t>(j);
     double z0 = 0, z1 = 0;
     double value = 0;
     switch (s.distribution) {

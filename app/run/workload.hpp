@@ -32,6 +32,10 @@ class Workload {
   /// The gradient of tensor i at 0-based step `step`, given the parameter's current value (used
   /// by objectives only), written in the gradient's dtype.
   void gradient(std::size_t i, std::int64_t step, const TensorBuffer& param, TensorBuffer& grad) const;
+  /// The same for the elements of `range` only (a rank's range in a sharded run: streams and
+  /// traces produce only those, objectives evaluate the whole tensor): `grad` holds range.numel.
+  void gradient(std::size_t i, std::int64_t step, const TensorBuffer& param, TensorBuffer& grad,
+                ShardRange range) const;
   /// The same in double for the reference (objectives evaluate at the reference's parameters).
   void gradient(std::size_t i, std::int64_t step, const std::vector<double>& param, std::vector<double>& grad) const;
 

@@ -108,12 +108,12 @@ void cpu_step(CpuVariant v, const StepRequest& r, StepReport& report) {
 
 void cpu_step(const StepRequest& r, StepReport& report) { cpu_step(active_variant(), r, report); }
 
-double cpu_sum_squares(DType dtype, const void* data, std::size_t n, int threads) {
+double cpu_sum_squares(DType dtype, const void* data, std::size_t n, int threads, const ShardFold* shards) {
   switch (active_variant()) {
-    case CpuVariant::scalar: return scalar::sum_squares(dtype, data, n, threads);
-    case CpuVariant::avx2: return avx2::sum_squares(dtype, data, n, threads);
-    case CpuVariant::avx512: return avx512::sum_squares(dtype, data, n, threads);
-    case CpuVariant::avx512vbmi: return avx512vbmi::sum_squares(dtype, data, n, threads);
+    case CpuVariant::scalar: return scalar::sum_squares(dtype, data, n, threads, shards);
+    case CpuVariant::avx2: return avx2::sum_squares(dtype, data, n, threads, shards);
+    case CpuVariant::avx512: return avx512::sum_squares(dtype, data, n, threads, shards);
+    case CpuVariant::avx512vbmi: return avx512vbmi::sum_squares(dtype, data, n, threads, shards);
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <span>
 #include <type_traits>
 #include <vector>
 
@@ -130,16 +131,24 @@ PrePass pre_pass(const StepRequest& r, const RowCodecs<A::kRows>& codecs, bool w
     parts[ch] = pre_pass_chunk<A, T, F>(r, codecs, begin, std::min(kReductionBlock, n - begin), want_norms);
   }
 
+  // The chunks in order (in double, maxima as exact doubles of their floats), through the
+  // shards in shard order when the tensor is sharded (shard_fold.hpp).
+  double running[2 + kMaxStateRows] = {};
+  fold_in_shard_order(r.shards, running, [&](std::span<double> v) {
+    for (const ChunkPart& part : parts) {
+      if (want_norms) {
+        v[0] += static_cast<double>(part.unorm);
+        v[1] += static_cast<double>(part.pnorm);
+      }
+      if constexpr (StateCodec<F>::kScale == ScaleKind::per_tensor) {
+        for (int k = 0; k < A::kRows; ++k) v[2 + k] = std::max(v[2 + k], static_cast<double>(part.max[k]));
+      }
+    }
+  });
   PrePass out;
-  for (const ChunkPart& part : parts) {
-    if (want_norms) {
-      out.unorm_sq += static_cast<double>(part.unorm);
-      out.pnorm_sq += static_cast<double>(part.pnorm);
-    }
-    if constexpr (StateCodec<F>::kScale == ScaleKind::per_tensor) {
-      for (int k = 0; k < A::kRows; ++k) out.new_max[k] = std::max(out.new_max[k], part.max[k]);
-    }
-  }
+  out.unorm_sq = running[0];
+  out.pnorm_sq = running[1];
+  for (int k = 0; k < A::kRows; ++k) out.new_max[k] = static_cast<float>(running[2 + k]);
   return out;
 }
 

@@ -54,11 +54,11 @@ void step(const StepRequest& r, StepReport& report) {
   kStepTable[static_cast<int>(r.algorithm)][static_cast<int>(r.dtype)][static_cast<int>(r.state.format)](r, report);
 }
 
-double sum_squares(DType dtype, const void* data, std::size_t n, int threads) {
+double sum_squares(DType dtype, const void* data, std::size_t n, int threads, const ShardFold* shards) {
   switch (dtype) {
-    case DType::f32: return cpu_detail::sum_squares<float>(data, n, threads);
-    case DType::f16: return cpu_detail::sum_squares<half_t>(data, n, threads);
-    case DType::bf16: return cpu_detail::sum_squares<bf16_t>(data, n, threads);
+    case DType::f32: return cpu_detail::sum_squares<float>(data, n, threads, shards);
+    case DType::f16: return cpu_detail::sum_squares<half_t>(data, n, threads, shards);
+    case DType::bf16: return cpu_detail::sum_squares<bf16_t>(data, n, threads, shards);
   }
   return 0;
 }

@@ -109,9 +109,10 @@ void tensor_step(const StepRequest& r, StepReport& report) {
   for (int k = 0; k < A::kRows; ++k) report.underflows[k] = under[k];
 }
 
-/// Deterministic sum of squares of a stored tensor (percentile clipping's G, SPEC.md §6.1).
+/// Deterministic sum of squares of a stored tensor (percentile clipping's G, SPEC.md §6.1), through
+/// the shards when `shards` is set.
 template <class T>
-double sum_squares(const void* data, std::size_t n, int threads) {
+double sum_squares(const void* data, std::size_t n, int threads, const ShardFold* shards) {
   const T* x = static_cast<const T*>(data);
   const std::size_t chunks = block_count(n, kReductionBlock);
   std::vector<float> part(chunks);
@@ -127,7 +128,9 @@ double sum_squares(const void* data, std::size_t n, int threads) {
     part[ch] = chunk_sum(sq, len);
   }
   double total = 0;
-  for (float v : part) total += static_cast<double>(v);
+  fold_in_shard_order(shards, std::span<double>(&total, 1), [&](std::span<double> v) {
+    for (float sq : part) v[0] += static_cast<double>(sq);
+  });
   return total;
 }
 

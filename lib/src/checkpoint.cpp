@@ -64,10 +64,15 @@ void save_checkpoint(const Optimizer& opt, std::span<const void* const> params, 
     const ParamSpec& spec = opt.param(i);
     const ParamState& st = opt.state(i);
     const EffectiveConfig& cfg = opt.config(i);
-    const auto n = static_cast<std::int64_t>(spec.numel);
+    const std::size_t local = spec.local_numel();
     const std::string prefix = "state/" + spec.name + "/";
-    w.add("param/" + spec.name, tensor_dtype_of(spec.dtype), {n},
-          {static_cast<const std::byte*>(params[i]), spec.numel * dtype_size(spec.dtype)});
+    w.add("param/" + spec.name, tensor_dtype_of(spec.dtype), {static_cast<std::int64_t>(local)},
+          {static_cast<const std::byte*>(params[i]), local * dtype_size(spec.dtype)});
+    if (spec.shard) {  // a shard of a sharded run: which range of the tensor (docs/distributed.md)
+      w.set_metadata("shard/" + spec.name, nlohmann::json{{"begin", spec.shard->begin},
+                                                          {"numel", spec.shard->numel},
+                                                          {"tensor_numel", spec.numel}}.dump());
+    }
     w.set_metadata("config/" + spec.name, args_json(cfg));
     w.add(prefix + "step", TensorDType::i64, {}, bytes_of(&st.step, 1));
     if (!st.initialized) continue;
@@ -79,7 +84,7 @@ void save_checkpoint(const Optimizer& opt, std::span<const void* const> params, 
       const std::string k = std::to_string(s);
       std::vector<std::byte> data;
       for (int r : rows) data.insert(data.end(), st.row[r].data(), st.row[r].data() + st.row[r].size());
-      const auto stored = static_cast<std::int64_t>(row_elements(codec, spec.numel));
+      const auto stored = static_cast<std::int64_t>(row_elements(codec, local));
       std::vector<std::int64_t> shape = rows.size() > 1
                                             ? std::vector<std::int64_t>{static_cast<std::int64_t>(rows.size()), stored}
                                             : std::vector<std::int64_t>{stored};
@@ -180,7 +185,7 @@ void load_checkpoint(Optimizer& opt, std::span<void* const> params, const Safete
   for (std::size_t i = 0; i < opt.param_count(); ++i) {
     const ParamSpec& spec = opt.param(i);
     const EffectiveConfig& cfg = opt.config(i);
-    const std::size_t n = spec.numel;
+    const std::size_t n = spec.local_numel();
     const std::string prefix = "state/" + spec.name + "/";
     LoadedParam& L = loaded[i];
     const TensorEntry& p = expect(f, "param/" + spec.name, tensor_dtype_of(spec.dtype), n);
@@ -193,7 +198,7 @@ void load_checkpoint(Optimizer& opt, std::span<void* const> params, const Safete
       continue;
     }
     L.initialized = true;
-    L.format = state_format_for(cfg, n);
+    L.format = state_format_for(cfg, spec.numel);
     const FormatCodec& codec = format_codec(L.format);
     if (fmt_it->second != codec.name) {
       throw DataError(path + ": parameter '" + spec.name + "' was saved with " + shown(fmt_it->second) +

@@ -28,6 +28,21 @@ StepConstants prepare_constants(Algorithm a, const HyperParams& h, std::int64_t 
 
 }  // namespace
 
+std::size_t shard_alignment(const OptimizerOptions& options) {
+  std::size_t align = kReductionBlock;
+  for (const FormatCodec& codec : kFormatCodecs) align = std::max(align, codec.block_of(options.block_size));
+  return align;
+}
+
+ShardRange shard_range(std::size_t numel, std::size_t alignment, int rank, int ranks) {
+  const std::size_t units = (numel + alignment - 1) / alignment;
+  const auto k = static_cast<std::size_t>(rank);
+  const auto n = static_cast<std::size_t>(ranks);
+  const std::size_t begin = std::min(numel, units * k / n * alignment);
+  const std::size_t end = std::min(numel, units * (k + 1) / n * alignment);
+  return {begin, end - begin};
+}
+
 Optimizer::Optimizer(const std::string& name, const ArgMap& args, std::vector<ParamSpec> params,
                      const std::vector<Override>& overrides, OptimizerOptions options)
     : options_(std::move(options)), params_(std::move(params)) {
@@ -72,6 +87,21 @@ Optimizer::Optimizer(const std::string& name, const ArgMap& args, std::vector<Pa
       throw ConfigError(name + ": override pattern '" + overrides[k].pattern + "' matches no parameter");
     }
   }
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const ParamSpec& p = params_[i];
+    if (!p.shard) continue;
+    if (p.dtype != DType::f32 && configs_[i].param_rounding != ParamRounding::nearest) {
+      throw ConfigError(name + ": parameter '" + p.name + "': param_rounding other than nearest is not available in "
+                        "a sharded run (docs/distributed.md)");
+    }
+    if (!options_.shards) throw std::invalid_argument("Optimizer: parameter '" + p.name + "' has a shard range but no ShardFold");
+    const std::size_t align = shard_alignment(options_);
+    if (p.shard->begin % align != 0 || p.shard->begin + p.shard->numel > p.numel) {
+      throw ConfigError(name + ": parameter '" + p.name + "': shard [" + std::to_string(p.shard->begin) + ", " +
+                        std::to_string(p.shard->begin + p.shard->numel) + ") is not a range of its " +
+                        std::to_string(p.numel) + " elements starting at a multiple of " + std::to_string(align));
+    }
+  }
   states_.resize(params_.size());
   if (options_.device == Device::cuda) {
     check_device_support();
@@ -95,7 +125,7 @@ Optimizer::StateLayout Optimizer::layout(std::size_t i) const {
   StateLayout l;
   l.rows = state_row_count(cfg);
   l.format = state_format_for(cfg, n);
-  l.row_bytes = format_codec(l.format).row_bytes(n);
+  l.row_bytes = format_codec(l.format).row_bytes(params_[i].local_numel());
   l.paged = cfg.paged && (arena_ || options_.device == Device::cuda) && n >= options_.paged_min_numel;
   return l;
 }
@@ -108,7 +138,7 @@ void Optimizer::initialize_state(std::size_t i) {
   ParamState& st = states_.at(i);
   if (st.initialized) return;
   const EffectiveConfig& cfg = configs_[i];
-  const std::size_t n = params_[i].numel;
+  const std::size_t n = params_[i].local_numel();
   const StateLayout l = layout(i);
   st.numel = n;
   st.rows = l.rows;
@@ -150,7 +180,7 @@ StepRequest Optimizer::step_request(std::size_t i, void* param, const void* grad
   StepRequest r;
   r.algorithm = cfg.algorithm;
   r.dtype = params_[i].dtype;
-  r.n = params_[i].numel;
+  r.n = params_[i].local_numel();
   r.param = param;
   r.grad = grad;
   r.constants = prepare_constants(cfg.algorithm, cfg.hyper, st.step);
@@ -172,7 +202,7 @@ StepReport Optimizer::step(std::size_t i, void* param, const void* grad) {
   StepReport report;
   if (cfg.reference_form) {
     report.update_scale = pytorch_lars_step(cfg, st.step, static_cast<float*>(param), static_cast<const float*>(grad),
-                                            st.row[0].as<float>(), spec.numel);
+                                            st.row[0].as<float>(), spec.local_numel(), options_.shards);
   } else {
     StepRequest r = step_request(i, param, grad);
     r.state = st.view();
@@ -181,8 +211,10 @@ StepReport Optimizer::step(std::size_t i, void* param, const void* grad) {
       r.rounding_key = kernels::rounding_key(options_.seed, kernels::tensor_id(spec.name.data(), spec.name.size()), st.step);
       r.compensation = st.compensation.size() != 0 ? st.compensation.data() : nullptr;
     }
+    r.shards = options_.shards;
     if (cfg.percentile_clipping < 100) {
-      const auto g2 = static_cast<float>(kernels::cpu_sum_squares(spec.dtype, grad, spec.numel, options_.threads));
+      const auto g2 = static_cast<float>(kernels::cpu_sum_squares(spec.dtype, grad, spec.local_numel(), options_.threads,
+                                                                     options_.shards));
       r.gnorm_scale = percentile_gnorm_scale(st.gnorm_vec, g2, st.step, static_cast<int>(cfg.percentile_clipping));
     }
     kernels::cpu_step(r, report);
@@ -197,7 +229,7 @@ MemoryReport Optimizer::memory() const {
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const ParamState& st = states_[i];
     const std::string& name = params_[i].name;
-    m.params += params_[i].numel;
+    m.params += params_[i].local_numel();
     if (!st.initialized) continue;
     const EffectiveConfig& cfg = configs_[i];
     std::size_t state_bytes[3] = {}, absmax_bytes[3] = {};

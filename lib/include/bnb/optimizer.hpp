@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,10 +22,19 @@
 
 namespace bnb {
 
+/// The range of a tensor one process steps in a sharded run (docs/distributed.md).
+struct ShardRange {
+  std::size_t begin = 0;
+  std::size_t numel = 0;
+};
+
 struct ParamSpec {
   std::string name;
   DType dtype = DType::f32;
-  std::size_t numel = 0;
+  std::size_t numel = 0;            // the whole tensor: decides the state format and paging
+  std::optional<ShardRange> shard = std::nullopt;  // set: step() and the state cover only this range
+
+  std::size_t local_numel() const { return shard ? shard->numel : numel; }
 };
 
 /// Per-parameter override: parameters whose name matches `pattern` (exact name or glob with * ?
@@ -47,11 +57,21 @@ struct OptimizerOptions {
   /// Device::cuda: the device the states live on; null = the CUDA runtime's (open_cuda_backend).
   /// Tests pass the CPU emulation of the kernels here.
   std::shared_ptr<kernels::DeviceBackend> backend;
+  /// Sharded runs: whole-tensor reductions go through every shard (shard_fold.hpp); the caller
+  /// keeps it alive. Required when a parameter has a shard range.
+  const ShardFold* shards = nullptr;
 };
 
 /// The CUDA backend of this process's current device. Throws DeviceUnavailable (exit 64) whose
 /// message is the reason: "device \"cuda\": this build has no CUDA" or "... no CUDA device: <why>".
 std::shared_ptr<kernels::DeviceBackend> open_cuda_backend();
+
+/// Where a shard range may start: a multiple of every block a step reduces or scales over (the
+/// reduction chunk, the configured 8-bit block, the 4-bit block).
+std::size_t shard_alignment(const OptimizerOptions& options);
+/// Range `rank` of `ranks` of a tensor of `numel` elements: whole units of `alignment` elements
+/// (the last may be a tail) spread as evenly as they go, in rank order; possibly empty.
+ShardRange shard_range(std::size_t numel, std::size_t alignment, int rank, int ranks);
 
 struct BufferBytes {
   std::string name;    // "<param>/state1", "<param>/absmax1", ...
@@ -91,7 +111,8 @@ class Optimizer {
   /// fp32 parameter).
   const std::vector<std::string>& warnings() const { return warnings_; }
 
-  /// One step of tensor i: `param` and `grad` hold numel values of the parameter's dtype. On a
+  /// One step of tensor i: `param` and `grad` hold local_numel() values of the parameter's dtype
+  /// (its shard range in a sharded run: a collective, every shard steps tensor i together). On a
   /// device they are device pointers, the step is only enqueued, and the report is empty: the
   /// non-finite count stays on the device (take_device_nonfinite_grads), the norms with the state.
   StepReport step(std::size_t i, void* param, const void* grad);

@@ -5,12 +5,13 @@
 #include <cstdint>
 
 #include "bnb/catalogue.hpp"
+#include "bnb/kernels/shard_fold.hpp"
 
 namespace bnb {
 
 /// One step on fp32 parameters; `buffer` is the momentum buffer (n floats), t >= 1.
-/// Returns the update scale applied.
+/// Returns the update scale applied. `shards`: the norms run through every shard (shard_fold.hpp).
 float pytorch_lars_step(const EffectiveConfig& cfg, std::int64_t t, float* param, const float* grad, float* buffer,
-                        std::size_t n);
+                        std::size_t n, const ShardFold* shards = nullptr);
 
 }  // namespace bnb

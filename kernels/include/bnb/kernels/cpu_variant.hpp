@@ -32,13 +32,14 @@ void force_variant(std::optional<CpuVariant> v);  // nullopt = automatic
 void cpu_step(const StepRequest& r, StepReport& report);
 void cpu_step(CpuVariant v, const StepRequest& r, StepReport& report);
 
-/// Deterministic sum of squares (fixed reduction order, step_request.hpp).
-double cpu_sum_squares(DType dtype, const void* data, std::size_t n, int threads);
+/// Deterministic sum of squares (fixed reduction order, step_request.hpp), through the shards of
+/// a sharded tensor when `shards` is set (shard_fold.hpp).
+double cpu_sum_squares(DType dtype, const void* data, std::size_t n, int threads, const ShardFold* shards = nullptr);
 
-#define BNB_DECLARE_VARIANT(ns)                                                      \
-  namespace ns {                                                                     \
-  void step(const StepRequest& r, StepReport& report);                               \
-  double sum_squares(DType dtype, const void* data, std::size_t n, int threads);     \
+#define BNB_DECLARE_VARIANT(ns)                                                                           \
+  namespace ns {                                                                                          \
+  void step(const StepRequest& r, StepReport& report);                                                    \
+  double sum_squares(DType dtype, const void* data, std::size_t n, int threads, const ShardFold* shards); \
   }
 BNB_DECLARE_VARIANT(scalar)
 BNB_DECLARE_VARIANT(avx2)

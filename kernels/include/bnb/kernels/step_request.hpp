@@ -6,6 +6,7 @@
 #include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/param_rounding.hpp"
+#include "bnb/kernels/shard_fold.hpp"
 #include "bnb/kernels/state_view.hpp"
 #include "bnb/kernels/underflow_guard.hpp"
 
@@ -27,6 +28,7 @@ struct StepRequest {
   ParamRounding rounding = ParamRounding::nearest;
   RoundingKey rounding_key{};     // stochastic: the step's random stream
   void* compensation = nullptr;   // compensated: n values of dtype, updated in place
+  const ShardFold* shards = nullptr;  // set: this request is one shard of the tensor (shard_fold.hpp)
 };
 
 struct StepReport {

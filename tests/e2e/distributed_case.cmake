@@ -1,0 +1,98 @@
+# Sharded runs under mpirun (docs/distributed.md) give the single-process results bit for bit:
+#  1. CONFIG with 1, 2 and 3 ranks: every entry's error (parameters and dequantized states against
+#     the reference, every step's curve) and non-finite counts equal the single-process run's, and
+#     each rank holds about 1/N of the entry's state.
+#  2. A dump written by 2 ranks halfway resumes with 3 ranks (and with one process) exactly as the
+#     single-process dump resumes with one process.
+#  3. A timed run with 2 ranks (the timing decisions are collective) reports per-rank figures.
+# BIN, MPIRUN, CONFIG, WORKDIR (scratch), STEPS.
+file(REMOVE_RECURSE "${WORKDIR}")
+file(MAKE_DIRECTORY "${WORKDIR}")
+math(EXPR half "${STEPS} / 2")
+
+function(bench ranks out)
+  set(cmd "${BIN}" run "${CONFIG}" --quiet --steps ${STEPS} --output "${WORKDIR}/${out}.json" ${ARGN})
+  if(NOT ranks EQUAL 0)
+    set(cmd "${MPIRUN}" --oversubscribe --allow-run-as-root -n ${ranks} ${cmd})
+  endif()
+  execute_process(COMMAND ${cmd} RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e TIMEOUT 120)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${cmd} failed (${rc}):\n${o}\n${e}")
+  endif()
+endfunction()
+
+# The fields that must be bit-identical, per entry, as one text.
+function(identity_fields file out_var)
+  file(READ "${file}" json)
+  string(JSON count LENGTH "${json}" entries)
+  math(EXPR last "${count} - 1")
+  set(text "")
+  foreach(k RANGE ${last})
+    string(JSON label GET "${json}" entries ${k} label)
+    string(JSON error GET "${json}" entries ${k} error)
+    string(JSON nonfinite GET "${json}" entries ${k} nonfinite)
+    string(APPEND text "${label}: ${error} ${nonfinite}\n")
+  endforeach()
+  set(${out_var} "${text}" PARENT_SCOPE)
+endfunction()
+
+function(expect_same a b what)
+  identity_fields("${WORKDIR}/${a}.json" left)
+  identity_fields("${WORKDIR}/${b}.json" right)
+  if(NOT left STREQUAL right)
+    file(WRITE "${WORKDIR}/${a}.fields" "${left}")
+    file(WRITE "${WORKDIR}/${b}.fields" "${right}")
+    message(FATAL_ERROR "${what}: ${b} differs from ${a} (see ${WORKDIR}/${a}.fields and ${b}.fields)")
+  endif()
+endfunction()
+
+# Each rank's state is about 1/N of the entry's: at most a quarter over the even share, plus the
+# scales and small tensors a rank holds whole (4 KiB).
+function(expect_even_shares out ranks)
+  file(READ "${WORKDIR}/${out}.json" json)
+  string(JSON count LENGTH "${json}" entries)
+  math(EXPR last "${count} - 1")
+  foreach(k RANGE ${last})
+    string(JSON label GET "${json}" entries ${k} label)
+    string(JSON total GET "${json}" entries ${k} memory state_bytes)
+    string(JSON n LENGTH "${json}" entries ${k} distributed state_bytes)
+    if(NOT n EQUAL ranks)
+      message(FATAL_ERROR "${out}: ${label} reports ${n} ranks' state, expected ${ranks}")
+    endif()
+    math(EXPR limit "${total} * 5 / (4 * ${ranks}) + 4096")
+    math(EXPR r_last "${ranks} - 1")
+    foreach(r RANGE ${r_last})
+      string(JSON bytes GET "${json}" entries ${k} distributed state_bytes ${r})
+      if(bytes GREATER limit)
+        message(FATAL_ERROR "${out}: ${label}: rank ${r} holds ${bytes} of ${total} state bytes (limit ${limit})")
+      endif()
+    endforeach()
+  endforeach()
+endfunction()
+
+bench(0 single --no-timing)
+foreach(n 1 2 3)
+  bench(${n} ranks${n} --no-timing)
+  expect_same(single ranks${n} "${n} ranks")
+  expect_even_shares(ranks${n} ${n})
+endforeach()
+
+# Resume across rank counts.
+bench(0 half1 --no-timing --steps ${half} --dump "${WORKDIR}/dump1")
+bench(2 half2 --no-timing --steps ${half} --dump "${WORKDIR}/dump2")
+bench(0 resumed1 --no-timing --resume "${WORKDIR}/dump1")
+bench(3 resumed3 --no-timing --resume "${WORKDIR}/dump2")
+bench(0 resumed2to1 --no-timing --resume "${WORKDIR}/dump2")
+expect_same(resumed1 resumed3 "a 2-rank dump resumed with 3 ranks")
+expect_same(resumed1 resumed2to1 "a 2-rank dump resumed by one process")
+
+# Timed: the slowest rank's time, per-rank step and communication times.
+bench(2 timed2)
+file(READ "${WORKDIR}/timed2.json" json)
+string(JSON median GET "${json}" entries 0 time ns_per_param_step median)
+string(JSON steps LENGTH "${json}" entries 0 distributed step_seconds)
+string(JSON comm LENGTH "${json}" entries 0 distributed communication_seconds_per_step)
+if(NOT median GREATER 0 OR NOT steps EQUAL 2 OR NOT comm EQUAL 2)
+  message(FATAL_ERROR "timed2: expected a step time and 2 ranks' step and communication times:\n${json}")
+endif()
+message(STATUS "sharded runs with 1, 2, 3 ranks identical to one process; dumps resume across rank counts")
