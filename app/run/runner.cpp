@@ -66,8 +66,8 @@ nlohmann::json effective_config_json(const Optimizer& opt) {
 /// Tensor i's state, whole, on rank 0 (a collective in a sharded run; the rows of the other ranks
 /// are empty there).
 ProductState whole_state(const EntryRun& e, std::size_t i) {
-  if (!e.shards->sharded()) return product_state(*e.opt, i);
   ProductState out = product_state(*e.opt, i);
+  if (!e.shards->sharded()) return out;
   for (auto& row : out.rows) row = e.shards->gather_to_root(row);
   if (!e.shards->is_root()) out.rows.clear();
   return out;
@@ -89,7 +89,7 @@ void fill_memory(EntryRun& e) {
   }
   out.overhead_bytes = m.overhead_bytes;
   out.paged_bytes = m.paged_bytes;
-  out.resident_state_bytes = m.paged_bytes ? m.resident_paged_bytes : m.state_bytes;
+  out.resident_state_bytes = m.paged_bytes ? m.resident_paged_bytes : out.state_bytes;
   for (const auto& b : m.buffers) out.buffers[b.name] = b.bytes;
   out.peak_rss_bytes = peak_rss_bytes();
   if (m.paged_bytes) {
