@@ -95,7 +95,7 @@ std::vector<std::vector<float>> values(unsigned seed, float sigma) {
 
 struct Result {
   std::vector<std::vector<float>> params;
-  std::vector<std::vector<std::vector<std::uint8_t>>> rows;  // per tensor, per row: stored bytes
+  std::vector<std::vector<std::vector<std::byte>>> rows;  // per tensor, per row: stored bytes
   std::vector<std::vector<std::vector<float>>> scales;
 };
 
@@ -118,7 +118,7 @@ Result run(const Case& c, int shards) {
   }();
   Result r;
   r.params = values(7, 0.1f);
-  r.rows.assign(kSpecs.size(), std::vector<std::vector<std::uint8_t>>(bnb::kMaxStateRows));
+  r.rows.assign(kSpecs.size(), std::vector<std::vector<std::byte>>(bnb::kMaxStateRows));
   r.scales.assign(kSpecs.size(), std::vector<std::vector<float>>(bnb::kMaxStateRows));
   ThreadChain chain(shards);
   std::vector<ThreadFold> folds;
@@ -172,10 +172,10 @@ INSTANTIATE_TEST_SUITE_P(
     AllAlgorithms, ShardedStep,
     ::testing::Values(Case{"Adam32bit", {{"percentile_clipping", 90.0}}}, Case{"Adam8bit", {}},
                       Case{"AdamW8bit", {{"block_wise", false}}}, Case{"AdamW4bit", {}}, Case{"AdEMAMix8bit", {}},
-                      Case{"LAMB8bit", {}}, Case{"LAMB32bit", {}}, Case{"LARS8bit", {{"momentum", 0.9}}},
+                      Case{"LAMB8bit", {}}, Case{"LAMB32bit", {}}, Case{"LARS8bit", {{"lr", 0.01}, {"momentum", 0.9}}},
                       Case{"PytorchLARS", {{"momentum", 0.9}}}, Case{"Lion8bit", {{"percentile_clipping", 95.0}}},
-                      Case{"RMSprop8bit", {}}, Case{"SGD8bit", {{"momentum", 0.9}}}, Case{"Adagrad8bit", {}}),
-    [](const auto& info) { return std::string(info.param.name); });
+                      Case{"RMSprop8bit", {}}, Case{"SGD8bit", {{"lr", 0.01}, {"momentum", 0.9}}}, Case{"Adagrad8bit", {}}),
+    [](const ::testing::TestParamInfo<Case>& c) { return std::string(c.param.name); });
 
 TEST(ShardRange, AlignedRangesTileTheTensor) {
   for (std::size_t n : {0u, 1u, 255u, 256u, 257u, 5000u, 100000u}) {
