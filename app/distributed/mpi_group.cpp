@@ -1,5 +1,6 @@
 // The process group of a run started by mpirun: MPI's world (a duplicate of it, so nothing else
-// shares its messages). Compiled only when CMake found MPI (BNB_HAVE_MPI).
+// shares its messages). Built only when CMake found MPI, as the shared module bnb_mpi that
+// join_group.cpp loads under mpirun: the tool itself never links MPI.
 #include <mpi.h>
 
 #include <fmt/format.h>
@@ -8,7 +9,6 @@
 #include <limits>
 #include <stdexcept>
 
-#include "launch_environment.hpp"
 #include "process_group.hpp"
 
 namespace bnb::app {
@@ -109,6 +109,10 @@ class MpiGroup final : public ProcessGroup {
 
   double communication_seconds() const override { return seconds_; }
 
+  void abort(int exit_code) const override {
+    if (size_ > 1) MPI_Abort(MPI_COMM_WORLD, exit_code);
+  }
+
  private:
   static constexpr int kFoldTag = 1;
 
@@ -132,16 +136,12 @@ class MpiGroup final : public ProcessGroup {
 
 }  // namespace
 
-std::unique_ptr<ProcessGroup> join_process_group(int& argc, char**& argv) {
-  if (!launched_process_count()) return nullptr;  // not started by mpirun: today's single process
+}  // namespace bnb::app
+
+/// The module's entry point (join_group.cpp): MPI_Init, then the world's group (owned by the caller).
+extern "C" bnb::app::ProcessGroup* bnb_join_mpi_group(int* argc, char*** argv) {
   int provided = 0;
   // Only the main thread calls MPI; OpenMP threads run the kernels between the calls.
-  check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
-  return std::make_unique<MpiGroup>();
+  bnb::app::check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+  return new bnb::app::MpiGroup();
 }
-
-void abort_group(const ProcessGroup* group, int exit_code) {
-  if (group && group->size() > 1) MPI_Abort(MPI_COMM_WORLD, exit_code);
-}
-
-}  // namespace bnb::app

@@ -31,11 +31,15 @@ class ProcessGroup : public ShardFold {
   /// Seconds this process spent in the group's collectives so far (communication, and waiting for
   /// the slower ranks).
   virtual double communication_seconds() const = 0;
+  /// Ends every process of the group at once (after an error on this one).
+  virtual void abort(int exit_code) const = 0;
 };
 
 /// The group this process was started in: nullptr when it was not started by mpirun (the
-/// single-process run of today). ConfigError when mpirun started several processes of a build
-/// without MPI. Call once, first thing in main; the group lives until exit.
+/// single-process run of today). Under mpirun the MPI module (mpi_group.cpp, a shared library
+/// next to the tool) is loaded then, so a single-process run maps no MPI library at all.
+/// ConfigError when mpirun started several processes of a build without MPI, or the module
+/// cannot be loaded. Call once, first thing in main; the group lives until exit.
 std::unique_ptr<ProcessGroup> join_process_group(int& argc, char**& argv);
 
 /// Ends every process of the group at once after an error on one of them (the others would wait
