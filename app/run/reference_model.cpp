@@ -20,6 +20,11 @@ ProductState product_state(const Optimizer& opt, std::size_t i) {
   out.step = s.step;
   if (!s.initialized) return out;
   for (int r = 0; r < s.rows; ++r) out.rows.push_back(s.dequantized(r));
+  if (s.compensation.size() != 0) {  // param_rounding compensated (never sharded)
+    TensorBuffer comp(opt.param(i).dtype, s.numel);
+    std::memcpy(comp.data(), s.compensation.data(), comp.bytes());
+    out.compensation = comp.to_double(1);
+  }
   out.gnorm_vec = s.gnorm_vec;
   return out;
 }
@@ -69,10 +74,8 @@ void ReferenceModel::resync(std::size_t i, const TensorBuffer& param, const Prod
     ref.set_state(r, std::span<const float>(s.rows[static_cast<std::size_t>(r)]));
   }
   ref.set_step(s.step);
-  if (s.compensation.size() != 0 && ref.compensation().size() == s.numel) {
-    TensorBuffer comp(opt.param(i).dtype, s.numel);
-    std::memcpy(comp.data(), s.compensation.data(), comp.bytes());
-    ref.set_compensation(std::span<const double>(comp.to_double(impl_->threads)));
+  if (!s.compensation.empty() && ref.compensation().size() == s.compensation.size()) {
+    ref.set_compensation(std::span<const double>(s.compensation));
   }
   if (s.gnorm_vec.size() == bnb_ref::kGnormHistory) {
     std::array<double, bnb_ref::kGnormHistory> history{};

@@ -19,6 +19,7 @@ struct ProductState {
   std::vector<std::vector<float>> rows;
   std::int64_t step = 0;
   std::vector<float> gnorm_vec;
+  std::vector<double> compensation;  // param_rounding compensated: the stored values
 };
 
 /// Tensor i's state in `opt` (all of it: a single-process optimizer).

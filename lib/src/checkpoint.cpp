@@ -103,7 +103,7 @@ void save_checkpoint(const Optimizer& opt, std::span<const void* const> params, 
       w.add(prefix + std::string(codec.scale_name) + k, TensorDType::f32, shape, bytes_of(scales.data(), scales.size()));
     }
     if (st.compensation.size() != 0) {
-      w.add(prefix + "compensation", tensor_dtype_of(spec.dtype), {n},
+      w.add(prefix + "compensation", tensor_dtype_of(spec.dtype), {static_cast<std::int64_t>(local)},
             {st.compensation.data(), st.compensation.size()});
     }
     if (!st.gnorm_vec.empty()) {
