@@ -98,6 +98,20 @@ void fill_memory(EntryRun& e) {
   }
 }
 
+/// A sharded run's 8-bit underflow counts: each rank counted its own range, so the run's are the
+/// sums over the ranks and the earliest first step (a collective; max_step_lr is of the whole
+/// parameters, the same on every rank). Every rank has the same tensors with 8-bit state.
+void total_quantization(std::optional<QuantizationResult>& q, const Shards& shards) {
+  if (!q || !shards.sharded()) return;
+  q->underflows = shards.total(q->underflows);
+  for (auto& [name, count] : q->underflows_by_state) count = shards.total(count);
+  std::optional<std::int64_t> first;
+  for (double step : shards.per_rank(q->first_underflow_step ? static_cast<double>(*q->first_underflow_step) : 0.0)) {
+    if (step > 0 && (!first || step < static_cast<double>(*first))) first = static_cast<std::int64_t>(step);
+  }
+  q->first_underflow_step = first;
+}
+
 /// The accuracy pass of one entry: the workload's steps with the reference, errors, objective.
 void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& progress, std::size_t entry_index,
                    std::size_t entry_count) {
@@ -255,6 +269,7 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
   }
   e.result.nonfinite.gradients = e.shards->total(e.result.nonfinite.gradients);
   e.result.nonfinite.states = e.shards->total(e.result.nonfinite.states);
+  total_quantization(e.result.quantization, *e.shards);
   fill_memory(e);
   const PageFaults faults = process_page_faults();
   e.result.memory.minor_faults = faults.minor;

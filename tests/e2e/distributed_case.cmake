@@ -1,7 +1,7 @@
 # Sharded runs under mpirun (docs/distributed.md) give the single-process results bit for bit:
 #  1. CONFIG with 1, 2 and 3 ranks: every entry's error (parameters and dequantized states against
-#     the reference, every step's curve) and non-finite counts equal the single-process run's, and
-#     each rank holds about 1/N of the entry's state.
+#     the reference, every step's curve), non-finite counts and 8-bit underflow counts (summed over
+#     the ranks) equal the single-process run's, and each rank holds about 1/N of the entry's state.
 #  2. A dump written by 2 ranks halfway resumes with 3 ranks (and with one process) exactly as the
 #     single-process dump resumes with one process.
 #  3. A timed run with 2 ranks (the timing decisions are collective) reports per-rank figures.
@@ -31,7 +31,8 @@ function(identity_fields file out_var)
     string(JSON label GET "${json}" entries ${k} label)
     string(JSON error GET "${json}" entries ${k} error)
     string(JSON nonfinite GET "${json}" entries ${k} nonfinite)
-    string(APPEND text "${label}: ${error} ${nonfinite}\n")
+    string(JSON quantization ERROR_VARIABLE no_quantization GET "${json}" entries ${k} quantization)
+    string(APPEND text "${label}: ${error} ${nonfinite} ${quantization}\n")
   endforeach()
   set(${out_var} "${text}" PARENT_SCOPE)
 endfunction()

@@ -1,7 +1,9 @@
 // Sharded steps (docs/distributed.md) without MPI: N shards of every tensor, each stepped by its
 // own optimizer on its own thread, the whole-tensor reductions folded through a ShardFold of
 // threads in shard order. Parameters and every state buffer must be bit-identical to one
-// optimizer stepping the whole tensors, for every algorithm and state format and N = 1, 2, 3, 5.
+// optimizer stepping the whole tensors, for every algorithm and state format and N = 1, 2, 3, 5,
+// and the shards' 8-bit underflow counts must add up to the whole tensors' (a sharded run sums
+// them over the ranks).
 #include <gtest/gtest.h>
 
 #include <condition_variable>
@@ -97,6 +99,7 @@ struct Result {
   std::vector<std::vector<float>> params;
   std::vector<std::vector<std::vector<std::byte>>> rows;  // per tensor, per row: stored bytes
   std::vector<std::vector<std::vector<float>>> scales;
+  std::vector<std::uint64_t> underflows = std::vector<std::uint64_t>(bnb::kMaxStateRows);  // per row, all shards
 };
 
 void append_state(const Optimizer& opt, std::size_t i, std::size_t shard, Result& r) {
@@ -124,6 +127,7 @@ Result run(const Case& c, int shards) {
   std::vector<ThreadFold> folds;
   for (int k = 0; k < shards; ++k) folds.emplace_back(chain, k);
   std::vector<std::unique_ptr<Optimizer>> opts(static_cast<std::size_t>(shards));
+  std::mutex sum_mutex;
   std::vector<std::thread> threads;
   for (int k = 0; k < shards; ++k) {
     threads.emplace_back([&, k] {
@@ -134,12 +138,17 @@ Result run(const Case& c, int shards) {
         for (auto& s : specs) s.shard = bnb::shard_range(s.numel, bnb::shard_alignment(options), k, shards);
       }
       auto opt = std::make_unique<Optimizer>(c.name, c.args, specs, std::vector<bnb::Override>{}, options);
+      std::vector<std::uint64_t> underflows(bnb::kMaxStateRows);
       for (int t = 0; t < kSteps; ++t) {
         for (std::size_t i = 0; i < specs.size(); ++i) {
           const ShardRange range = specs[i].shard.value_or(ShardRange{0, specs[i].numel});
-          opt->step(i, r.params[i].data() + range.begin, grads[static_cast<std::size_t>(t)][i].data() + range.begin);
+          const bnb::StepReport report = opt->step(i, r.params[i].data() + range.begin,
+                                                   grads[static_cast<std::size_t>(t)][i].data() + range.begin);
+          for (std::size_t row = 0; row < underflows.size(); ++row) underflows[row] += report.underflows[row];
         }
       }
+      const std::lock_guard lock(sum_mutex);
+      for (std::size_t row = 0; row < underflows.size(); ++row) r.underflows[row] += underflows[row];
       opts[static_cast<std::size_t>(k)] = std::move(opt);
     });
   }
@@ -163,15 +172,16 @@ TEST_P(ShardedStep, BitIdenticalToOneOptimizer) {
       EXPECT_EQ(whole.rows[i], sharded.rows[i]) << what << ": state rows";
       EXPECT_EQ(whole.scales[i], sharded.scales[i]) << what << ": scales";
     }
+    EXPECT_EQ(whole.underflows, sharded.underflows) << GetParam().name << ", " << shards << " shards: underflow counts";
   }
 }
 
-// Every algorithm, every state format (fp32, 8-bit block-wise and tensor-wise, 4-bit), and every
+// Every algorithm, every state format (fp32, 8-bit block-wise and tensor-wise, 4-bit, fp8), and every
 // whole-tensor reduction: LAMB/LARS trust ratios, tensor-wise maxima, percentile clipping, PytorchLARS.
 INSTANTIATE_TEST_SUITE_P(
     AllAlgorithms, ShardedStep,
     ::testing::Values(Case{"Adam32bit", {{"percentile_clipping", 90.0}}}, Case{"Adam8bit", {}},
-                      Case{"AdamW8bit", {{"block_wise", false}}}, Case{"AdamW4bit", {}}, Case{"AdEMAMix8bit", {}},
+                      Case{"AdamW8bit", {{"block_wise", false}}}, Case{"AdamW4bit", {}}, Case{"AdamWFp8", {}}, Case{"AdamFp8", {}}, Case{"AdEMAMix8bit", {}},
                       Case{"LAMB8bit", {}}, Case{"LAMB32bit", {}}, Case{"LARS8bit", {{"lr", 0.01}, {"momentum", 0.9}}},
                       Case{"PytorchLARS", {{"momentum", 0.9}}}, Case{"Lion8bit", {{"percentile_clipping", 95.0}}},
                       Case{"RMSprop8bit", {}}, Case{"SGD8bit", {{"lr", 0.01}, {"momentum", 0.9}}}, Case{"Adagrad8bit", {}}),
