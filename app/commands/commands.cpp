@@ -83,9 +83,10 @@ int run_command(const RunCommand& cmd) {
   }
   if (cmd.no_timing) c.timing.enabled = false;
   if (cmd.paging_budget_mib) override_paging_budget(c.paging, *cmd.paging_budget_mib);
+  // What a sharded run refuses first: the device check below would open a CUDA device.
+  if (cmd.group) check_sharded_run(c, cmd.group->size());
   trace = settle_replay(c);
   check_settled(c, trace, cmd.python);
-  if (cmd.group) check_sharded_run(c, cmd.group->size());
   // A sharded run: rank 0 checks and writes the outputs; every rank writes its dump files.
   const bool root = !cmd.group || cmd.group->is_root();
 

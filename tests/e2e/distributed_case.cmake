@@ -4,7 +4,8 @@
 #     the ranks) equal the single-process run's, and each rank holds about 1/N of the entry's state.
 #  2. A dump written by 2 ranks halfway resumes with 3 ranks (and with one process) exactly as the
 #     single-process dump resumes with one process.
-#  3. A timed run with 2 ranks (the timing decisions are collective) reports per-rank figures.
+#  3. The 2-rank run of 1. is timed (the timing decisions are collective) and reports per-rank figures.
+#  4. device cuda under mpirun is refused (exit 64) before any work, whatever the build.
 # BIN, MPIRUN, CONFIG, WORKDIR (scratch), STEPS.
 file(REMOVE_RECURSE "${WORKDIR}")
 file(MAKE_DIRECTORY "${WORKDIR}")
@@ -73,7 +74,11 @@ endfunction()
 
 bench(0 ${STEPS} single --no-timing)
 foreach(n 1 2 3)
-  bench(${n} ${STEPS} ranks${n} --no-timing)
+  set(timing --no-timing)
+  if(n EQUAL 2)
+    set(timing "")  # the timed run of 3. (timing does not touch the accuracy fields)
+  endif()
+  bench(${n} ${STEPS} ranks${n} ${timing})
   expect_same(single ranks${n} "${n} ranks")
   expect_even_shares(ranks${n} ${n})
 endforeach()
@@ -87,13 +92,20 @@ bench(0 ${STEPS} resumed2to1 --no-timing --resume "${WORKDIR}/dump2")
 expect_same(resumed1 resumed3 "a 2-rank dump resumed with 3 ranks")
 expect_same(resumed1 resumed2to1 "a 2-rank dump resumed by one process")
 
-# Timed: the slowest rank's time, per-rank step and communication times.
-bench(2 2 timed2)
-file(READ "${WORKDIR}/timed2.json" json)
+# Timed (ranks2): the slowest rank's time, per-rank step and communication times.
+file(READ "${WORKDIR}/ranks2.json" json)
 string(JSON median GET "${json}" entries 0 time ns_per_param_step median)
 string(JSON steps LENGTH "${json}" entries 0 distributed step_seconds)
 string(JSON comm LENGTH "${json}" entries 0 distributed communication_seconds_per_step)
 if(NOT median GREATER 0 OR NOT steps EQUAL 2 OR NOT comm EQUAL 2)
-  message(FATAL_ERROR "timed2: expected a step time and 2 ranks' step and communication times:\n${json}")
+  message(FATAL_ERROR "ranks2: expected a step time and 2 ranks' step and communication times:\n${json}")
+endif()
+
+# A sharded CUDA run is refused by name (docs/distributed.md), in builds with and without CUDA.
+execute_process(COMMAND "${MPIRUN}" --oversubscribe --allow-run-as-root -n 2 "${BIN}" run "${CONFIG}" --quiet
+                        --device cuda --output "${WORKDIR}/cuda2.json"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e TIMEOUT 60)
+if(NOT rc EQUAL 64 OR NOT e MATCHES "device: a sharded run \\(2 ranks under mpirun\\) steps CPU tensors")
+  message(FATAL_ERROR "device cuda with 2 ranks: expected exit 64 and the refusal, got ${rc}:\n${o}\n${e}")
 endif()
 message(STATUS "sharded runs with 1, 2, 3 ranks identical to one process; dumps resume across rank counts")
