@@ -1,10 +1,12 @@
 // The CLI's building blocks: config parsing (paths in messages, defaults, overrides), glob
-// patterns, suggestions, counter-based random streams (independent of the thread count),
-// objective gradients (against central finite differences) and timing statistics.
+// patterns, suggestions, counter-based random streams (independent of the thread count and, for
+// a sharded run's ranges, of the range), objective gradients (against central finite
+// differences) and timing statistics.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "bnb/errors.hpp"
@@ -134,6 +136,41 @@ TEST(AppWorkload, GradientStreamIsIndependentOfThreads) {
   TensorBuffer g3(bnb::DType::f32, 32);
   Workload(one, nullptr).gradient(0, 0, TensorBuffer{}, g3);  // another step: other values
   EXPECT_NE(g1.get(0), g3.get(0));
+}
+
+// A rank of a sharded run makes only its range of each gradient (docs/distributed.md): that
+// range is, bit for bit, the same slice of the whole gradient, for every workload kind.
+TEST(AppWorkload, RangedGradientIsTheSliceOfTheWhole) {
+  auto expect_slices = [](Config c, const std::string& what) {
+    const std::shared_ptr<const bnb::Trace> trace = settle_replay(c);
+    const Workload w(c, trace);
+    for (std::size_t i = 0; i < c.params.size(); ++i) {
+      const std::size_t n = c.params[i].numel;
+      const TensorBuffer param = w.initial_param(i);
+      TensorBuffer whole(c.params[i].dtype, n);
+      w.gradient(i, 1, param, whole);
+      const std::size_t element = whole.bytes() / n;
+      for (const bnb::ShardRange r : {bnb::ShardRange{0, n / 2}, bnb::ShardRange{n / 3, n - n / 3}, bnb::ShardRange{n - 1, 1}}) {
+        TensorBuffer part(c.params[i].dtype, r.numel);
+        w.gradient(i, 1, param, part, r);
+        EXPECT_EQ(0, std::memcmp(part.data(), static_cast<const std::byte*>(whole.data()) + r.begin * element, part.bytes()))
+            << what << ", tensor " << i << ", range [" << r.begin << ", " << r.begin + r.numel << ")";
+      }
+    }
+  };
+  const std::string params = R"("params": [{"name": "w", "shape": [40, 8]}, {"name": "h", "shape": [99], "dtype": "bf16"}])";
+  for (const char* workload : {R"({"kind": "gradients", "steps": 2, "distribution": "normal"})",
+                               R"({"kind": "gradients", "steps": 2, "distribution": "heavy_tailed"})",
+                               R"({"kind": "gradients", "steps": 2, "distribution": "sparse", "density": 0.3})",
+                               R"({"kind": "quadratic", "steps": 2})", R"({"kind": "rosenbrock", "steps": 2})",
+                               R"({"kind": "least_squares", "steps": 2})"}) {
+    const std::string text = std::string(R"({"schema": 1, )") + params + R"(, "workload": )" + workload +
+                             R"(, "optimizers": [{"name": "Adam"}]})";
+    expect_slices(parse_config(text, "t.json", "."), workload);
+  }
+  const std::string replay = R"({"schema": 1, "workload": {"kind": "replay", "trace": ")" BNB_TEST_DATA_DIR
+                             R"(/example_trace.safetensors", "steps": 2}, "optimizers": [{"name": "Adam"}]})";
+  expect_slices(parse_config(replay, "t.json", "."), "replay");
 }
 
 // The objectives' gradients are the derivative of their loss (sum form: loss * n).
