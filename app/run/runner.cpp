@@ -88,8 +88,8 @@ void fill_memory(EntryRun& e) {
     out.state_bytes_per_param = static_cast<double>(out.state_bytes) / static_cast<double>(e.numel);
   }
   out.overhead_bytes = m.overhead_bytes;
-  out.paged_bytes = m.paged_bytes;
-  out.resident_state_bytes = m.paged_bytes ? m.resident_paged_bytes : out.state_bytes;
+  out.paged_bytes = e.shards->total(m.paged_bytes);  // sharded: every rank's, as state_bytes
+  out.resident_state_bytes = out.paged_bytes ? e.shards->total(m.resident_paged_bytes) : out.state_bytes;
   for (const auto& b : m.buffers) out.buffers[b.name] = b.bytes;
   out.peak_rss_bytes = peak_rss_bytes();
   if (m.paged_bytes) {
@@ -395,7 +395,9 @@ RunResult run_benchmark(const Config& c, std::shared_ptr<const Trace> trace, con
     }
     e->result.memory.peak_rss_bytes = peak_rss_bytes();
     if (e->result.distributed) finish_distributed(*e);
-    if (e->result.memory.paged_bytes) e->result.memory.resident_state_bytes = e->opt->memory().resident_paged_bytes;
+    if (e->result.memory.paged_bytes) {
+      e->result.memory.resident_state_bytes = e->shards->total(e->opt->memory().resident_paged_bytes);
+    }
     result.entries.push_back(std::move(e->result));
   }
   progress.clear();
