@@ -168,12 +168,6 @@ void check_optimizers(const Config& c) {
   if (c.device == Device::cuda) {
     std::string why;
     if (!kernels::cuda::cuda_available(&why)) fail("device", fmt::format("\"cuda\": {}", why));
-    bool budgeted = c.paging.budget.mib > 0;
-    for (const auto& l : c.paging.per_label) budgeted = budgeted || l.budget.mib > 0;
-    if (budgeted) {
-      fail("paging", "\"cuda\": paging budgets bound the CPU's paged arena; on the device paged state is managed "
-                     "memory that the driver pages (docs/gpu.md); remove the budget or use device \"cpu\"");
-    }
     device = open_cuda_backend();
   }
   std::vector<std::string> names;

@@ -139,6 +139,7 @@ std::vector<std::string> check_paging(const Config& c) {
     }
     return warnings;
   }
+  if (c.device == Device::cuda) return warnings;  // paged state is managed memory there: no files
   const std::filesystem::path dir = paging_directory(p);
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) fail(dir_origin, fmt::format("{}: no such directory", dir.string()));

@@ -79,6 +79,10 @@ std::vector<TimedRun> timing_pass(const TimingConfig& t, const std::vector<Entry
         const std::vector<double> ranks = e->shards->per_rank(elapsed);
         return *std::max_element(ranks.begin(), ranks.end());
       };
+    }
+    if (!e->peer) {
+      // On a device the faults are the host process's: the driver's migrations of managed pages
+      // are counted by the paging (restored/evicted bytes), not here.
       te.before_warmup = [e] { e->opt->enforce_paged_budget(); };
       te.after_warmup = [e] {
         e->opt->reset_paging_counters();
@@ -118,7 +122,8 @@ void timing_passes(const TimingConfig& t, const std::vector<EntryRun*>& entries,
     if (r.paging->budget_bytes == 0) continue;
     // Without its budget the whole paged state becomes resident; when that does not fit, the
     // kernel would page it instead and the pair would compare two kinds of paging.
-    const std::size_t available = available_memory_bytes();
+    // On a device all the paged state fits in its free memory (checked when it was allocated).
+    const std::size_t available = entries[k]->device ? 0 : available_memory_bytes();
     if (available == 0 || r.memory.paged_bytes <= available) {
       budgeted.push_back(entries[k]);
     } else {

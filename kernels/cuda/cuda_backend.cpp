@@ -94,6 +94,23 @@ class CudaBackend final : public DeviceBackend {
     return location == device_ ? bytes : 0;
   }
 
+  void prefetch_to_device(void* p, std::size_t bytes) override {
+    if (p == nullptr || bytes == 0) return;
+    cudaMemLocation device{};
+    device.type = cudaMemLocationTypeDevice;
+    device.id = device_;
+    check(cudaMemPrefetchAsync(p, bytes, device, 0, stream_.get()), "cudaMemPrefetchAsync(to the device)");
+  }
+
+  void evict_to_host(void* p, std::size_t bytes) override {
+    if (p == nullptr || bytes == 0) return;
+    cudaMemLocation host{};
+    host.type = cudaMemLocationTypeHost;  // id ignored
+    // Preferred location CPU: a page the device touches outside a prefetch is mapped, not migrated.
+    check(cudaMemAdvise(p, bytes, cudaMemAdviseSetPreferredLocation, host), "cudaMemAdvise(preferred location host)");
+    check(cudaMemPrefetchAsync(p, bytes, host, 0, stream_.get()), "cudaMemPrefetchAsync(to the host)");
+  }
+
   void upload(void* device, const void* host, std::size_t bytes) override {
     // Pageable host memory: the copy is staged before the call returns, so the host buffer may be
     // reused at once (CUDA's documented behaviour for pageable cudaMemcpyAsync).

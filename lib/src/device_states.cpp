@@ -7,8 +7,23 @@
 
 namespace bnb {
 
-DeviceStates::DeviceStates(std::shared_ptr<kernels::DeviceBackend> backend, std::size_t tensors)
-    : backend_(std::move(backend)), tensors_(tensors) {}
+DeviceStates::DeviceStates(std::shared_ptr<kernels::DeviceBackend> backend, std::size_t tensors,
+                           std::size_t paged_budget_bytes)
+    : backend_(std::move(backend)), tensors_(tensors), paging_(*backend_, paged_budget_bytes) {
+  check_budget_support(paged_budget_bytes);
+}
+
+void DeviceStates::check_budget_support(std::size_t budget) const {
+  if (budget > 0 && !backend_->describe().concurrent_managed_access) {
+    throw ConfigError("a paging budget on the device needs managed memory that can be prefetched, and this device "
+                      "reports no concurrent managed access (docs/gpu.md); remove the budget or use device \"cpu\"");
+  }
+}
+
+void DeviceStates::set_paged_budget(std::size_t bytes) {
+  check_budget_support(bytes);
+  paging_.set_budget(bytes);
+}
 
 DeviceStates::~DeviceStates() {
   for (Tensor& t : tensors_) {
@@ -25,16 +40,22 @@ void DeviceStates::allocate(Tensor& t, const ParamState& st, bool paged) {
   t.paged = paged;
   if (paged) {
     // Managed memory beyond what the device has free can hang the device, not only this process.
+    // Under a budget part of the paged state waits on the host, but all of it must still fit:
+    // the budget bounds what is resident, it never oversubscribes the device.
     const std::size_t need = static_cast<std::size_t>(st.rows) * t.row_bytes;
+    const std::size_t on_host = paging_.managed_bytes() - paging_.resident_bytes();
     const kernels::DeviceMemoryInfo m = backend_->memory_info();
-    if (need > m.free_bytes) {
+    if (need + on_host > m.free_bytes) {
       throw ConfigError("paged state of " + std::to_string(st.numel) + " elements needs " + std::to_string(need >> 20) +
-                        " MiB of managed memory but the device has " + std::to_string(m.free_bytes >> 20) +
+                        " MiB of managed memory (" + std::to_string(on_host >> 20) +
+                        " MiB more of this optimizer's paged state waits on the host) but the device has " +
+                        std::to_string(m.free_bytes >> 20) +
                         " MiB free (cudaMemGetInfo); lower the parameter count or page less");
     }
   }
   for (int r = 0; r < st.rows; ++r) {
     t.rows[r] = paged ? backend_->allocate_managed(t.row_bytes) : backend_->allocate(t.row_bytes);
+    if (paged) paging_.add(t.rows[r], t.row_bytes);
     if (!st.absmax[r].empty()) t.scales[r] = static_cast<float*>(backend_->allocate(st.absmax[r].size() * sizeof(float)));
   }
   if (format_codec(st.format).quantized) {
@@ -83,7 +104,11 @@ void DeviceStates::step(std::size_t i, const ParamState& st, StepRequest r) {
       r.state.values[k] = static_cast<float*>(t.rows[k]);
     }
   }
+  if (t.paged) {
+    for (int k = 0; k < st.rows; ++k) paging_.prefetch(t.rows[k]);
+  }
   backend_->step(r, t.tables, t.slot);
+  if (t.paged) paging_.enforce_budget();  // enqueued after the step: its moves wait for the kernels, not the host
   t.newer = Newer::device;
 }
 
@@ -101,7 +126,7 @@ std::size_t DeviceStates::resident_bytes(std::size_t i) const {
   const Tensor& t = tensors_.at(i);
   std::size_t bytes = 0;
   if (t.paged) {
-    for (int r = 0; r < t.rows_used; ++r) bytes += backend_->resident_bytes(t.rows[r], t.row_bytes);
+    for (int r = 0; r < t.rows_used; ++r) bytes += paging_.resident_bytes(t.rows[r]);
   }
   return bytes;
 }

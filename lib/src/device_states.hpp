@@ -15,12 +15,15 @@
 
 #include "bnb/kernels/device_backend.hpp"
 #include "bnb/param_state.hpp"
+#include "device_paging.hpp"
 
 namespace bnb {
 
 class DeviceStates {
  public:
-  DeviceStates(std::shared_ptr<kernels::DeviceBackend> backend, std::size_t tensors);
+  /// `paged_budget_bytes`: device-resident paged state allowed between steps (0 = unlimited);
+  /// a budget needs a device that prefetches managed memory (ConfigError otherwise).
+  DeviceStates(std::shared_ptr<kernels::DeviceBackend> backend, std::size_t tensors, std::size_t paged_budget_bytes);
   ~DeviceStates();
   DeviceStates(const DeviceStates&) = delete;
   DeviceStates& operator=(const DeviceStates&) = delete;
@@ -28,7 +31,8 @@ class DeviceStates {
   kernels::DeviceBackend& backend() { return *backend_; }
 
   /// Makes tensor i's device copy current (allocating it at the first call; paged state in
-  /// managed memory, refused with ConfigError when it exceeds the device's free memory).
+  /// managed memory, refused with ConfigError when all the paged state would not fit in the
+  /// device's free memory).
   void to_device(std::size_t i, const ParamState& st, bool paged);
   /// Makes the host copy `st` current (rows, scales, the last update norm when `clips`).
   void to_host(std::size_t i, ParamState& st, bool clips);
@@ -36,14 +40,19 @@ class DeviceStates {
   void host_written(std::size_t i) { tensors_.at(i).newer = Newer::host; }
 
   /// Enqueues one step: `r` carries the device parameter and gradient; the state view, tables and
-  /// slot are filled in here. Makes the device copy newer.
+  /// slot are filled in here; paged rows are prefetched before it and the budget enforced after
+  /// it. Makes the device copy newer.
   void step(std::size_t i, const ParamState& st, StepRequest r);
 
   /// Non-finite gradients counted on the device since the last call (waits for the device).
   std::uint64_t take_nonfinite(std::size_t i);
   bool paged(std::size_t i) const { return tensors_.at(i).paged; }
-  /// Bytes of tensor i's managed state last prefetched to the device.
+  /// Bytes of tensor i's managed state on the device (the paging's accounting).
   std::size_t resident_bytes(std::size_t i) const;
+  DevicePaging& paging() { return paging_; }
+  const DevicePaging& paging() const { return paging_; }
+  /// A new budget (0 = unlimited), enforced from the next step on.
+  void set_paged_budget(std::size_t bytes);
 
  private:
   enum class Newer { same, host, device };
@@ -59,9 +68,11 @@ class DeviceStates {
     Newer newer = Newer::host;
   };
   void allocate(Tensor& t, const ParamState& st, bool paged);
+  void check_budget_support(std::size_t budget) const;
 
   std::shared_ptr<kernels::DeviceBackend> backend_;
   std::vector<Tensor> tensors_;
+  DevicePaging paging_;
 };
 
 }  // namespace bnb

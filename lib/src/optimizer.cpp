@@ -105,7 +105,7 @@ Optimizer::Optimizer(const std::string& name, const ArgMap& args, std::vector<Pa
   states_.resize(params_.size());
   if (options_.device == Device::cuda) {
     check_device_support();
-    device_ = std::make_unique<DeviceStates>(options_.backend, params_.size());
+    device_ = std::make_unique<DeviceStates>(options_.backend, params_.size(), options_.paged_budget_bytes);
     return;  // paged state lives in the device's managed memory, not in the CPU's arena
   }
   const bool any_paged = std::any_of(configs_.begin(), configs_.end(), [](const auto& c) { return c.paged; });

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "bnb/kernels/cuda_step.hpp"
-#include "../support/device_parity.hpp"
+#include "../support/device_paging_parity.hpp"
 
 namespace bnb::app {
 namespace {
@@ -81,6 +81,19 @@ TEST_F(GpuRunLoop, ReportsTheDeviceAndADeviceFloor) {
     ASSERT_TRUE(e.memory.device_used_before_bytes && e.memory.device_used_after_bytes) << e.label;
     EXPECT_GT(*e.memory.device_used_after_bytes, *e.memory.device_used_before_bytes) << e.label;
   }
+}
+
+TEST(GpuRun, PagingBudgetEvictsToTheHostAndKeepsTheBits) {
+  BNB_REQUIRE_GPU(device);
+  expect_budgeted_steps_match_cpu(device, 2 * kBudgetedTensorState, {});
+  expect_budgeted_steps_match_cpu(device, 0, {});
+}
+
+TEST_F(GpuRunLoop, PagingBudgetReportsTheCpusPagingFields) {
+  BNB_REQUIRE_GPU(device);
+  const RunResult r = expect_budgeted_run_matches_cpu(device);
+  const EntryResult& e = r.entries.at(0);
+  ASSERT_TRUE(e.memory.device_used_before_bytes && e.memory.device_used_after_bytes);
 }
 
 }  // namespace

@@ -34,6 +34,9 @@ class EmulatedDevice final : public DeviceBackend {
   std::size_t uploads = 0, downloads = 0, steps = 0, downloads_while_timing = 0;
   std::size_t table_uploads = 0;  // uploads of exactly one QuantTable
   std::size_t managed_allocations = 0;
+  std::size_t prefetches_to_device = 0, evictions_to_host = 0;
+  std::size_t peak_resident_managed = 0;  // managed bytes on the "device", measured at each step
+  bool concurrent_managed_access = true;   // prefetch and advice are modelled (placement only)
 
   ~EmulatedDevice() override {
     for (auto& [p, a] : allocations_) std::free(p);
@@ -44,11 +47,12 @@ class EmulatedDevice final : public DeviceBackend {
     c.backend = "emulation";
     c.name = "CPU emulation of the CUDA kernels";
     c.total_memory = total_;
+    c.concurrent_managed_access = concurrent_managed_access;
     return c;
   }
   DeviceMemoryInfo memory_info() override {
     std::size_t used = 0;
-    for (const auto& [p, a] : allocations_) used += a.bytes;
+    for (const auto& [p, a] : allocations_) used += a.managed && !a.prefetched ? 0 : a.bytes;  // managed: where it is
     return {total_ - std::min(used, total_), total_};
   }
   void* allocate(std::size_t bytes) override { return add(bytes, false); }
@@ -64,6 +68,20 @@ class EmulatedDevice final : public DeviceBackend {
   std::size_t resident_bytes(const void* p, std::size_t bytes) override {
     const auto it = allocations_.find(const_cast<void*>(p));
     return it != allocations_.end() && it->second.managed && it->second.prefetched ? bytes : 0;
+  }
+  /// Managed bytes on the "device" now.
+  std::size_t resident_managed() const {
+    std::size_t resident = 0;
+    for (const auto& [p, a] : allocations_) resident += a.managed && a.prefetched ? a.bytes : 0;
+    return resident;
+  }
+  void prefetch_to_device(void* p, std::size_t) override {
+    ++prefetches_to_device;
+    managed(p).prefetched = true;
+  }
+  void evict_to_host(void* p, std::size_t) override {
+    ++evictions_to_host;
+    managed(p).prefetched = false;
   }
   void upload(void* device, const void* host, std::size_t bytes) override {
     ++uploads;
@@ -83,6 +101,7 @@ class EmulatedDevice final : public DeviceBackend {
         if (it != allocations_.end() && it->second.managed) it->second.prefetched = true;
       }
     }
+    peak_resident_managed = std::max(peak_resident_managed, resident_managed());
     const std::size_t chunks = block_count(r.n, kReductionBlock);
     const auto rows = static_cast<std::size_t>(state_rows(r.algorithm));
     unorm_.assign(chunks, 0.0f);
@@ -121,6 +140,11 @@ class EmulatedDevice final : public DeviceBackend {
     bool managed = false;
     bool prefetched = false;
   };
+  Allocation& managed(void* p) {
+    const auto it = allocations_.find(p);
+    if (it == allocations_.end() || !it->second.managed) throw std::invalid_argument("not a managed allocation");
+    return it->second;
+  }
   void* add(std::size_t bytes, bool managed) {
     if (bytes == 0) return nullptr;
     void* p = std::calloc(1, (bytes + 15) / 16 * 16);

@@ -14,7 +14,7 @@
 #include "bnb/errors.hpp"
 #include "bnb/kernels/cuda_step.hpp"
 #include "render.hpp"
-#include "../support/device_parity.hpp"
+#include "../support/device_paging_parity.hpp"
 #include "../support/emulated_device.hpp"
 
 namespace bnb::app {
@@ -91,6 +91,98 @@ TEST(DeviceOptimizer, RefusesManagedMemoryBeyondTheFreeMemory) {
   EXPECT_EQ(device->managed_allocations, 0u) << "refused before allocating";
 }
 
+/// The shared check, plus: the library's residency is the emulated device's after every step, and
+/// what the device held during a step never exceeded the budget plus one tensor's state.
+void expect_budgeted_device_matches_cpu(const std::shared_ptr<EmulatedDevice>& device, std::size_t budget) {
+  expect_budgeted_steps_match_cpu(device, budget, [&](const Optimizer& gpu, const std::string& what) {
+    EXPECT_EQ(gpu.memory().resident_paged_bytes, device->resident_managed()) << "the library's residency, " << what;
+  });
+  if (budget > 0) {
+    EXPECT_LE(device->peak_resident_managed, budget + kBudgetedTensorState);
+  }
+}
+
+TEST(DeviceOptimizer, PagingBudgetEvictsToTheHostAndKeepsTheBits) {
+  auto device = std::make_shared<EmulatedDevice>();
+  expect_budgeted_device_matches_cpu(device, 2 * kBudgetedTensorState);
+  EXPECT_GT(device->evictions_to_host, 0u);
+  EXPECT_GT(device->prefetches_to_device, 4u) << "evicted tensors come back for their steps";
+}
+
+TEST(DeviceOptimizer, UnlimitedPagingPrefetchesOnceAndNeverEvicts) {
+  auto device = std::make_shared<EmulatedDevice>();
+  expect_budgeted_device_matches_cpu(device, 0);
+  EXPECT_EQ(device->evictions_to_host, 0u);
+  EXPECT_EQ(device->prefetches_to_device, 8u) << "each of four tensors' two rows, once";
+}
+
+TEST(DeviceOptimizer, PagingCountersMeasureWhatTheBudgetMoves) {
+  auto device = std::make_shared<EmulatedDevice>();
+  OptimizerOptions o;
+  o.device = Device::cuda;
+  o.backend = device;
+  o.paged_min_numel = 1000;
+  o.paged_budget_bytes = 2 * 1100;  // one tensor's two 8-bit rows
+  Optimizer opt("PagedAdam8bit", {{"min_8bit_size", 0.0}}, {{"a", DType::f32, 1100}, {"b", DType::f32, 1100}}, {}, o);
+  void* p = device->allocate(1100 * 4);
+  void* g = device->allocate(1100 * 4);
+  for (std::size_t i = 0; i < 2; ++i) opt.step(i, p, g);
+  opt.reset_paging_counters();
+  // Most recently used first (as on the CPU, paged_arena.hpp): "a" stays resident, "b" makes the
+  // round trip at every step.
+  for (std::size_t i = 0; i < 2; ++i) opt.step(i, p, g);
+  const PagingCounters c = opt.paging_counters();
+  EXPECT_EQ(c.restored_bytes, 2u * 1100);
+  EXPECT_EQ(c.evicted_bytes, 2u * 1100);
+  EXPECT_EQ(c.restores, 2u) << "two rows";
+  EXPECT_EQ(c.peak_resident_bytes, 2u * 2 * 1100) << "measured after the step, before eviction";
+  EXPECT_EQ(opt.paged_state_bytes(0), 2u * 1100) << "managed rows are not rounded to pages";
+  opt.set_paged_budget(0);
+  opt.reset_paging_counters();
+  for (std::size_t i = 0; i < 2; ++i) opt.step(i, p, g);
+  EXPECT_EQ(opt.paging_counters().restored_bytes, 2u * 1100) << "the one evicted tensor comes back, and stays";
+  EXPECT_EQ(opt.paging_counters().evicted_bytes, 0u);
+  device->release(p);
+  device->release(g);
+}
+
+TEST(DeviceOptimizer, RefusesPagedStateThatWouldNotFitEvenWhenEvicted) {
+  // 4400 bytes of paged state under a budget of 1 byte: the first tensor is evicted to the host
+  // before the second is allocated, but both must fit in the device's free memory. The device has
+  // room for the first tensor's device buffers (two tables, five scales per row, the slot) and
+  // 3300 bytes more: enough for one tensor's rows at a time, not for both.
+  const std::size_t device_buffers = 2 * sizeof(kernels::QuantTable) + 2 * 5 * sizeof(float) + sizeof(kernels::DeviceStepSlot);
+  auto device = std::make_shared<EmulatedDevice>(device_buffers + 3300);
+  OptimizerOptions o;
+  o.device = Device::cuda;
+  o.backend = device;
+  o.paged_min_numel = 1000;
+  o.paged_budget_bytes = 1;  // below one tensor's state: the library accepts it (the CLI does not)
+  Optimizer opt("PagedAdam8bit", {{"min_8bit_size", 0.0}}, {{"a", DType::f32, 1100}, {"b", DType::f32, 1100}}, {}, o);
+  std::vector<std::byte> host(1100 * 4);
+  // The parameters live on the host here: the emulation's "device memory" is host memory.
+  opt.step(0, host.data(), host.data());
+  EXPECT_EQ(device->memory_info().free_bytes, 3300u) << "the first tensor's rows wait on the host";
+  try {
+    opt.step(1, host.data(), host.data());
+    ADD_FAILURE() << "allocated managed memory beyond the free memory";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("waits on the host"), std::string::npos) << e.what();
+  }
+}
+
+TEST(DeviceOptimizer, RefusesABudgetWithoutPrefetchableManagedMemory) {
+  auto device = std::make_shared<EmulatedDevice>();
+  device->concurrent_managed_access = false;
+  OptimizerOptions o;
+  o.device = Device::cuda;
+  o.backend = device;
+  o.paged_budget_bytes = 1 << 20;
+  EXPECT_THROW(Optimizer("PagedAdam8bit", {}, {{"w", DType::f32, 1100}}, {}, o), ConfigError);
+  o.paged_budget_bytes = 0;
+  EXPECT_NO_THROW(Optimizer("PagedAdam8bit", {}, {{"w", DType::f32, 1100}}, {}, o)) << "the driver pages on demand";
+}
+
 TEST(DeviceOptimizer, RefusesWhatTheKernelsDoNotCover) {
   OptimizerOptions o;
   o.device = Device::cuda;
@@ -141,6 +233,13 @@ TEST_F(DeviceRunLoop, TimedStepsNeverWaitForTheHostAndTablesGoUpOnce) {
 TEST_F(DeviceRunLoop, DumpsResumeAcrossDevicesBitIdentically) {
   expect_dumps_resume_across_devices(std::make_shared<EmulatedDevice>(), run_config(2, kEntries),
                                      run_config(4, kEntries), {"adam-32", "adam-8", "lamb-8", "adamw-8-pc"}, dir_);
+}
+
+TEST_F(DeviceRunLoop, PagingBudgetReportsTheCpusPagingFields) {
+  auto device = std::make_shared<EmulatedDevice>();
+  expect_budgeted_run_matches_cpu(device);
+  EXPECT_EQ(device->downloads_while_timing, 0u);
+  EXPECT_GT(device->evictions_to_host, 0u);
 }
 
 TEST(DeviceConfig, CudaIsAcceptedByTheConfigAndRefusedWithTheReasonWithoutADevice) {

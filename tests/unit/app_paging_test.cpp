@@ -131,6 +131,9 @@ TEST(AppPaging, DirectoryMustExistAndTmpfsIsWarned) {
   Config c = parse_config(config_with(R"({"budget_mib": 4, "directory": "/no/such/dir"})"), "test.json", ".");
   EXPECT_NE(error_of([&] { check_paging(c); }).find("paging.directory: /no/such/dir: no such directory"),
             std::string::npos);
+  c.device = bnb::Device::cuda;  // paged state is managed memory there: the directory is not used
+  EXPECT_TRUE(check_paging(c).empty());
+  c.device = bnb::Device::cpu;
   if (memory_filesystem("/dev/shm") != "tmpfs") GTEST_SKIP() << "/dev/shm is not a tmpfs here";
   c.paging.directory = "/dev/shm";
   const auto w = check_paging(c);

@@ -67,6 +67,11 @@ class DeviceBackend {
   virtual void release(void* p) noexcept = 0;
   /// Bytes of the managed range [p, p+bytes) last prefetched to the device (all or nothing).
   virtual std::size_t resident_bytes(const void* p, std::size_t bytes) = 0;
+  /// Paging under a budget (docs/gpu.md; needs concurrent_managed_access): moves the managed range
+  /// [p, p+bytes) to the device, or advises it to stay on the host (preferred location CPU) and
+  /// moves it there. Both are enqueued after the work before them; neither waits.
+  virtual void prefetch_to_device(void* p, std::size_t bytes) = 0;
+  virtual void evict_to_host(void* p, std::size_t bytes) = 0;
 
   virtual void upload(void* device, const void* host, std::size_t bytes) = 0;
   virtual void download(void* host, const void* device, std::size_t bytes) = 0;
