@@ -29,6 +29,7 @@ DeviceStates::~DeviceStates() {
   for (Tensor& t : tensors_) {
     for (void* p : t.rows) backend_->release(p);
     for (float* p : t.scales) backend_->release(p);
+    backend_->release(t.compensation);
     backend_->release(t.tables);
     backend_->release(t.slot);
   }
@@ -58,6 +59,8 @@ void DeviceStates::allocate(Tensor& t, const ParamState& st, bool paged) {
     if (paged) paging_.add(t.rows[r], t.row_bytes);
     if (!st.absmax[r].empty()) t.scales[r] = static_cast<float*>(backend_->allocate(st.absmax[r].size() * sizeof(float)));
   }
+  t.compensation_bytes = st.compensation.size();
+  t.compensation = backend_->allocate(t.compensation_bytes);
   if (format_codec(st.format).quantized) {
     t.tables = static_cast<kernels::QuantTable*>(backend_->allocate(static_cast<std::size_t>(st.rows) * sizeof(kernels::QuantTable)));
   }
@@ -76,6 +79,7 @@ void DeviceStates::to_device(std::size_t i, const ParamState& st, bool paged) {
     // never with a step.
     if (t.tables != nullptr) backend_->upload(t.tables + r, &*st.table[r], sizeof(kernels::QuantTable));
   }
+  backend_->upload(t.compensation, st.compensation.data(), t.compensation_bytes);
   t.newer = Newer::same;
 }
 
@@ -86,6 +90,7 @@ void DeviceStates::to_host(std::size_t i, ParamState& st, bool clips) {
     backend_->download(st.row[r].data(), t.rows[r], t.row_bytes);
     if (t.scales[r] != nullptr) backend_->download(st.absmax[r].data(), t.scales[r], st.absmax[r].size() * sizeof(float));
   }
+  backend_->download(st.compensation.data(), t.compensation, t.compensation_bytes);
   kernels::DeviceStepSlot slot;
   backend_->download(&slot, t.slot, sizeof slot);
   st.unorm = clips ? slot.unorm : 0.0f;
@@ -104,6 +109,7 @@ void DeviceStates::step(std::size_t i, const ParamState& st, StepRequest r) {
       r.state.values[k] = static_cast<float*>(t.rows[k]);
     }
   }
+  if (r.rounding == ParamRounding::compensated) r.compensation = t.compensation;
   if (t.paged) {
     for (int k = 0; k < st.rows; ++k) paging_.prefetch(t.rows[k]);
   }

@@ -34,7 +34,7 @@ class DeviceStates {
   /// managed memory, refused with ConfigError when all the paged state would not fit in the
   /// device's free memory).
   void to_device(std::size_t i, const ParamState& st, bool paged);
-  /// Makes the host copy `st` current (rows, scales, the last update norm when `clips`).
+  /// Makes the host copy `st` current (rows, scales, compensation, the last update norm when `clips`).
   void to_host(std::size_t i, ParamState& st, bool clips);
   /// The host copy was written: upload it before the next step.
   void host_written(std::size_t i) { tensors_.at(i).newer = Newer::host; }
@@ -59,6 +59,8 @@ class DeviceStates {
   struct Tensor {
     std::array<void*, kMaxStateRows> rows{};
     std::array<float*, kMaxStateRows> scales{};
+    void* compensation = nullptr;  // param_rounding compensated (16-bit parameters)
+    std::size_t compensation_bytes = 0;
     kernels::QuantTable* tables = nullptr;
     kernels::DeviceStepSlot* slot = nullptr;
     std::size_t row_bytes = 0;

@@ -187,6 +187,11 @@ StepRequest Optimizer::step_request(std::size_t i, void* param, const void* grad
   r.max_unorm = static_cast<float>(cfg.hyper.max_unorm);
   r.underflow_guard = cfg.underflow_guard ? kUnderflowGuardRemedy : kernels::UnderflowGuard::off;
   r.threads = options_.threads;
+  if (params_[i].dtype != DType::f32 && cfg.param_rounding != ParamRounding::nearest) {
+    // The same key on every device: the stochastic bits are a function of seed, tensor, step and element.
+    r.rounding = cfg.param_rounding;
+    r.rounding_key = kernels::rounding_key(options_.seed, kernels::tensor_id(params_[i].name.data(), params_[i].name.size()), st.step);
+  }
   return r;
 }
 
@@ -206,11 +211,7 @@ StepReport Optimizer::step(std::size_t i, void* param, const void* grad) {
   } else {
     StepRequest r = step_request(i, param, grad);
     r.state = st.view();
-    if (spec.dtype != DType::f32 && cfg.param_rounding != ParamRounding::nearest) {
-      r.rounding = cfg.param_rounding;
-      r.rounding_key = kernels::rounding_key(options_.seed, kernels::tensor_id(spec.name.data(), spec.name.size()), st.step);
-      r.compensation = st.compensation.size() != 0 ? st.compensation.data() : nullptr;
-    }
+    r.compensation = st.compensation.size() != 0 ? st.compensation.data() : nullptr;
     r.shards = options_.shards;
     if (cfg.percentile_clipping < 100) {
       const auto g2 = static_cast<float>(kernels::cpu_sum_squares(spec.dtype, grad, spec.local_numel(), options_.threads,

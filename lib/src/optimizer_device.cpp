@@ -26,10 +26,6 @@ void Optimizer::check_device_support() const {
     if (cfg.reference_form) {
       throw ConfigError(where + ": PytorchLARS has no CUDA kernel (its reference form runs on the CPU); use device \"cpu\"");
     }
-    if (params_[i].dtype != DType::f32 && cfg.param_rounding != ParamRounding::nearest) {
-      throw ConfigError(where + ": param_rounding other than \"nearest\" runs on the CPU only for now "
-                        "(docs/param_rounding.md); use device \"cpu\"");
-    }
     const FormatCodec& codec = format_codec(layout(i).format);
     if (codec.element_bits == 4) {
       throw ConfigError(where + ": the " + std::string(codec.title) +

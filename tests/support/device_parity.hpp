@@ -51,6 +51,9 @@ inline void expect_same_state(const Optimizer& cpu, const Optimizer& device, con
     EXPECT_EQ(std::memcmp(a.row[r].data(), b.row[r].data(), a.row[r].size()), 0) << what << ": state row " << r;
     EXPECT_EQ(a.absmax[r], b.absmax[r]) << what << ": scales of row " << r;
   }
+  ASSERT_EQ(a.compensation.size(), b.compensation.size()) << what;
+  EXPECT_EQ(std::memcmp(a.compensation.data(), b.compensation.data(), a.compensation.size()), 0)
+      << what << ": compensation (param_rounding)";
   EXPECT_EQ(a.unorm, b.unorm) << what << ": last update norm";
   // Bytes, not values: a NaN gradient puts a NaN into the clipping history on both sides.
   ASSERT_EQ(a.gnorm_vec.size(), b.gnorm_vec.size()) << what;

@@ -57,12 +57,30 @@ TEST(DeviceOptimizer, EveryDtypeMatchesWithClippingPercentileClippingAndSkipZero
   }
 }
 
-TEST(DeviceOptimizer, PagedStateIsManagedMemoryReportedResident) {
-  auto device = std::make_shared<EmulatedDevice>();
+TEST(DeviceOptimizer, ParamRoundingMatchesTheCpuBitForBit) {
+  // Stochastic rounding draws from (seed, tensor, step, element) on both devices; the
+  // compensation buffer lives on the device and comes back with the state.
+  for (const char* rounding : {"stochastic", "compensated"}) {
+    for (DType d : {DType::f16, DType::bf16}) {
+      expect_emulation_matches_cpu("AdamW8bit", {{"min_8bit_size", 0.0}, {"param_rounding", std::string(rounding)}}, d);
+      expect_emulation_matches_cpu("LAMB32bit", {{"param_rounding", std::string(rounding)}}, d);
+    }
+  }
+}
+
+/// Options for paged state on `device` from 1000 elements on, under `budget` (0 = unlimited).
+OptimizerOptions paged_on(const std::shared_ptr<EmulatedDevice>& device, std::size_t budget) {
   OptimizerOptions o;
   o.device = Device::cuda;
   o.backend = device;
   o.paged_min_numel = 1000;
+  o.paged_budget_bytes = budget;
+  return o;
+}
+
+TEST(DeviceOptimizer, PagedStateIsManagedMemoryReportedResident) {
+  auto device = std::make_shared<EmulatedDevice>();
+  const OptimizerOptions o = paged_on(device, 0);
   Optimizer opt("PagedAdam8bit", {{"min_8bit_size", 0.0}}, {{"w", DType::f32, 1100}}, {}, o);
   void* p = device->allocate(1100 * 4);
   void* g = device->allocate(1100 * 4);
@@ -77,10 +95,7 @@ TEST(DeviceOptimizer, PagedStateIsManagedMemoryReportedResident) {
 
 TEST(DeviceOptimizer, RefusesManagedMemoryBeyondTheFreeMemory) {
   auto device = std::make_shared<EmulatedDevice>(1000);  // bytes
-  OptimizerOptions o;
-  o.device = Device::cuda;
-  o.backend = device;
-  o.paged_min_numel = 1000;
+  const OptimizerOptions o = paged_on(device, 0);
   Optimizer opt("PagedAdam8bit", {{"min_8bit_size", 0.0}}, {{"w", DType::f32, 1100}}, {}, o);
   try {
     opt.step(0, nullptr, nullptr);
@@ -118,11 +133,7 @@ TEST(DeviceOptimizer, UnlimitedPagingPrefetchesOnceAndNeverEvicts) {
 
 TEST(DeviceOptimizer, PagingCountersMeasureWhatTheBudgetMoves) {
   auto device = std::make_shared<EmulatedDevice>();
-  OptimizerOptions o;
-  o.device = Device::cuda;
-  o.backend = device;
-  o.paged_min_numel = 1000;
-  o.paged_budget_bytes = 2 * 1100;  // one tensor's two 8-bit rows
+  const OptimizerOptions o = paged_on(device, 2 * 1100);  // one tensor's two 8-bit rows
   Optimizer opt("PagedAdam8bit", {{"min_8bit_size", 0.0}}, {{"a", DType::f32, 1100}, {"b", DType::f32, 1100}}, {}, o);
   void* p = device->allocate(1100 * 4);
   void* g = device->allocate(1100 * 4);
@@ -153,11 +164,7 @@ TEST(DeviceOptimizer, RefusesPagedStateThatWouldNotFitEvenWhenEvicted) {
   // 3300 bytes more: enough for one tensor's rows at a time, not for both.
   const std::size_t device_buffers = 2 * sizeof(kernels::QuantTable) + 2 * 5 * sizeof(float) + sizeof(kernels::DeviceStepSlot);
   auto device = std::make_shared<EmulatedDevice>(device_buffers + 3300);
-  OptimizerOptions o;
-  o.device = Device::cuda;
-  o.backend = device;
-  o.paged_min_numel = 1000;
-  o.paged_budget_bytes = 1;  // below one tensor's state: the library accepts it (the CLI does not)
+  const OptimizerOptions o = paged_on(device, 1);  // below one tensor's state: the library accepts it (the CLI does not)
   Optimizer opt("PagedAdam8bit", {{"min_8bit_size", 0.0}}, {{"a", DType::f32, 1100}, {"b", DType::f32, 1100}}, {}, o);
   std::vector<std::byte> host(1100 * 4);
   // The parameters live on the host here: the emulation's "device memory" is host memory.
