@@ -56,6 +56,17 @@ TEST(GpuRun, ClippingPercentileClippingAndSkipZerosMatchTheCpu) {
   }
 }
 
+TEST(GpuRun, ParamRoundingMatchesTheCpuBitForBit) {
+  BNB_REQUIRE_GPU(device);
+  for (const char* rounding : {"stochastic", "compensated"}) {
+    for (DType d : {DType::f16, DType::bf16}) {
+      expect_device_matches_cpu(device, "AdamW8bit", {{"min_8bit_size", 0.0}, {"param_rounding", std::string(rounding)}}, d,
+                                3 * 4096 + 77);
+      expect_device_matches_cpu(device, "LAMB32bit", {{"param_rounding", std::string(rounding)}}, d, 3 * 4096 + 77);
+    }
+  }
+}
+
 using GpuRunLoop = ScratchDirTest;
 
 TEST_F(GpuRunLoop, EqualsTheCpuRunAndItsDumpsByteForByte) {
