@@ -14,6 +14,7 @@ import bisect
 import math
 import random
 import statistics
+import struct
 
 
 def dynamic_map(bits=4, exponent_bits=3):
@@ -48,21 +49,33 @@ def symmetric_normal_map(tail=0.9677):
     return sorted([v / pos[-1] for v in pos] + [-v / pos[-1] for v in pos])
 
 
-def linear_zero_free():
-    return [j / 16 for j in range(1, 17)]
+def linear_zero_free(power=1.0):
+    """Zero-free v map: (j/16)^power for j = 1..16 (power 1: torchao's linear map)."""
+    return [(j / 16) ** power for j in range(1, 17)]
+
+
+def bf16_at_least(x):
+    """The smallest bf16 value >= x >= 0 (x first rounded to fp32, as the product stores it)."""
+    u = struct.unpack("<I", struct.pack("<f", x))[0]
+    if u & 0xFFFF:
+        u += 0x10000
+    return struct.unpack("<f", struct.pack("<I", u & 0xFFFF0000))[0]
 
 
 class Quantizer:
-    def __init__(self, values, block):
+    def __init__(self, values, block, bf16_scale=False):
         self.values = values
         self.mids = [(a + b) / 2 for a, b in zip(values, values[1:])]
         self.block = block
+        self.bf16_scale = bf16_scale
 
     def round_trip(self, x):
         out = [0.0] * len(x)
         for b in range(0, len(x), self.block):
             chunk = x[b:b + self.block]
             m = max(abs(v) for v in chunk)
+            if self.bf16_scale:
+                m = bf16_at_least(m)
             if m == 0:
                 continue
             for i, v in enumerate(chunk):
@@ -127,11 +140,16 @@ def main():
     torchao = "torchao4 (dynamic m, linear v, 128)"
     formats = {
         torchao: (Quantizer(dynamic_map(), 128), Quantizer(linear_zero_free(), 128)),
-        "ours: normal m (tail 0.95), linear v, 128": (Quantizer(normal_map(), 128), Quantizer(linear_zero_free(), 128)),
+        "ours: normal m, linear v, 64, bf16 scale": (Quantizer(normal_map(), 64, True), Quantizer(linear_zero_free(), 64, True)),
+        "normal m, v (j/16)^1.25, 64, bf16 scale": (Quantizer(normal_map(), 64, True), Quantizer(linear_zero_free(1.25), 64, True)),
+        "normal m (tail 0.94), linear v, 64, bf16": (Quantizer(normal_map(0.94), 64, True), Quantizer(linear_zero_free(), 64, True)),
+        "normal m (tail 0.96), linear v, 64, bf16": (Quantizer(normal_map(0.96), 64, True), Quantizer(linear_zero_free(), 64, True)),
+        "normal m, linear v, 32, bf16 (1.125 B/param)": (Quantizer(normal_map(), 32, True), Quantizer(linear_zero_free(), 32, True)),
+        "previous: normal m (tail 0.95), linear v, 128": (Quantizer(normal_map(), 128), Quantizer(linear_zero_free(), 128)),
         "normal m (tail 0.9677, NF4's), linear v, 128": (Quantizer(normal_map(0.9677), 128), Quantizer(linear_zero_free(), 128)),
         "normal m (tail 0.90), linear v, 128": (Quantizer(normal_map(0.90), 128), Quantizer(linear_zero_free(), 128)),
         "symmetric normal m (no 0 level), linear v": (Quantizer(symmetric_normal_map(), 128), Quantizer(linear_zero_free(), 128)),
-        "normal m, linear v, 64 (1.125 B/param)": (Quantizer(normal_map(), 64), Quantizer(linear_zero_free(), 64)),
+        "normal m, linear v, 64, fp32 scale (1.125 B/param)": (Quantizer(normal_map(), 64), Quantizer(linear_zero_free(), 64)),
     }
     compare(formats, torchao, a)
     print("m maps:", [round(x, 6) for x in normal_map()])

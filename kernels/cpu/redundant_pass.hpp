@@ -38,7 +38,7 @@ void redundant_state_pass(const StepRequest& r, Step&& step) {
       scratch.state.codes[row] = codes[row].data();
     }
     if (r.state.absmax[row]) {
-      const std::size_t count = codec.scale_count(r.n, r.state.block_size);
+      const std::size_t count = codec.scale_slots(r.n, r.state.block_size);
       scales[row].assign(r.state.absmax[row], r.state.absmax[row] + count);
       scratch.state.absmax[row] = scales[row].data();
     }

@@ -6,6 +6,7 @@
 
 #include "bnb/kernels/e4m3_codec.hpp"
 #include "bnb/kernels/nibble_codec.hpp"
+#include "bnb/kernels/scale16.hpp"
 #include "step_loops.hpp"
 
 namespace bnb::kernels::cpu_detail {
@@ -27,7 +28,7 @@ void decode_state_run(const StateView& s, const RowCodecs<kRows>& codecs, int k,
     for (std::size_t i = 0; i < len;) {
       const std::size_t block = Codec::scale_index(begin + i, s.block_size);
       const std::size_t run = std::min(len - i, (block + 1) * Codec::block_of(s.block_size) - (begin + i));
-      decode_nibbles(*s.table[k], s.codes[k] + (begin + i) / 2, run, s.absmax[k][block], out + i);
+      decode_nibbles(*s.table[k], s.codes[k] + (begin + i) / 2, run, load_scale16(s.absmax[k], block), out + i);
       i += run;
     }
   } else {

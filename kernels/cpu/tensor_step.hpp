@@ -88,7 +88,12 @@ void tensor_step(const StepRequest& r, StepReport& report) {
       if constexpr (Codec::kScale == ScaleKind::per_block) {
         m = block_abs_max(st[k], len);
         if constexpr (Codec::kCodes == CodeKind::e4m3) m = e4m3_scale(m);
-        r.state.absmax[k][b] = m;
+        if constexpr (Codec::kScaleBits == 16) {
+          m = bf16_at_least(m);
+          store_scale16(r.state.absmax[k], b, m);
+        } else {
+          r.state.absmax[k][b] = m;
+        }
       }
       if constexpr (Codec::kCodes == CodeKind::e4m3) {
         encode_e4m3(st[k], len, m, !r.state.table[k]->is_signed, r.state.codes[k] + begin);

@@ -35,6 +35,9 @@ std::vector<int> rows_of_state(const EffectiveConfig& cfg, int rows, int s) {
 /// Stored element type of a state row: fp32 values, or the codec's packed codes.
 TensorDType row_dtype(const FormatCodec& codec) { return codec.quantized ? TensorDType::u8 : TensorDType::f32; }
 
+/// Stored element type of a codec's scales: fp32, or bf16 for 16-bit scales (docs/four_bit.md).
+TensorDType scale_dtype(const FormatCodec& codec) { return codec.scale_bits == 16 ? TensorDType::bf16 : TensorDType::f32; }
+
 /// Stored elements of one state row of n elements: n values or codes, or (n + 1) / 2 bytes of
 /// two 4-bit codes each.
 std::size_t row_elements(const FormatCodec& codec, std::size_t n) { return codec.quantized ? codec.row_bytes(n) : n; }
@@ -95,12 +98,19 @@ void save_checkpoint(const Optimizer& opt, std::span<const void* const> params, 
         w.add(prefix + "qmap" + k, TensorDType::f32, {static_cast<std::int64_t>(map_size)},
               bytes_of(st.table[rows[0]]->values, map_size));
       }
-      std::vector<float> scales;
-      for (int r : rows) scales.insert(scales.end(), st.absmax[r].begin(), st.absmax[r].end());
-      const auto per_row = static_cast<std::int64_t>(st.absmax[rows[0]].size());
-      shape = rows.size() > 1 ? std::vector<std::int64_t>{static_cast<std::int64_t>(rows.size()), per_row}
-                              : std::vector<std::int64_t>{per_row};
-      w.add(prefix + std::string(codec.scale_name) + k, TensorDType::f32, shape, bytes_of(scales.data(), scales.size()));
+      // Each row's scales as stored: fp32 values, or bf16 ones (two per fp32 slot, the odd
+      // count's last half-slot left out), docs/four_bit.md.
+      const std::size_t per_row = codec.scale_count(spec.numel, st.block_size);
+      const std::size_t scale_bytes = per_row * static_cast<std::size_t>(codec.scale_bits) / 8;
+      std::vector<std::byte> scales;
+      for (int r : rows) {
+        const auto row_scales = bytes_of(st.absmax[r].data(), st.absmax[r].size());
+        scales.insert(scales.end(), row_scales.begin(), row_scales.begin() + static_cast<std::ptrdiff_t>(scale_bytes));
+      }
+      const auto count = static_cast<std::int64_t>(per_row);
+      shape = rows.size() > 1 ? std::vector<std::int64_t>{static_cast<std::int64_t>(rows.size()), count}
+                              : std::vector<std::int64_t>{count};
+      w.add(prefix + std::string(codec.scale_name) + k, scale_dtype(codec), shape, scales);
     }
     if (st.compensation.size() != 0) {
       w.add(prefix + "compensation", tensor_dtype_of(spec.dtype), {static_cast<std::int64_t>(local)},
@@ -237,12 +247,13 @@ void load_checkpoint(Optimizer& opt, std::span<void* const> params, const Safete
         }
       }
       const std::string name(codec.scale_name);
-      const std::vector<float> scales = to_f32_values(expect(f, prefix + name + k, TensorDType::f32, rs.size() * per_row));
+      const TensorEntry& scales = expect(f, prefix + name + k, scale_dtype(codec), rs.size() * per_row);
+      const std::size_t scale_bytes = per_row * static_cast<std::size_t>(codec.scale_bits) / 8;
       for (std::size_t j = 0; j < rs.size(); ++j) {
         const auto r = static_cast<std::size_t>(rs[j]);
         L.maps[r] = map;
-        L.absmax[r].assign(scales.begin() + static_cast<std::ptrdiff_t>(j * per_row),
-                           scales.begin() + static_cast<std::ptrdiff_t>((j + 1) * per_row));
+        L.absmax[r].assign(codec.scale_slots(n, opt.options().block_size), 0.0f);
+        std::memcpy(L.absmax[r].data(), scales.data.data() + j * scale_bytes, scale_bytes);
       }
     }
     if (opt.uses_compensation(i)) {

@@ -151,7 +151,7 @@ void Optimizer::initialize_state(std::size_t i) {
     const bool is_signed = state_row_is_signed(cfg, r);
     st.table[r] = quant_table(state_map(st.format, is_signed));
     std::fill_n(st.row[r].as<std::uint8_t>(), l.row_bytes, st.table[r]->zero_code);
-    st.absmax[r].assign(codec.scale_count(n, st.block_size), 0.0f);
+    st.absmax[r].assign(codec.scale_slots(n, st.block_size), 0.0f);
   }
   if (uses_compensation(i)) st.compensation = StateBuffer::heap(n * dtype_size(params_[i].dtype));
   if (cfg.percentile_clipping < 100) st.gnorm_vec.assign(kGnormHistory, 0.0f);

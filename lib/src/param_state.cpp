@@ -6,6 +6,7 @@
 #include "bnb/kernels/block_codec.hpp"
 #include "bnb/kernels/e4m3_codec.hpp"
 #include "bnb/kernels/nibble_codec.hpp"
+#include "bnb/kernels/scale16.hpp"
 
 namespace bnb {
 
@@ -45,7 +46,7 @@ std::vector<float> ParamState::dequantized(int r) const {
   if (format_traits.element_bits == 4) {
     for (std::size_t b = 0, begin = 0; begin < numel; ++b, begin += block) {
       kernels::decode_nibbles(*table[r], row[r].as<std::uint8_t>() + begin / 2, std::min(block, numel - begin),
-                              absmax[r][b], out.data() + begin);
+                              kernels::load_scale16(absmax[r].data(), b), out.data() + begin);
     }
     return out;
   }
@@ -74,8 +75,9 @@ void ParamState::assign(int r, const float* values) {
   if (format_traits.element_bits == 4) {
     for (std::size_t b = 0, begin = 0; begin < numel; ++b, begin += block) {
       const std::size_t len = std::min(block, numel - begin);
-      absmax[r][b] = kernels::abs_max(values + begin, len);
-      kernels::encode_nibbles(*table[r], values + begin, len, absmax[r][b], row[r].as<std::uint8_t>() + begin / 2);
+      const float scale = kernels::bf16_at_least(kernels::abs_max(values + begin, len));
+      kernels::store_scale16(absmax[r].data(), b, scale);
+      kernels::encode_nibbles(*table[r], values + begin, len, scale, row[r].as<std::uint8_t>() + begin / 2);
     }
     return;
   }

@@ -3,6 +3,7 @@
 // mismatching checkpoints are rejected with a DataError and leave the optimizer untouched.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -231,6 +232,27 @@ TEST_F(CheckpointErrors, NotACheckpoint) {
   w.write_atomic(path_);
   Optimizer opt("Adam8bit", {}, specs_);
   expect_rejected(opt, "format");
+}
+
+TEST(CheckpointFourBit, ScalesAreBf16PerSixtyFourElements) {
+  // docs/four_bit.md: absmax1/absmax2 are BF16 tensors of ceil(n/64) scales per row, equal to
+  // the state's scale array read as bf16 (5001 elements: 79 scales, an odd count).
+  const std::vector<ParamSpec> specs = {{"w", DType::f32, 5001}};
+  Tensors run = make_run(specs, 2);
+  Optimizer opt("AdamW4bit", {}, specs);
+  steps(opt, run, 0, 2);
+  const std::vector<void*> ptrs = run.params();
+  const std::string path = temp_path("four_bit_scales");
+  bnb::save_checkpoint(opt, std::vector<const void*>(ptrs.begin(), ptrs.end()), path);
+  const bnb::SafetensorsFile f = bnb::SafetensorsFile::read(path);
+  std::remove(path.c_str());
+  for (int s = 1; s <= 2; ++s) {
+    const bnb::TensorEntry& t = f.at("state/w/absmax" + std::to_string(s));
+    EXPECT_EQ(t.dtype, bnb::TensorDType::bf16);
+    ASSERT_EQ(t.numel(), 79u);
+    const auto* held = reinterpret_cast<const std::byte*>(opt.state(0).absmax[s - 1].data());
+    EXPECT_TRUE(std::equal(t.data.begin(), t.data.end(), held)) << "absmax" << s;
+  }
 }
 
 }  // namespace

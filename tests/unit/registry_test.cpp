@@ -103,7 +103,7 @@ std::vector<float> round_trip(StateFormat format, bnb::QuantMap map, const std::
   st.row[0] = bnb::StateBuffer::heap(codec.row_bytes(x.size()));
   if (codec.quantized) {
     st.table[0] = bnb::quant_table(bnb::state_map(format, map == bnb::QuantMap::signed_dynamic));
-    st.absmax[0].assign(codec.scale_count(x.size(), st.block_size), 0.0f);
+    st.absmax[0].assign(codec.scale_slots(x.size(), st.block_size), 0.0f);
   }
   st.initialized = true;
   st.assign(0, x.data());

@@ -4,6 +4,7 @@
 // reference on a gradient stream whose per-row scales span decades.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
@@ -21,10 +22,11 @@ using step8::Normal;
 using step8::Run8;
 
 constexpr std::size_t kCols = 256;
-constexpr std::size_t kRows = 24;  // 6144 elements: above min_8bit_size, 48 blocks of 128
+constexpr std::size_t kRows = 24;  // 6144 elements: above min_8bit_size, 96 blocks of 64
+constexpr std::size_t kBlock = 64;
 
 /// Codes and absmax of every row, read through the documented layout: element 2i in the low
-/// nibble of byte i, one absmax per 128 elements.
+/// nibble of byte i, one bf16 absmax per 64 elements (the scale array read as bf16 values).
 struct Packed {
   std::vector<float> param;
   std::vector<std::vector<std::uint8_t>> bytes;
@@ -39,9 +41,21 @@ Packed packed_snapshot(Run8& run) {
   for (int r = 0; r < st.rows; ++r) {
     const auto* b = st.row[r].as<std::uint8_t>();
     p.bytes.emplace_back(b, b + (st.numel + 1) / 2);
-    p.absmax.push_back(st.absmax[r]);
+    const auto* scale_bytes = reinterpret_cast<const std::uint8_t*>(st.absmax[r].data());
+    std::vector<float> scales(bnb::block_count(st.numel, kBlock));
+    for (std::size_t j = 0; j < scales.size(); ++j) {
+      const std::uint32_t bf16 = scale_bytes[2 * j] | scale_bytes[2 * j + 1] << 8;  // little-endian
+      scales[j] = std::bit_cast<float>(bf16 << 16);
+    }
+    p.absmax.push_back(scales);
   }
   return p;
+}
+
+/// The smallest bf16 value >= x >= 0: x truncated to bf16, or the next bf16 up when that lost bits.
+float bf16_at_least(float x) {
+  const float truncated = std::bit_cast<float>(std::bit_cast<std::uint32_t>(x) & 0xffff0000u);
+  return truncated == x ? x : std::bit_cast<float>(std::bit_cast<std::uint32_t>(truncated) + 0x10000u);
 }
 
 /// One AdamW step composed from unfused parts (fp32 parameters, finite gradients).
@@ -56,7 +70,7 @@ Packed unfused_step(const bnb::EffectiveConfig& cfg, const Packed& before, const
     for (std::size_t i = 0; i < n; ++i) {
       const std::uint8_t byte = before.bytes[r][i / 2];
       const int code = i % 2 == 0 ? byte & 15 : byte >> 4;
-      s[r][i] = tables[r]->values[code] * before.absmax[r][i / 128];
+      s[r][i] = tables[r]->values[code] * before.absmax[r][i / kBlock];
     }
   }
   Packed after = before;
@@ -69,11 +83,12 @@ Packed unfused_step(const bnb::EffectiveConfig& cfg, const Packed& before, const
   }
   for (int r = 0; r < 2; ++r) {
     std::fill(after.bytes[r].begin(), after.bytes[r].end(), 0);
-    for (std::size_t b = 0; b * 128 < n; ++b) {
+    for (std::size_t b = 0; b * kBlock < n; ++b) {
       float m = 0.0f;
-      for (std::size_t i = b * 128; i < std::min(n, (b + 1) * 128); ++i) m = std::max(m, std::fabs(s[r][i]));
+      for (std::size_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i) m = std::max(m, std::fabs(s[r][i]));
+      m = bf16_at_least(m);
       after.absmax[r][b] = m;
-      for (std::size_t i = b * 128; i < std::min(n, (b + 1) * 128); ++i) {
+      for (std::size_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i) {
         const int code = m == 0.0f ? tables[r]->zero_code : bnb::kernels::encode_value(*tables[r], s[r][i] / m);
         after.bytes[r][i / 2] = static_cast<std::uint8_t>(after.bytes[r][i / 2] | code << (i % 2 == 0 ? 0 : 4));
       }
@@ -89,7 +104,7 @@ TEST(Step4, FusedStepMatchesUnfusedComposition) {
   run.set_param(normal.draw(run.size(), 0.1));
   Packed state = packed_snapshot(run);
   ASSERT_EQ(run.state().format, bnb::StateFormat::blockwise4);
-  ASSERT_EQ(state.absmax[0].size(), bnb::block_count(run.size(), 128));
+  ASSERT_EQ(run.state().absmax[0].size(), (bnb::block_count(run.size(), kBlock) + 1) / 2);  // two bf16 per slot
   for (std::int64_t t = 1; t <= 5; ++t) {
     SCOPED_TRACE("step " + std::to_string(t));
     const std::vector<float> g = normal.draw(run.size(), 0.01 * static_cast<double>(t));

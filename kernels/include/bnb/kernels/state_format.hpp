@@ -48,9 +48,13 @@ enum class CodeKind : std::uint8_t { map_index, e4m3 };
 
 /// The shared arithmetic of every codec, from its element width, scale kind and, for a codec
 /// whose blocks do not follow the configured block size, its own fixed block (0 = configured).
-template <int kBits, ScaleKind kScaleKind, std::size_t kOwnBlock = 0, CodeKind kCodeKind = CodeKind::map_index>
+template <int kBits, ScaleKind kScaleKind, std::size_t kOwnBlock = 0, CodeKind kCodeKind = CodeKind::map_index,
+          int kScaleWidth = 32>
 struct CodecBase {
   static constexpr int kElementBits = kBits;
+  /// Bits of one stored scale: 32 (fp32) or 16 (bf16, two per fp32 slot of the scale array,
+  /// bnb/kernels/scale16.hpp).
+  static constexpr int kScaleBits = kScaleWidth;
   static constexpr CodeKind kCodes = kCodeKind;
   static constexpr ScaleKind kScale = kScaleKind;
   static constexpr std::size_t kFixedBlock = kOwnBlock;
@@ -61,10 +65,14 @@ struct CodecBase {
   static constexpr std::size_t row_bytes(std::size_t n) { return (n * kBits + 7) / 8; }
   /// The block size the codec uses when `configured` is the configured one.
   BNB_HD static constexpr std::size_t block_of(std::size_t configured) { return kOwnBlock != 0 ? kOwnBlock : configured; }
-  /// fp32 scales of one row of n elements.
+  /// Scales of one row of n elements.
   static constexpr std::size_t scale_count(std::size_t n, std::size_t block_size) {
     if constexpr (kScaleKind == ScaleKind::per_block) return block_count(n, block_of(block_size));
     return kScaleKind == ScaleKind::per_tensor ? 1 : 0;
+  }
+  /// fp32 slots of the scale array that holds them (16-bit scales: two per slot).
+  static constexpr std::size_t scale_slots(std::size_t n, std::size_t block_size) {
+    return (scale_count(n, block_size) * kScaleWidth + 31) / 32;
   }
   /// Elements sharing one scale (a run decodes and encodes with one scale).
   static constexpr std::size_t elements_per_scale(std::size_t n, std::size_t block_size) {
@@ -99,9 +107,9 @@ struct Tensorwise8Codec : CodecBase<8, ScaleKind::per_tensor> {
   static constexpr std::string_view kScaleName = "max";
 };
 
-/// Two 4-bit codes per byte (element 2i in the low nibble, 2i+1 in the high one) + one fp32
-/// absmax per 128 elements, whatever the configured block size (docs/four_bit.md).
-struct Blockwise4Codec : CodecBase<4, ScaleKind::per_block, 128> {
+/// Two 4-bit codes per byte (element 2i in the low nibble, 2i+1 in the high one) + one bf16
+/// absmax (rounded up) per 64 elements, whatever the configured block size (docs/four_bit.md).
+struct Blockwise4Codec : CodecBase<4, ScaleKind::per_block, 64, CodeKind::map_index, 16> {
   static constexpr StateFormat kId = StateFormat::blockwise4;
   static constexpr std::string_view kTitle = "4-bit block-wise";
   static constexpr std::string_view kScaleName = "absmax";
@@ -152,6 +160,7 @@ struct FormatCodec {
   bool quantized = false;
   std::size_t fixed_block = 0;  // the codec's own block size; 0 = the configured one
   CodeKind codes = CodeKind::map_index;
+  int scale_bits = 32;  // 32: fp32 scales; 16: bf16 scales, two per fp32 slot
 
   constexpr std::size_t row_bytes(std::size_t n) const { return (n * static_cast<std::size_t>(element_bits) + 7) / 8; }
   /// Entries of the quantization map (2^element_bits) of a quantized codec; 0 when the codes
@@ -163,6 +172,9 @@ struct FormatCodec {
   constexpr std::size_t scale_count(std::size_t n, std::size_t block_size) const {
     return scale == ScaleKind::per_block ? block_count(n, block_of(block_size)) : scale == ScaleKind::per_tensor ? 1 : 0;
   }
+  constexpr std::size_t scale_slots(std::size_t n, std::size_t block_size) const {
+    return (scale_count(n, block_size) * static_cast<std::size_t>(scale_bits) + 31) / 32;
+  }
   constexpr std::size_t elements_per_scale(std::size_t n, std::size_t block_size) const {
     return scale == ScaleKind::per_block ? block_of(block_size) : std::max<std::size_t>(n, 1);
   }
@@ -171,7 +183,7 @@ struct FormatCodec {
 inline constexpr std::array<FormatCodec, kStateFormatCount> kFormatCodecs{{
 #define BNB_STATE_FORMAT_ROW(id, codec) \
   {#id, codec::kTitle, codec::kScaleName, codec::kElementBits, codec::kScale, codec::kQuantized, codec::kFixedBlock, \
-   codec::kCodes},
+   codec::kCodes, codec::kScaleBits},
     BNB_STATE_FORMATS(BNB_STATE_FORMAT_ROW)
 #undef BNB_STATE_FORMAT_ROW
 }};
