@@ -120,12 +120,12 @@ TEST(Step4, FusedStepMatchesUnfusedComposition) {
 }
 
 TEST(Step4, AccuracyAgainstTheReferenceOnRowScaledGradients) {
-  // docs/four_bit.md: 60 steps, row scales over 4 decades. Measured rel_travel: 4-bit 0.1215,
-  // 8-bit 0.0141 (x86-64, this trace). The bound leaves 1.3x margin over the 4-bit value (the
-  // trajectory is deterministic; the margin covers compilers and libm) and stays under torchao's
-  // format on such a trace (0.19, scripts/four_bit_emulation.py): a map or codec bug that costs
-  // a third more error fails it.
-  constexpr double kFourBitRelTravelBound = 0.16;
+  // docs/four_bit.md: 60 steps, row scales over 4 decades. Measured rel_travel: 4-bit 0.1166
+  // (0.1215 with fp32 scales per 128 elements), 8-bit 0.0141 (x86-64, this trace). The bound
+  // leaves 1.29x margin over the 4-bit value (the trajectory is deterministic; the margin covers
+  // compilers and libm) and stays under torchao's format on such a trace (0.19,
+  // scripts/four_bit_emulation.py): a map or codec bug that costs a third more error fails it.
+  constexpr double kFourBitRelTravelBound = 0.15;
   const double four = step8::rel_travel("AdamW4bit", 60, kRows, kCols);
   const double eight = step8::rel_travel("AdamW8bit", 60, kRows, kCols);
   RecordProperty("rel_travel_4bit", std::to_string(four));
