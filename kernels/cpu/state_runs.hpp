@@ -21,7 +21,7 @@ void decode_state_run(const StateView& s, const RowCodecs<kRows>& codecs, int k,
     for (std::size_t i = 0; i < len;) {
       const std::size_t block = Codec::scale_index(begin + i, s.block_size);
       const std::size_t run = std::min(len - i, (block + 1) * Codec::block_of(s.block_size) - (begin + i));
-      decode_e4m3(s.table[k]->values, s.codes[k] + begin + i, run, s.absmax[k][block], out + i);
+      decode_e4m3(s.codes[k] + begin + i, run, s.absmax[k][block], out + i);
       i += run;
     }
   } else if constexpr (Codec::kElementBits == 4) {

@@ -38,7 +38,7 @@ std::vector<float> ParamState::dequantized(int r) const {
   const std::size_t block = format_traits.elements_per_scale(numel, block_size);
   if (format_traits.codes == CodeKind::e4m3) {
     for (std::size_t b = 0, begin = 0; begin < numel; ++b, begin += block) {
-      kernels::decode_e4m3(table[r]->values, row[r].as<std::uint8_t>() + begin, std::min(block, numel - begin),
+      kernels::decode_e4m3(row[r].as<std::uint8_t>() + begin, std::min(block, numel - begin),
                            absmax[r][b], out.data() + begin);
     }
     return out;

@@ -77,10 +77,10 @@ static inline void encode_e4m3(const float* x, std::size_t len, float scale, boo
   for (std::size_t i = 0; i < len; ++i) out[i] = e4m3_code(x[i] / scale, keep_positive);
 }
 
-/// Decodes len codes: values[code] * scale, with `values` the 256 e4m3 values (QuantTable's).
-static inline void decode_e4m3(const float* values, const std::uint8_t* codes, std::size_t len, float scale,
-                               float* out) {
-  for (std::size_t i = 0; i < len; ++i) out[i] = values[codes[i]] * scale;
+/// Decodes len codes: e4m3_value(code) * scale, computed from the code's bits (integer and
+/// conversion instructions that vectorize; a 256-entry table look-up needs gathers).
+static inline void decode_e4m3(const std::uint8_t* codes, std::size_t len, float scale, float* out) {
+  for (std::size_t i = 0; i < len; ++i) out[i] = e4m3_value(codes[i]) * scale;
 }
 
 }  // namespace bnb::kernels
