@@ -98,7 +98,7 @@ void tensor_step(const StepRequest& r, StepReport& report) {
       if constexpr (Codec::kCodes == CodeKind::e4m3) {
         encode_e4m3(st[k], len, m, !r.state.table[k]->is_signed, r.state.codes[k] + begin);
       } else if constexpr (Codec::kElementBits == 4) {
-        encode_nibbles(*r.state.table[k], st[k], len, m, r.state.codes[k] + begin / 2);
+        encode_nibble_run(*r.state.table[k], st[k], len, m, r.state.codes[k] + begin / 2);
       } else {
         encode_run(*codecs.encoders[k], *r.state.table[k], st[k], len, m, r.state.codes[k] + begin);
       }
