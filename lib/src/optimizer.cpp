@@ -148,7 +148,7 @@ void Optimizer::initialize_state(std::size_t i) {
   for (int r = 0; r < st.rows; ++r) {
     st.row[r] = l.paged && arena_ ? StateBuffer::paged(*arena_, l.row_bytes) : StateBuffer::heap(l.row_bytes);
     if (!codec.quantized) continue;
-    const bool is_signed = state_row_is_signed(cfg, r);
+    const bool is_signed = state_row_map_is_signed(cfg, st.format, r);
     st.table[r] = quant_table(state_map(st.format, is_signed));
     std::fill_n(st.row[r].as<std::uint8_t>(), l.row_bytes, st.table[r]->zero_code);
     st.absmax[r].assign(codec.scale_slots(n, st.block_size), 0.0f);

@@ -23,6 +23,14 @@ std::string state_name(const EffectiveConfig& cfg, int row) { return "state" + s
 
 bool state_row_is_signed(const EffectiveConfig& cfg, int row) { return kernels::row_is_signed(cfg.algorithm, row); }
 
+bool state_row_map_is_signed(const EffectiveConfig& cfg, StateFormat format, int row) {
+  const FormatCodec& codec = format_codec(format);
+  const bool bitsandbytes_format = codec.element_bits == 8 && codec.codes == CodeKind::map_index;
+  if (bitsandbytes_format) return state_row_is_signed(cfg, row);
+  const bool sum_of_squares = cfg.algorithm == Algorithm::rmsprop || cfg.algorithm == Algorithm::adagrad;
+  return state_row_is_signed(cfg, row) && !sum_of_squares;
+}
+
 std::string_view reported_algorithm(const EffectiveConfig& cfg) {
   return cfg.reference_form ? "pytorch_lars" : algorithm_name(cfg.algorithm);
 }

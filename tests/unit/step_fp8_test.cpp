@@ -182,4 +182,31 @@ TEST(StepFp8, AccuracyAgainstTheReferenceOnRowScaledGradients) {
   EXPECT_LE(straddling, kStraddlingBound);
 }
 
+TEST(ExtensionFormats, RmspropAccumulatorNeverDecodesAsZero) {
+  // docs/fp8.md, docs/four_bit.md: RMSprop's accumulator is non-negative; in the extension formats
+  // it takes the non-negative map, so an element whose squared gradient is many decades below
+  // its block's largest keeps a positive accumulator (fp8: at least 2^-9 scale; 4-bit linear4:
+  // at least absmax/16). With the signed map it decoded as 0 and the next step divided by
+  // sqrt((1 - alpha) g^2) + eps: a step about 10x too large.
+  for (const char* bits : {"fp8", "4"}) {
+    SCOPED_TRACE(bits);
+    bnb::ArgMap args;
+    if (std::string(bits) == "fp8") {
+      args["optim_bits"] = std::string("fp8");
+    } else {
+      args["optim_bits"] = 4.0;
+    }
+    Run8 run({bnb::Algorithm::rmsprop, "RMSprop", args, {}}, bnb::DType::f32, 8192);
+    std::vector<float> g(run.size(), 1e-5f);
+    for (std::size_t i = 0; i < g.size(); i += 64) g[i] = 1.0f;  // every block's largest: g^2 ratio 1e10
+    run.step(g);
+    ASSERT_NE(run.state().format, bnb::StateFormat::fp32);
+    EXPECT_FALSE(run.state().table[0]->is_signed);
+    const std::vector<float> acc = run.state().dequantized(0);
+    std::size_t zeros = 0;
+    for (float a : acc) zeros += a > 0.0f ? 0 : 1;
+    EXPECT_EQ(zeros, 0u) << "accumulator elements that decode as 0 (or below)";
+  }
+}
+
 }  // namespace

@@ -29,6 +29,13 @@ std::string state_name(const EffectiveConfig& cfg, int row);
 /// Whether kernel row `row` uses the signed quantization map (SPEC.md §5.2).
 bool state_row_is_signed(const EffectiveConfig& cfg, int row);
 
+/// Whether kernel row `row` stored in `format` uses the format's signed map. The 8-bit formats
+/// follow state_row_is_signed (bitsandbytes: RMSprop's and Adagrad's non-negative accumulators
+/// use the signed map); the extension formats (4-bit, fp8) give every non-negative row the
+/// non-negative map (linear4 has no zero; e4m3 keeps a positive value above 0), so a small
+/// accumulator never decodes as 0 (docs/four_bit.md, docs/fp8.md).
+bool state_row_map_is_signed(const EffectiveConfig& cfg, StateFormat format, int row);
+
 /// The algorithm a report names: the kernel algorithm, or "pytorch_lars" for the plain form.
 std::string_view reported_algorithm(const EffectiveConfig& cfg);
 
