@@ -14,6 +14,8 @@
 #endif
 
 #include "bnb/kernels/nibble_codec.hpp"
+#include "bnb/kernels/scale16.hpp"
+#include "block_abs_max.hpp"
 
 namespace bnb::kernels::cpu_detail {
 inline namespace BNB_CPU_VARIANT {
@@ -89,6 +91,22 @@ inline void encode_nibble_run(const QuantTable& t, const float* x, std::size_t l
 }
 
 #endif
+
+/// Elements of one step unit of the 4-bit state: four 64-element scale blocks, so the per-unit
+/// work of the step (decode calls, prefetch, the update loop's set-up) is paid once per 256.
+inline constexpr std::size_t kNibbleStepUnit = 256;
+
+/// The encode of one step unit of `len` new values starting at element `begin` (a multiple of
+/// the scale block): per scale block, the bf16 absmax rounded up (stored), then the codes.
+inline void encode_nibble_blocks(const QuantTable& t, const float* x, std::size_t len, std::size_t scale_block,
+                                 float* scales, std::size_t begin, std::uint8_t* codes) {
+  for (std::size_t i = 0; i < len; i += scale_block) {
+    const std::size_t run = len - i < scale_block ? len - i : scale_block;
+    const float scale = bf16_at_least(block_abs_max(x + i, run));
+    store_scale16(scales, (begin + i) / scale_block, scale);
+    encode_nibble_run(t, x + i, run, scale, codes + (begin + i) / 2);
+  }
+}
 
 }  // namespace BNB_CPU_VARIANT
 }  // namespace bnb::kernels::cpu_detail

@@ -47,10 +47,12 @@ void tensor_step(const StepRequest& r, StepReport& report) {
   }
   report.update_scale = scale;
 
-  // Unquantized rows step in place in the largest runs; per-block scales step one block at a time.
-  const std::size_t block = Codec::kScale == ScaleKind::per_block ? Codec::block_of(r.state.block_size)
-                            : !Codec::kQuantized                  ? kMaxBlock
-                                                                  : kReductionBlock;
+  // Unquantized rows step in place in the largest runs; per-block scales step one block at a time
+  // (4-bit: four of its small blocks at a time, nibble_simd.hpp).
+  const std::size_t block = Codec::kElementBits == 4                ? kNibbleStepUnit
+                            : Codec::kScale == ScaleKind::per_block ? Codec::block_of(r.state.block_size)
+                            : !Codec::kQuantized                    ? kMaxBlock
+                                                                    : kReductionBlock;
   const std::size_t blocks = block_count(n, block);
   T* param = static_cast<T*>(r.param);
   const T* grad = static_cast<const T*>(r.grad);
@@ -84,21 +86,19 @@ void tensor_step(const StepRequest& r, StepReport& report) {
     nonfinite += tensor_run<A, T, kGuard>(c, grad + begin, param + begin, rows, len, r.gnorm_scale, scale, store.at(begin));
     held.put_back(param + begin);
     for (int k = 0; k < A::kRows; ++k) {
+      if constexpr (Codec::kElementBits == 4) {
+        encode_nibble_blocks(*r.state.table[k], st[k], len, Codec::block_of(r.state.block_size), r.state.absmax[k],
+                             begin, r.state.codes[k]);
+        continue;
+      }
       float m = new_max[k];
       if constexpr (Codec::kScale == ScaleKind::per_block) {
         m = block_abs_max(st[k], len);
         if constexpr (Codec::kCodes == CodeKind::e4m3) m = e4m3_scale(m);
-        if constexpr (Codec::kScaleBits == 16) {
-          m = bf16_at_least(m);
-          store_scale16(r.state.absmax[k], b, m);
-        } else {
-          r.state.absmax[k][b] = m;
-        }
+        r.state.absmax[k][b] = m;
       }
       if constexpr (Codec::kCodes == CodeKind::e4m3) {
         encode_e4m3(st[k], len, m, !r.state.table[k]->is_signed, r.state.codes[k] + begin);
-      } else if constexpr (Codec::kElementBits == 4) {
-        encode_nibble_run(*r.state.table[k], st[k], len, m, r.state.codes[k] + begin / 2);
       } else {
         encode_run(*codecs.encoders[k], *r.state.table[k], st[k], len, m, r.state.codes[k] + begin);
       }
