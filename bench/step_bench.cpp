@@ -8,6 +8,7 @@
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -62,7 +63,9 @@ void fill(Tensor& t, DType d, StateFormat f, int rows, std::size_t n, std::size_
       t.values[r].assign(n, 1e-4f);
     } else {
       t.codes[r].assign(codec.row_bytes(n), 140);
-      t.absmax[r].assign(codec.scale_count(n, block), 1e-2f);
+      // 16-bit scales: two bf16 0.01 (0x3c24) per fp32 slot (bnb/kernels/scale16.hpp).
+      const float scale = codec.scale_bits == 16 ? std::bit_cast<float>(0x3c243c24u) : 1e-2f;
+      t.absmax[r].assign(codec.scale_slots(n, block), scale);
     }
   }
 }
