@@ -176,8 +176,10 @@ void prefetch_block(const StepRequest& r, std::size_t begin, std::size_t len) {
     __builtin_prefetch(grad + off, 0);
     __builtin_prefetch(param + off, 1);
   }
+  const auto bits = static_cast<std::size_t>(format_codec(r.state.format).element_bits);  // 4-bit: half a byte each
   for (int k = 0; k < A::kRows; ++k) {
-    for (std::size_t off = 0; off < len; off += kLine) __builtin_prefetch(r.state.codes[k] + begin + off, 1);
+    const std::uint8_t* codes = r.state.codes[k] + begin * bits / 8;
+    for (std::size_t off = 0; off < len * bits / 8; off += kLine) __builtin_prefetch(codes + off, 1);
   }
 }
 
