@@ -88,7 +88,7 @@ std::size_t row_bytes_of(const SafetensorsFile& f, const std::string& name, cons
       (key == prefix + std::string(codec.scale_name) + "1" || key == prefix + std::string(codec.scale_name) + "2")) {
     const auto bs = f.metadata().find("block_size");
     const std::size_t block = codec.block_of(bs == f.metadata().end() ? kDefaultBlockSize : std::stoul(bs->second));
-    return block_count(count, block) * sizeof(float);
+    return block_count(count, block) * static_cast<std::size_t>(codec.scale_bits) / 8;  // fp32 or bf16 scales
   }
   return 0;
 }
