@@ -15,10 +15,10 @@
 namespace bnb::app {
 
 /// Whether tensor i has 8-bit state (decided at its first step; 4-bit state is not counted: its
-/// unsigned map has no zero, docs/four_bit.md).
+/// unsigned map has no zero, docs/four_bit.md). Reads no device copy.
 inline bool has_quantized_state(const Optimizer& opt, std::size_t i) {
-  const ParamState& s = opt.state(i);
-  return s.initialized && format_codec(s.format).quantized && format_codec(s.format).element_bits == 8;
+  const auto shape = opt.state_shape(i);
+  return shape && format_codec(shape->format).quantized && format_codec(shape->format).element_bits == 8;
 }
 
 /// Adds tensor i's step (1-based) to q, for a tensor with 8-bit state: the kernels' underflow
@@ -35,7 +35,7 @@ inline void tally_quantization(std::optional<QuantizationResult>& q, const Optim
     const double lr = opt.config(i).hyper.lr;
     if (lr > 0) q->max_step_lr = std::max(q->max_step_lr, largest / lr);
   }
-  for (int r = 0; r < opt.state(i).rows; ++r) {
+  for (int r = 0; r < opt.state_shape(i)->rows; ++r) {
     const std::uint64_t n = report.underflows[r];
     q->underflows_by_state[state_name(opt.config(i), r)] += n;
     q->underflows += n;

@@ -197,22 +197,27 @@ void accuracy_pass(const Config& c, const Workload& w, EntryRun& e, Progress& pr
           ref_grad = whole.to_double(c.threads);
         }
       }
+      const bool was_quantized = has_quantized_state(*e.opt, i);
+      const TensorBuffer before = was_quantized ? e.params[i] : TensorBuffer();
+      StepReport report;
       if (e.device) {
         // The gradient goes up and the parameter comes back outside the timed pass: the error
-        // curve, the objective and the next gradient read the host copy. The device keeps its
-        // underflow counts (no host wait in a step), so quantization is not tallied here.
+        // curve, the objective and the next gradient read the host copy; the step's underflow
+        // counts come back with it (the non-finite count once, after the last step).
         e.device->upload_grad(i, e.grads[i]);
         e.opt->step(i, e.device->param(i), e.device->grad(i));
         e.device->download_param(i, e.params[i]);
-      } else {
-        const bool was_quantized = has_quantized_state(*e.opt, i);
-        const TensorBuffer before = was_quantized ? e.params[i] : TensorBuffer();
-        const StepReport report = step_tensor(e, i);
-        e.result.nonfinite.gradients += report.nonfinite_grads;
         if (has_quantized_state(*e.opt, i)) {
-          tally_quantization(e.result.quantization, *e.opt, i, t + 1, report, was_quantized ? &before : nullptr,
-                             e.params[i]);
+          const auto counts = e.opt->take_device_underflows(i);
+          std::copy(counts.begin(), counts.end(), report.underflows);
         }
+      } else {
+        report = step_tensor(e, i);
+        e.result.nonfinite.gradients += report.nonfinite_grads;
+      }
+      if (has_quantized_state(*e.opt, i)) {
+        tally_quantization(e.result.quantization, *e.opt, i, t + 1, report, was_quantized ? &before : nullptr,
+                           e.params[i]);
       }
       if (ref) ref->step(i, ref_grad);
     }

@@ -128,6 +128,18 @@ std::uint64_t DeviceStates::take_nonfinite(std::size_t i) {
   return count;
 }
 
+std::array<std::uint64_t, kMaxStateRows> DeviceStates::take_underflows(std::size_t i) {
+  Tensor& t = tensors_.at(i);
+  std::array<std::uint64_t, kMaxStateRows> out{};
+  if (!t.allocated) return out;
+  unsigned long long counts[kMaxStateRows] = {};
+  backend_->download(counts, t.slot->underflows, sizeof counts);
+  const unsigned long long zeros[kMaxStateRows] = {};
+  backend_->upload(t.slot->underflows, zeros, sizeof zeros);
+  for (int k = 0; k < kMaxStateRows; ++k) out[static_cast<std::size_t>(k)] = counts[k];
+  return out;
+}
+
 std::size_t DeviceStates::resident_bytes(std::size_t i) const {
   const Tensor& t = tensors_.at(i);
   std::size_t bytes = 0;

@@ -46,6 +46,8 @@ class DeviceStates {
 
   /// Non-finite gradients counted on the device since the last call (waits for the device).
   std::uint64_t take_nonfinite(std::size_t i);
+  /// 8-bit underflows per state row counted on the device since the last call (waits for it).
+  std::array<std::uint64_t, kMaxStateRows> take_underflows(std::size_t i);
   bool paged(std::size_t i) const { return tensors_.at(i).paged; }
   /// Bytes of tensor i's managed state on the device (the paging's accounting).
   std::size_t resident_bytes(std::size_t i) const;

@@ -174,6 +174,12 @@ const ParamState& Optimizer::state(std::size_t i) const {
   return st;
 }
 
+std::optional<Optimizer::StateShape> Optimizer::state_shape(std::size_t i) const {
+  const ParamState& st = states_.at(i);
+  if (!st.initialized) return std::nullopt;
+  return StateShape{st.format, st.rows};
+}
+
 StepRequest Optimizer::step_request(std::size_t i, void* param, const void* grad) const {
   const ParamState& st = states_[i];
   const EffectiveConfig& cfg = configs_[i];

@@ -64,4 +64,8 @@ std::uint64_t Optimizer::take_device_nonfinite_grads() {
   return count;
 }
 
+std::array<std::uint64_t, kMaxStateRows> Optimizer::take_device_underflows(std::size_t i) {
+  return device_ ? device_->take_underflows(i) : std::array<std::uint64_t, kMaxStateRows>{};
+}
+
 }  // namespace bnb

@@ -74,6 +74,11 @@ TEST_F(GpuRunLoop, EqualsTheCpuRunAndItsDumpsByteForByte) {
   expect_run_matches_cpu(device, run_config(3, kEntries), dir_);
 }
 
+TEST_F(GpuRunLoop, TalliesTheUnderflowsOfTheCpuRun) {
+  BNB_REQUIRE_GPU(device);
+  expect_underflow_tally_matches_cpu(device, dir_);
+}
+
 TEST_F(GpuRunLoop, DumpsResumeAcrossDevicesBitIdentically) {
   BNB_REQUIRE_GPU(device);
   expect_dumps_resume_across_devices(device, run_config(2, kEntries), run_config(4, kEntries),

@@ -90,10 +90,15 @@ inline void expect_device_matches_cpu(const std::shared_ptr<kernels::DeviceBacke
       nan.set(0, std::nan(""));
       std::memcpy(g.data() + 7 * dtype_size(dtype), nan.data(), dtype_size(dtype));
     }
-    nonfinite_cpu += cpu.step(0, p_cpu.data(), g.data()).nonfinite_grads;
+    const StepReport on_cpu = cpu.step(0, p_cpu.data(), g.data());
+    nonfinite_cpu += on_cpu.nonfinite_grads;
     device->upload(g_dev, g.data(), g.size());
     const StepReport deferred = gpu.step(0, p_dev, g_dev);
     EXPECT_EQ(deferred.nonfinite_grads, 0u) << "a device step's report stays on the device";
+    const auto underflows = gpu.take_device_underflows(0);
+    for (int r = 0; r < kMaxStateRows; ++r) {
+      EXPECT_EQ(underflows[static_cast<std::size_t>(r)], on_cpu.underflows[r]) << what << ": underflows of row " << r << " at step " << t + 1;
+    }
     device->download(p_host.data(), p_dev, p_host.size());
     ASSERT_EQ(p_cpu, p_host) << what << ": parameters after step " << t + 1;
     expect_same_state(cpu, gpu, what + " after step " + std::to_string(t + 1));
@@ -141,10 +146,21 @@ inline RunResult run(const std::string& config, const std::shared_ptr<kernels::D
   return run_benchmark(c, nullptr, options);
 }
 
-/// The same runs on the CPU and on `device`: error figures, memory accounting and dumps equal.
+/// A quadratic of condition 1e4 whose small-curvature elements have v underflow from the first
+/// steps (docs/eight_bit.md), unguarded and guarded: the underflow tally of a device run.
+inline const std::string kUnderflowRun = R"({"schema": 1, "name": "device-underflow", "seed": 3,
+    "params": [{"name": "x", "shape": [16, 256], "init": {"distribution": "normal", "scale": 0.5}}],
+    "workload": {"kind": "quadratic", "steps": 4, "condition": 10000},
+    "reference": {"mode": "drift"}, "timing": {"enabled": false},
+    "optimizers": [{"name": "Adam8bit", "label": "adam-8", "lr": 0.01, "min_8bit_size": 0},
+                   {"name": "Adam8bit", "label": "adam-8-guard", "lr": 0.01, "min_8bit_size": 0, "underflow_guard": true}]})";
+
+/// The same runs on the CPU and on `device`: error figures, underflow tally, memory accounting
+/// and dumps equal. `cpu_run` (when given) receives the CPU run.
 inline void expect_run_matches_cpu(const std::shared_ptr<kernels::DeviceBackend>& device, const std::string& config,
-                                   const std::filesystem::path& dir) {
+                                   const std::filesystem::path& dir, RunResult* cpu_run = nullptr) {
   const RunResult cpu = run(config, nullptr, dir / "cpu");
+  if (cpu_run != nullptr) *cpu_run = cpu;
   const RunResult gpu = run(config, device, dir / "gpu");
   ASSERT_EQ(cpu.entries.size(), gpu.entries.size());
   for (std::size_t k = 0; k < cpu.entries.size(); ++k) {
@@ -154,10 +170,29 @@ inline void expect_run_matches_cpu(const std::shared_ptr<kernels::DeviceBackend>
     EXPECT_EQ(a.error->param.rel_l2, b.error->param.rel_l2) << a.label;
     EXPECT_EQ(a.error->curve, b.error->curve) << a.label;
     EXPECT_EQ(a.nonfinite.gradients, b.nonfinite.gradients) << a.label;
+    ASSERT_EQ(a.quantization.has_value(), b.quantization.has_value()) << a.label;
+    if (a.quantization) {
+      EXPECT_EQ(a.quantization->underflows, b.quantization->underflows) << a.label;
+      EXPECT_EQ(a.quantization->underflows_by_state, b.quantization->underflows_by_state) << a.label;
+      EXPECT_EQ(a.quantization->first_underflow_step, b.quantization->first_underflow_step) << a.label;
+      EXPECT_EQ(a.quantization->max_step_lr, b.quantization->max_step_lr) << a.label;
+    }
     EXPECT_EQ(a.memory.state_bytes, b.memory.state_bytes) << a.label << ": the library's accounting";
     EXPECT_EQ(a.memory.buffers, b.memory.buffers) << a.label;
     EXPECT_EQ(file_bytes(dir / "cpu" / (a.label + ".safetensors")), file_bytes(dir / "gpu" / (a.label + ".safetensors")))
         << a.label << ": the dumps differ";
+  }
+}
+
+/// kUnderflowRun on the CPU and on `device`: the same underflows (per state row, first step) and
+/// largest steps, and the run does underflow (under the guard too: counted before it acts).
+inline void expect_underflow_tally_matches_cpu(const std::shared_ptr<kernels::DeviceBackend>& device,
+                                               const std::filesystem::path& dir) {
+  RunResult cpu;
+  expect_run_matches_cpu(device, kUnderflowRun, dir, &cpu);
+  for (const EntryResult& e : cpu.entries) {
+    ASSERT_TRUE(e.quantization.has_value()) << e.label;
+    EXPECT_GT(e.quantization->underflows, 0u) << e.label << ": this quadratic underflows v";
   }
 }
 

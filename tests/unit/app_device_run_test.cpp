@@ -204,6 +204,10 @@ TEST_F(DeviceRunLoop, EqualsTheCpuRunAndItsDumpsByteForByte) {
   expect_run_matches_cpu(std::make_shared<EmulatedDevice>(), run_config(3, kEntries), dir_);
 }
 
+TEST_F(DeviceRunLoop, TalliesTheUnderflowsOfTheCpuRun) {
+  expect_underflow_tally_matches_cpu(std::make_shared<EmulatedDevice>(), dir_);
+}
+
 TEST_F(DeviceRunLoop, ReportsTheDeviceItsMemoryTimingAndFloor) {
   const RunResult gpu = run(run_config(2, kEntries, true), std::make_shared<EmulatedDevice>());
   const nlohmann::json& d = gpu.machine.at("device");

@@ -4,6 +4,7 @@
 // tensor's state, decides its format at the first step and accounts its memory.
 //
 // The caller owns the parameter and gradient tensors; step() updates one tensor in place.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -128,6 +129,16 @@ class Optimizer {
   /// Device: non-finite gradients counted since the last call (waits for the device); CPU: 0,
   /// each step's report carries its count.
   std::uint64_t take_device_nonfinite_grads();
+  /// Device: tensor i's 8-bit underflows per state row (StepReport::underflows) counted since the
+  /// last call (waits for the device); CPU: zeros, each step's report carries them.
+  std::array<std::uint64_t, kMaxStateRows> take_device_underflows(std::size_t i);
+  /// Tensor i's state format and row count once decided (its first step or initialize_state),
+  /// read without bringing a device copy back; nullopt before.
+  struct StateShape {
+    StateFormat format;
+    int rows;
+  };
+  std::optional<StateShape> state_shape(std::size_t i) const;
   /// Decides and allocates tensor i's state now (as its first step would); idempotent.
   void initialize_state(std::size_t i);
   /// Whether tensor i keeps a compensation buffer (param_rounding compensated, 16-bit).
