@@ -5,7 +5,8 @@
 // at each one's own parameters, or a gradient stream), and prints a Markdown row per config:
 // rel_travel = ||p8 - p32|| / ||p32 - p0|| (travel_error.hpp) of each remedy and the underflows.
 //
-//   underflow_remedies CONFIG...   (scripts/underflow-remedies.sh makes results/underflow/)
+//   underflow_remedies CONFIG...           (scripts/underflow-remedies.sh makes results/underflow/)
+//   underflow_remedies --floor CONFIG...   what limits the guarded error (underflow_floor.hpp)
 //
 // The remedies (kernels/include/bnb/kernels/underflow_guard.hpp) plus one that is a different map:
 // "no-zero map", the unsigned map with code 0 moved from 0 to the next step of its geometric
@@ -25,6 +26,7 @@
 #include "config.hpp"
 #include "tensor_buffer.hpp"
 #include "travel_error.hpp"
+#include "underflow_floor.hpp"
 #include "workload.hpp"
 
 namespace {
@@ -45,6 +47,7 @@ constexpr Remedy kRemedies[] = {
     {"smallest code", k::UnderflowGuard::smallest_code, false},
     {"drop momentum", k::UnderflowGuard::drop_momentum, false},
     {"zero update", k::UnderflowGuard::zero_update, false},
+    {"smallest code + drop momentum", k::UnderflowGuard::smallest_code_drop_momentum, false},
 };
 
 /// The unsigned 8-bit map without its zero (see the header comment).
@@ -72,7 +75,7 @@ struct TensorState {
     const FormatCodec& codec = format_codec(f);
     for (int row = 0; row < 2; ++row) {
       const k::QuantTable& t =
-          row == 1 && no_zero_map ? no_zero_table() : quant_table(state_map(8, k::Adam::kRowSigned[row]));
+          row == 1 && no_zero_map ? no_zero_table() : quant_table(state_map(StateFormat::blockwise8, k::Adam::kRowSigned[row]));
       values[row].assign(f == StateFormat::fp32 ? n : 0, 0.0f);
       codes[row].assign(f == StateFormat::fp32 ? 0 : codec.row_bytes(n), t.zero_code);
       absmax[row].assign(std::max<std::size_t>(codec.scale_count(n, kDefaultBlockSize), 1), 0.0f);
@@ -87,6 +90,7 @@ struct TensorState {
 struct Outcome {
   std::vector<TensorBuffer> params;
   std::uint64_t underflows = 0;
+  std::vector<std::vector<bool>> v_zero_seen;  // per tensor and element: v stored as 0 at some step
 };
 
 Outcome run(const Config& c, const Workload& w, double lr, StateFormat f, const Remedy& remedy) {
@@ -97,6 +101,7 @@ Outcome run(const Config& c, const Workload& w, double lr, StateFormat f, const 
     out.params.push_back(w.initial_param(i));
     grads.emplace_back(DType::f32, out.params.back().numel());
     states.emplace_back(out.params.back().numel(), f, remedy.no_zero_map);
+    out.v_zero_seen.emplace_back(out.params.back().numel(), false);
   }
   HyperParams h;
   h.lr = lr;
@@ -116,44 +121,79 @@ Outcome run(const Config& c, const Workload& w, double lr, StateFormat f, const 
       StepReport report;
       k::cpu_step(r, report);
       for (int row = 0; row < 2; ++row) out.underflows += report.underflows[row];
+      const std::vector<std::uint8_t>& v = states[i].codes[1];
+      for (std::size_t e = 0; e < v.size(); ++e) out.v_zero_seen[i][e] = out.v_zero_seen[i][e] || v[e] == r.state.table[1]->zero_code;
     }
   }
   return out;
 }
 
-double rel_travel(const Workload& w, const Outcome& got, const Outcome& exact) {
+/// rel_travel of params against the exact run; `share`, when given, receives the part of the
+/// squared error in the elements of `only` (per tensor and element).
+double rel_travel(const Workload& w, const std::vector<TensorBuffer>& params, const Outcome& exact,
+                  const std::vector<std::vector<bool>>* only = nullptr, double* share = nullptr) {
   TravelAccumulator travel;
-  double diff_sq = 0;
+  double diff_sq = 0, only_sq = 0;
   for (std::size_t i = 0; i < w.tensor_count(); ++i) {
-    const std::vector<double> ref = exact.params[i].to_double(1), p = got.params[i].to_double(1);
+    const std::vector<double> ref = exact.params[i].to_double(1), p = params[i].to_double(1);
     travel.add(ref, w.initial_param(i).to_double(1));
-    for (std::size_t j = 0; j < p.size(); ++j) diff_sq += (p[j] - ref[j]) * (p[j] - ref[j]);
+    for (std::size_t j = 0; j < p.size(); ++j) {
+      const double d = (p[j] - ref[j]) * (p[j] - ref[j]);
+      diff_sq += d;
+      if (only != nullptr && (*only)[i][j]) only_sq += d;
+    }
   }
+  if (share != nullptr) *share = diff_sq > 0 ? only_sq / diff_sq : 0.0;
   return travel.relative(std::sqrt(diff_sq));
+}
+
+/// --floor: one row of what is left of the guarded error (underflow_floor.hpp).
+void print_floor_row(const Config& c, const Workload& w, double lr, const Outcome& exact) {
+  namespace uf = underflow_floor;
+  const Outcome guarded = run(c, w, lr, StateFormat::blockwise8, kRemedies[3]);
+  double share = 0;
+  const double kernels = rel_travel(w, guarded.params, exact, &guarded.v_zero_seen, &share);
+  fmt::print("| {} | {:.4g} | {:.3f} |", c.name, kernels, share);
+  for (uf::Variant v : {uf::Variant::as_kernels, uf::Variant::fp32_m, uf::Variant::v_nearest_in_inverse_sqrt,
+                        uf::Variant::stochastic_m}) {
+    fmt::print(" {:.4g} |", rel_travel(w, uf::emulate(c, w, lr, v), exact));
+  }
+  fmt::print("\n");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
-    if (argc < 2) {
-      fmt::print(stderr, "usage: underflow_remedies CONFIG...\n");
+    const bool floor = argc > 1 && std::string(argv[1]) == "--floor";
+    const int first = floor ? 2 : 1;
+    if (argc <= first) {
+      fmt::print(stderr, "usage: underflow_remedies [--floor] CONFIG...\n");
       return 64;
     }
-    fmt::print("| workload |");
-    for (const Remedy& m : kRemedies) fmt::print(" {} |", m.name);
-    fmt::print("\n|---|");
-    for (std::size_t i = 0; i < std::size(kRemedies); ++i) fmt::print("---|");
-    fmt::print("\n");
-    for (int a = 1; a < argc; ++a) {
+    if (floor) {
+      fmt::print("| workload | drop momentum (kernels) | its error² share in elements whose v was stored as 0 |"
+                 " emulated: as the kernels | fp32 m | v nearest in 1/sqrt(v) | stochastic m |\n|---|---|---|---|---|---|---|\n");
+    } else {
+      fmt::print("| workload |");
+      for (const Remedy& m : kRemedies) fmt::print(" {} |", m.name);
+      fmt::print("\n|---|");
+      for (std::size_t i = 0; i < std::size(kRemedies); ++i) fmt::print("---|");
+      fmt::print("\n");
+    }
+    for (int a = first; a < argc; ++a) {
       const Config c = load_config(argv[a]);
       const Workload w(c, nullptr);
       const double lr = c.optimizers.empty() ? 1e-3 : std::get<double>(c.optimizers.front().args.at("lr"));
       const Outcome exact = run(c, w, lr, StateFormat::fp32, kRemedies[0]);
+      if (floor) {
+        print_floor_row(c, w, lr, exact);
+        continue;
+      }
       fmt::print("| {} |", c.name);
       for (const Remedy& m : kRemedies) {
         const Outcome got = run(c, w, lr, StateFormat::blockwise8, m);
-        fmt::print(" {:.4g} ({} uf) |", rel_travel(w, got, exact), got.underflows);
+        fmt::print(" {:.4g} ({} uf) |", rel_travel(w, got.params, exact), got.underflows);
       }
       fmt::print("\n");
     }

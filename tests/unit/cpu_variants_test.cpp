@@ -241,7 +241,8 @@ TEST_P(CpuVariantTest, UnderflowGuardAndCountsAreIdenticalToScalar) {
       for (std::uint64_t u : plain.underflows) seen += u;
       EXPECT_GT(seen, 0u) << describe(a, DType::f32, f) << ": the tiny gradients underflow without the guard";
       for (k::UnderflowGuard g : {k::UnderflowGuard::smallest_code, k::UnderflowGuard::drop_momentum,
-                                  k::UnderflowGuard::zero_update}) {
+                                  k::UnderflowGuard::zero_update,
+                                  k::UnderflowGuard::smallest_code_drop_momentum}) {
         const std::string what = describe(a, DType::f32, f) + " guard " + std::to_string(static_cast<int>(g));
         const StepRun guarded = run_steps(GetParam(), 1, a, DType::f32, f, bnb::ParamRounding::nearest, g);
         expect_identical(run_steps(k::CpuVariant::scalar, 1, a, DType::f32, f, bnb::ParamRounding::nearest, g), guarded, what);

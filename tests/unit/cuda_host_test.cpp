@@ -485,7 +485,8 @@ TEST(CudaKernelEmulation, UnderflowCountsAndGuardsMatchCpu) {
   for (Algorithm a : {Algorithm::adam, Algorithm::ademamix, Algorithm::lamb}) {
     for (StateFormat f : {StateFormat::blockwise8, StateFormat::tensorwise8}) {
       for (UnderflowGuard g : {UnderflowGuard::off, UnderflowGuard::smallest_code, UnderflowGuard::drop_momentum,
-                               UnderflowGuard::zero_update}) {
+                               UnderflowGuard::zero_update,
+                               UnderflowGuard::smallest_code_drop_momentum}) {
         EXPECT_GT(expect_emulation_matches_cpu(a, DType::f32, f, 700, 256, ParamRounding::nearest, g), 0u);
       }
     }

@@ -19,6 +19,7 @@ enum class UnderflowGuard : std::uint8_t {
   smallest_code,  // an unsigned row's underflowed code becomes its smallest non-zero code
   drop_momentum,  // an element whose unsigned row underflowed stores 0 in its signed rows too
   zero_update,    // an element whose unsigned row decodes to 0 under a non-zero signed row keeps p
+  smallest_code_drop_momentum,  // both: the unsigned row's smallest non-zero code and 0 in the signed rows
 };
 
 /// Bit k set: row k of A has a signed map. (A mask, not A::kRowSigned[k]: a static array member
@@ -50,9 +51,9 @@ BNB_HD unsigned settle_element(UnderflowGuard g, const QuantTable* const* tables
   for (int k = 0; k < A::kRows; ++k) {
     if ((kSignedRows<A> >> k & 1u) != 0 || (under >> k & 1u) == 0) continue;
     unsigned_under = true;
-    if (g == UnderflowGuard::smallest_code) codes[k] = static_cast<std::uint8_t>(tables[k]->zero_code + 1);
+    if (g == UnderflowGuard::smallest_code || g == UnderflowGuard::smallest_code_drop_momentum) codes[k] = static_cast<std::uint8_t>(tables[k]->zero_code + 1);
   }
-  if (g == UnderflowGuard::drop_momentum && unsigned_under) {
+  if ((g == UnderflowGuard::drop_momentum || g == UnderflowGuard::smallest_code_drop_momentum) && unsigned_under) {
     for (int k = 0; k < A::kRows; ++k) {
       if ((kSignedRows<A> >> k & 1u) != 0) codes[k] = tables[k]->zero_code;
     }
