@@ -91,18 +91,33 @@ inline void encode_run(const Encoder& e, const QuantTable& t, const float* x, st
   }
 }
 
-/// After a block's rows are encoded (codes at s.codes[k] + begin, new values in st[k]): adds each
-/// row's underflows to under[k] and applies the remedy g at encode time (underflow_guard.hpp).
-/// The block is still in L1; only the zero codes found by the byte scan (code_scan.hpp) look at
-/// their values. Signed rows go first: drop_momentum then writes zero codes into them that must
-/// not be counted.
+/// The rows of a step's 8-bit state whose map has a code that decodes to 0 (the rows that can
+/// underflow) and those codes: looked up once per step, not per block.
 template <class A>
-[[gnu::always_inline]] inline void settle_block(UnderflowGuard g, const StateView& s, const float (*st)[kMaxBlock], std::size_t begin,
-                  std::size_t len, std::uint64_t* under) {
-  for (const bool signed_rows : {true, false}) {
+struct ZeroCodes {
+  unsigned rows = 0;  // bit k: row k has such a code
+  std::uint8_t code[A::kRows] = {};
+
+  ZeroCodes() = default;
+  explicit ZeroCodes(const StateView& s) {
     for (int k = 0; k < A::kRows; ++k) {
       const QuantTable& t = *s.table[k];
-      if (A::kRowSigned[k] != signed_rows || t.values[t.zero_code] != 0.0f) continue;  // no zero: no hazard
+      code[k] = t.zero_code;
+      rows |= t.values[t.zero_code] == 0.0f ? 1u << k : 0u;
+    }
+  }
+};
+
+/// settle_block's rare part, for the rows `hit` whose codes hold the zero code: counts the
+/// underflows and applies the remedy g. Signed rows go first: drop_momentum then writes zero
+/// codes into them that must not be counted (and a signed row without a hit is not visited).
+template <class A>
+[[gnu::noinline, gnu::cold]] void settle_hits(UnderflowGuard g, unsigned hit, const StateView& s, const float (*st)[kMaxBlock],
+                                              std::size_t begin, std::size_t len, std::uint64_t* under) {
+  for (const bool signed_rows : {true, false}) {
+    for (int k = 0; k < A::kRows; ++k) {
+      if (A::kRowSigned[k] != signed_rows || (hit >> k & 1u) == 0) continue;
+      const QuantTable& t = *s.table[k];
       for_each_code(s.codes[k] + begin, len, t.zero_code, [&](std::size_t i) {
         if (!underflowed(t, t.zero_code, st[k][i])) return;
         ++under[k];
@@ -118,6 +133,21 @@ template <class A>
       });
     }
   }
+}
+
+/// After a block's rows are encoded (codes at s.codes[k] + begin, new values in st[k]): adds each
+/// row's underflows to under[k] and applies the remedy g at encode time (underflow_guard.hpp).
+/// The block is still in L1; a byte scan per row (code_scan.hpp) finds the zero codes, and only
+/// a block that holds one looks at floats (settle_hits).
+template <class A>
+[[gnu::always_inline]] inline void settle_block(UnderflowGuard g, const ZeroCodes<A>& z, const StateView& s,
+                                                const float (*st)[kMaxBlock], std::size_t begin, std::size_t len,
+                                                std::uint64_t* under) {
+  unsigned hit = 0;
+  for (int k = 0; k < A::kRows; ++k) {
+    if ((z.rows >> k & 1u) != 0 && holds_code(s.codes[k] + begin, len, z.code[k])) hit |= 1u << k;
+  }
+  if (hit != 0) settle_hits<A>(g, hit, s, st, begin, len, under);
 }
 
 /// zero_update (underflow_guard.hpp): the parameters of a block that keep their value this step,

@@ -61,6 +61,9 @@ void tensor_step(const StepRequest& r, StepReport& report) {
   std::uint64_t nonfinite = 0;
   std::uint64_t under[kMaxStateRows] = {};
   const UnderflowGuard guard = r.underflow_guard;
+  constexpr bool kMapCodes8 = Codec::kElementBits == 8 && Codec::kCodes == CodeKind::map_index;
+  ZeroCodes<A> zero_codes;
+  if constexpr (kMapCodes8) zero_codes = ZeroCodes<A>(r.state);
 
 #pragma omp parallel for schedule(static) num_threads(r.threads) reduction(+ : nonfinite, under[:kMaxStateRows])
   for (std::size_t b = 0; b < blocks; ++b) {
@@ -103,8 +106,8 @@ void tensor_step(const StepRequest& r, StepReport& report) {
         encode_run(*codecs.encoders[k], *r.state.table[k], st[k], len, m, r.state.codes[k] + begin);
       }
     }
-    if constexpr (Codec::kElementBits == 8 && Codec::kCodes == CodeKind::map_index) {
-      settle_block<A>(guard, r.state, st, begin, len, under);  // e4m3 has no zero-code hazard (docs/fp8.md)
+    if constexpr (kMapCodes8) {
+      settle_block<A>(guard, zero_codes, r.state, st, begin, len, under);  // e4m3 has no zero-code hazard (docs/fp8.md)
     }
   }
   if constexpr (kPerTensor) {
