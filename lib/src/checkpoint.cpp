@@ -100,7 +100,7 @@ void save_checkpoint(const Optimizer& opt, std::span<const void* const> params, 
       }
       // Each row's scales as stored: fp32 values, or bf16 ones (two per fp32 slot, the odd
       // count's last half-slot left out), docs/four_bit.md.
-      const std::size_t per_row = codec.scale_count(spec.numel, st.block_size);
+      const std::size_t per_row = codec.scale_count(st.numel, st.block_size);  // the state's elements (a shard's)
       const std::size_t scale_bytes = per_row * static_cast<std::size_t>(codec.scale_bits) / 8;
       std::vector<std::byte> scales;
       for (int r : rows) {
