@@ -21,7 +21,15 @@ bool has_f16c() {
   return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
 }
 
+// The variants compiled into this binary, one bit per CpuVariant (BNB_CPU_VARIANTS,
+// kernels/CMakeLists.txt); the others are stubs (absent_variant.cpp) and count as unsupported.
+#ifndef BNB_CPU_VARIANTS_BUILT
+#error "BNB_CPU_VARIANTS_BUILT must be the bitmask of the compiled variants"
+#endif
+bool built(CpuVariant v) { return ((BNB_CPU_VARIANTS_BUILT >> static_cast<unsigned>(v)) & 1u) != 0; }
+
 bool cpu_supports(CpuVariant v) {
+  if (!built(v)) return false;
   switch (v) {
     case CpuVariant::scalar: return true;
     case CpuVariant::avx2:
@@ -32,6 +40,10 @@ bool cpu_supports(CpuVariant v) {
     case CpuVariant::avx512vbmi: return cpu_supports(CpuVariant::avx512) && __builtin_cpu_supports("avx512vbmi");
   }
   return false;
+}
+
+const char* why_unsupported(CpuVariant v) {
+  return built(v) ? "is not supported by this CPU" : "is not built into this binary (BNB_CPU_VARIANTS)";
 }
 
 // The forced variant as an int (-1 = automatic): active_variant() runs once per codec call of
@@ -72,7 +84,7 @@ std::vector<CpuVariant> supported_variants() {
 
 void force_variant(std::optional<CpuVariant> v) {
   if (v && !cpu_supports(*v)) {
-    throw std::invalid_argument("CPU variant '" + std::string(variant_name(*v)) + "' is not supported by this CPU");
+    throw std::invalid_argument("CPU variant '" + std::string(variant_name(*v)) + "' " + why_unsupported(*v));
   }
   g_forced.store(v ? static_cast<int>(*v) : -1, std::memory_order_relaxed);
 }
@@ -82,7 +94,7 @@ CpuVariant active_variant() {
   if (const char* env = std::getenv("BNB_CPU_VARIANT"); env && *env) {
     const auto v = parse_variant(env);
     if (!v) throw std::invalid_argument(std::string("BNB_CPU_VARIANT='") + env + "': expected scalar, avx2, avx512 or avx512vbmi");
-    if (!cpu_supports(*v)) throw std::invalid_argument(std::string("BNB_CPU_VARIANT='") + env + "' is not supported by this CPU");
+    if (!cpu_supports(*v)) throw std::invalid_argument(std::string("BNB_CPU_VARIANT='") + env + "' " + why_unsupported(*v));
     return *v;
   }
   return widest_supported();
