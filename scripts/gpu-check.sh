@@ -10,8 +10,9 @@
 #       (ignored by git; carry it to the GPU machine). Its last line is the bundle's path.
 #   scripts/gpu-check.sh run [BUNDLE] [--results DIR]
 #       On the GPU machine, nothing built or installed (bash and coreutils): the parts device,
-#       device-tests, identity, suite, 256m in order, stopping at the first that fails; one
-#       summary on stdout and in DIR/<date>-<device>.md (default results/gpu/).
+#       device-tests, identity, suite, 256m, peers in order, stopping at the first that fails
+#       (peers is skipped without a torch that sees the device); one summary on stdout and in
+#       DIR/<date>-<device>.md (default results/gpu/).
 #   scripts/gpu-check.sh compare-dumps DIR_A DIR_B
 #       The identity part's comparison on its own: two `bnb-bench run --dump` directories,
 #       tensor by tensor, metadata aside.
@@ -47,6 +48,8 @@ case "${1:-}" in
     source "$here/gpu-check/compare-dumps.sh"
     # shellcheck source=gpu-check/run.sh
     source "$here/gpu-check/run.sh"
+    # shellcheck source=gpu-check/peers.sh
+    source "$here/gpu-check/peers.sh"
     run_check "$@"
     ;;
   compare-dumps)

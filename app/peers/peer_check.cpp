@@ -35,7 +35,7 @@ void check_peers(const Config& c, const std::string& python_option) {
                               {"kwargs", e.peer->kwargs},
                               {"params", params},
                               {"threads", c.threads},
-                              {"device", "cpu"}});
+                              {"device", c.device == Device::cuda ? "cuda" : "cpu"}});
     } catch (const PeerCrash& crash) {
       fail(e.path, fmt::format("the peer bridge ({}) failed while checking this entry: {}{}", launcher.python,
                                crash.what(), bridge.stderr_tail()));

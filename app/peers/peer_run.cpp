@@ -98,7 +98,7 @@ void PeerRun::start(const std::vector<TensorBuffer>& initial) {
                                      {"kwargs", spec.kwargs},
                                      {"params", params},
                                      {"threads", config_.threads},
-                                     {"device", "cpu"},
+                                     {"device", config_.device == Device::cuda ? "cuda" : "cpu"},
                                      {"init", init.string()}});
   std::filesystem::remove(init);
   result_.implementation["versions"] = reply.value("versions", nlohmann::json::object());

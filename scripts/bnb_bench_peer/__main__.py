@@ -87,7 +87,9 @@ class Session:
             for d in shape:
                 n *= d
             tiny.append((p["name"], p["dtype"], shape, bytes(n * tensor_file.ITEM_SIZE[p["dtype"]])))
-        return self.describe(self.make_peer(req, tiny))
+        peer = self.make_peer(req, tiny)
+        peer.check_device()
+        return self.describe(peer)
 
     def op_create(self, req):
         tensors, _ = tensor_file.read(req["init"])
@@ -104,7 +106,7 @@ class Session:
         return {"seconds": seconds}
 
     def op_time(self, req):
-        return {"seconds": sum(self.peer.step() for _ in range(int(req["steps"])))}
+        return {"seconds": self.peer.time_steps(int(req["steps"]))}
 
     def op_memory(self, req):
         buffers = self.peer.state_bytes()

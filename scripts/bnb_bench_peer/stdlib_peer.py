@@ -135,9 +135,16 @@ class Peer:
             self.opt.grads[k] = array("f", bytes(data))
 
     def step(self):
+        return self.time_steps(1)
+
+    def time_steps(self, n):
         t0 = time.perf_counter()
-        self.opt.step()
+        for _ in range(n):
+            self.opt.step()
         return time.perf_counter() - t0
+
+    def check_device(self):
+        pass  # the CPU only (refused in __init__ otherwise)
 
     def params(self):
         return [(name, "F32", None, a.tobytes()) for name, a in self.opt.params]

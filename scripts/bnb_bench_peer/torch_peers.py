@@ -80,6 +80,12 @@ class TorchPeer:
         torch.set_num_threads(int(threads))
         cls = find_class(self.implementation, class_name)
         self.class_name = class_name
+        if device not in ("cpu", "cuda"):
+            raise ConfigProblem(f'device "{device}": expected "cpu" or "cuda"')
+        if device == "cuda" and not torch.cuda.is_available():
+            raise MissingLibrary(f"torch {torch.__version__} cannot use a CUDA device in this interpreter (built with "
+                                 f"CUDA {torch.version.cuda or 'none'}, torch.cuda.is_available() is false): run on "
+                                 f'a machine with a GPU and a CUDA build of torch, or with device "cpu"')
         self.device = torch.device(device)
         self.tensors = []
         self.names = [name for name, _, _, _ in params]
@@ -102,7 +108,22 @@ class TorchPeer:
         out = {"torch": self.torch.__version__}
         if self.implementation != "torch":
             out[self.implementation] = md.version(self.implementation)
+        if self.device.type == "cuda":
+            out["torch_cuda"] = self.torch.version.cuda
+            out["cuda_device"] = self.torch.cuda.get_device_name(self.device)
         return out
+
+    def check_device(self):
+        """On CUDA, one step of the probe's small tensors (zero gradients): a library whose build
+        has no CUDA kernels (or a CPU-only optimizer) fails here, before any work, not mid-run."""
+        if self.device.type != "cuda":
+            return
+        try:
+            self.opt.step()
+            self.torch.cuda.synchronize()
+        except Exception as e:
+            raise MissingLibrary(f"{self.implementation} {self.class_name} cannot step CUDA tensors in this "
+                                 f"interpreter: {type(e).__name__}: {e}") from e
 
     def effective_kwargs(self):
         def plain(v):
@@ -152,12 +173,27 @@ class TorchPeer:
             p.grad.copy_(torch.frombuffer(data, dtype=p.dtype).reshape(p.shape))
 
     def step(self):
-        sync = self.torch.cuda.synchronize if self.device.type == "cuda" else (lambda: None)
-        sync()
-        t0 = time.perf_counter()
-        self.opt.step()
-        sync()
-        return time.perf_counter() - t0
+        return self.time_steps(1)
+
+    def time_steps(self, n):
+        """Seconds inside n optimizer.step() calls. On CUDA, between two events recorded on the
+        current stream around the calls (after the gradient copies have finished), read once the
+        last step's kernels are done: the device time of the steps, the host's launch gaps
+        included, as bnb-bench's own CUDA timing (docs/gpu.md)."""
+        if self.device.type != "cuda":
+            t0 = time.perf_counter()
+            for _ in range(n):
+                self.opt.step()
+            return time.perf_counter() - t0
+        cuda = self.torch.cuda
+        cuda.synchronize()
+        start, end = cuda.Event(enable_timing=True), cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(n):
+            self.opt.step()
+        end.record()
+        end.synchronize()
+        return start.elapsed_time(end) / 1e3
 
     def raw(self, t):
         """(file dtype, shape, bytes) of a plain tensor; None for a dtype files cannot hold."""

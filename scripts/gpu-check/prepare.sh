@@ -8,6 +8,10 @@
 #   lib/            the shared libraries they need that a bare machine lacks (libgomp)
 #   configs/, tests/data/   the configs of the check and the trace they replay (same relative paths
 #                   as in the repository, so a config's trace path still resolves)
+#   peers/          the peer bridge (bnb_bench_peer/) and, when a peers environment is here
+#                   (scripts/setup-peers.sh), a copy of its bitsandbytes in site/: the Python files,
+#                   the CPU library and the newest CUDA libraries that keep the bundle under the
+#                   limit (the whole package is ~125 MiB: one library per CUDA version)
 #   INFO            key=value: revision, build date, CUDA architectures, glibc_required
 #   MANIFEST        sha256sum of every other file (`run` checks it: a damaged carry stops there)
 
@@ -39,11 +43,43 @@ prepare_bundle() {
     esac
   done <"$build_dir/gpu-check-inputs.txt"
   bundle_shared_libraries
-  cp configs/gpu-identity-replay.json configs/gpu-identity-dtypes.json configs/gpu-256m.json "$bundle_dir/configs/"
+  cp configs/gpu-identity-replay.json configs/gpu-identity-dtypes.json configs/gpu-256m.json \
+    configs/gpu-peers.json configs/gpu-peers-bitsandbytes.json "$bundle_dir/configs/"
   cp tests/data/example_trace.safetensors "$bundle_dir/tests/data/"
+  bundle_peers
   write_bundle_info "${info[@]}"
   (cd "$bundle_dir" && find . -type f ! -name MANIFEST | LC_ALL=C sort | xargs sha256sum >MANIFEST)
   verify_bundle
+}
+
+# peers/: the bridge, and bitsandbytes from the peers environment ($BNB_BENCH_PEERS_VENV, else
+# .venv-peers) when there is one: the GPU machines have torch but not bitsandbytes.
+bundle_peers() {
+  mkdir -p "$bundle_dir/peers/site"
+  cp -r scripts/bnb_bench_peer "$bundle_dir/peers/"
+  find "$bundle_dir/peers" -name __pycache__ -prune -exec rm -rf {} +
+  local venv=${BNB_BENCH_PEERS_VENV:-$root/.venv-peers} package lib used left
+  package=$(find "$venv"/lib/python3*/site-packages -maxdepth 1 -name bitsandbytes -type d 2>/dev/null | head -n 1)
+  if [[ -z $package ]]; then
+    echo "gpu-check prepare: no bitsandbytes in $venv (scripts/setup-peers.sh): the peers part will run torch only"
+    return
+  fi
+  cp -r "$package" "$(dirname "$package")"/bitsandbytes-*.dist-info "$bundle_dir/peers/site/"
+  find "$bundle_dir/peers/site" \( -name __pycache__ -o -name 'libbitsandbytes_*.so' \) -prune -exec rm -rf {} +
+  cp "$package/libbitsandbytes_cpu.so" "$bundle_dir/peers/site/bitsandbytes/"
+  used=$(du -sb "$bundle_dir" | cut -f1)
+  left=$((bundle_limit_mib * 1048576 - used - 1048576))  # 1 MiB for INFO and MANIFEST
+  local kept=() dropped=()
+  while read -r lib; do
+    if (($(stat -c %s "$lib") <= left)); then
+      cp "$lib" "$bundle_dir/peers/site/bitsandbytes/"
+      left=$((left - $(stat -c %s "$lib")))
+      kept+=("$(basename "$lib")")
+    else
+      dropped+=("$(basename "$lib")")
+    fi
+  done < <(ls "$package"/libbitsandbytes_cuda*.so | sort -V -r)
+  echo "gpu-check prepare: bitsandbytes from $venv with ${kept[*]:-no CUDA library}; left out (over the ${bundle_limit_mib} MiB limit): ${dropped[*]:-none}"
 }
 
 # Every ELF file of the bundle, one per line.

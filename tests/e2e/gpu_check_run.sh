@@ -11,7 +11,10 @@
 #                          goals), the record under --results, that a tool refusing cuda (exit 64,
 #                          what bnb-bench does until the CUDA run path lands) fails the first part
 #                          that uses it with the tool's message, and that a GPU dump differing in
-#                          one byte fails the identity part naming the tensor.
+#                          one byte fails the identity part naming the tensor. The peers part
+#                          runs the real bridge with the standard-library test peer under a
+#                          stand-in interpreter (a torch that sees a device, no bitsandbytes), and
+#                          is skipped, saying so, without an interpreter.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 check=$root/scripts/gpu-check.sh
@@ -96,6 +99,9 @@ fi
 EOF
   chmod +x "$b"/bin/* "$b"/device-tests/*
   cp "$root/tests/data/example_trace.safetensors" "$b/tests/data/"
+  mkdir -p "$b/peers"
+  cp -r "$root/scripts/bnb_bench_peer" "$b/peers/"
+  find "$b/peers" -name __pycache__ -prune -exec rm -rf {} +
   local timing='"timing": {"warmup_steps": 1, "min_time_s": 0.01, "min_samples": 3, "timeout_s": 1}'
   local adam='{"name": "Adam32bit", "label": "adam-32"}, {"name": "Adam8bit", "label": "adam-8", "min_8bit_size": 0}'
   local params='"params": [{"name": "w", "shape": [64, 300], "dtype": "bf16"}, {"name": "b", "shape": [64], "dtype": "fp16"}]'
@@ -109,13 +115,33 @@ EOF
   echo "{\"schema\": 1, $params, $grads, \"optimizers\": [$adam, {\"name\": \"AdamW32bit\", \"label\": \"adamw-32\"},
    {\"name\": \"AdamW8bit\", \"label\": \"adamw-8\", \"min_8bit_size\": 0}], \"reference\": {\"mode\": \"off\"}, $timing}" \
     >"$b/configs/gpu-256m.json"
+  echo "{\"schema\": 1, \"params\": [{\"name\": \"w\", \"shape\": [16, 24]}], $grads, \"optimizers\": [
+   {\"name\": \"AdamW32bit\", \"label\": \"adamw-32\"}, {\"implementation\": \"python\", \"name\": \"AdamW\"}], $timing}" \
+    >"$b/configs/gpu-peers.json"
   seal "$b"
+}
+
+# The peers part's interpreter: python3 for the bridge, and for the part's own checks a torch
+# that sees a CUDA device and no bitsandbytes.
+stand_in_python() {
+  cat >"$scratch/python" <<'EOF'
+#!/usr/bin/env bash
+if [[ ${1:-} == -c ]]; then
+  case $2 in
+    *bitsandbytes*) echo "ModuleNotFoundError: No module named 'bitsandbytes'" >&2; exit 1 ;;
+    *torch*) echo "9.9.9 (CUDA 13.0)"; exit 0 ;;
+  esac
+fi
+exec python3 "$@"
+EOF
+  chmod +x "$scratch/python"
 }
 
 dry_run() {
   local bin=$1 out=$scratch/results
   stub_bundle cpu "$bin"
-  expect 0 "result: PASS, all 5 parts" run "$scratch/stub" --results "$out"
+  stand_in_python
+  BNB_BENCH_PYTHON=$scratch/python expect 0 "result: PASS, all 6 parts" run "$scratch/stub" --results "$out"
   local summary
   summary=$(cat "$scratch/out")
   for re in '^\| device \| pass \| [0-9]+ \| 20 \| Stand-in GPU 9000, compute capability 9.0, 132 SMs, 79.0 GiB free of 80.0 GiB' \
@@ -124,13 +150,20 @@ dry_run() {
             '^\| suite \| pass \| .*2 entries' '^\| 256m \| pass \| .*4 entries' \
             '^\| suite \| adam-8 \| [0-9.e+-]+ \| [0-9.e+-]+ \|$' '^\| 256m \| adamw-32 \| [0-9.e+-]+ \| [0-9.e+-]+ \|$' \
             '^- adamw-8 at [0-9.e+-]+ of the memory-traffic floor \(goal >= 0.8\): (not )?met' \
-            '^- adam-8 faster than adam-32 \([0-9.e+-]+ vs [0-9.e+-]+ ns/param\): (not )?met$'; do
+            '^- adam-8 faster than adam-32 \([0-9.e+-]+ vs [0-9.e+-]+ ns/param\): (not )?met$' \
+            '^\| peers \| pass \| .*bitsandbytes not run \(cannot step CUDA tensors here: ModuleNotFoundError.*gpu-peers: adamw-32 rel_l2 [0-9.e+-]+; python.AdamW rel_l2 [0-9.e+-]+' \
+            '^\| gpu-peers \| python.AdamW \| [0-9.e+-]+ \| [0-9.e+-]+ \|$'; do
     grep -Eq -- "$re" <<<"$summary" || { echo "$summary" >&2; fail "the summary has no line matching /$re/"; }
   done
   local records=("$out"/*-stand-in-gpu-9000.md)
   [[ -f ${records[0]} ]] || fail "no summary file in $out: $(ls "$out")"
   grep -q '^| 256m | pass |' "${records[0]}" || fail "${records[0]} is not the summary"
   [[ -f ${records[0]%.md}/256m.csv ]] || fail "the 256m results are not kept beside the summary"
+  [[ -f ${records[0]%.md}/gpu-peers.csv ]] || fail "the peers results are not kept beside the summary"
+  BNB_BENCH_PYTHON=/nonexistent/python3 expect 0 "result: PASS, 5 of 6 parts \(skipped: peers\)" \
+    run "$scratch/stub" --results "$out"
+  grep -Eq '^\| peers \| skipped \| [0-9]+ \| 90 \| no Python interpreter "/nonexistent/python3"' "$scratch/out" ||
+    fail "the summary does not show the peers part skipped and why"
 
   stub_bundle refuse "$bin"
   expect 1 "FAILED at part 'identity': bnb-bench exit 64 \(identity-replay-cuda\): bnb-bench: error: device: \"cuda\"" \

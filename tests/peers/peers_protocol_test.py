@@ -216,6 +216,12 @@ class ConfigErrors(unittest.TestCase):
         self.check({"implementation": "torch", "name": "AdamW"},
                    r"optimizers\[1\]\.implementation: torch cannot be imported .*setup-peers\.sh")
 
+    def test_device_cuda_refused_before_work(self):
+        # Without a GPU the tool refuses the device; with one, the CPU-only test peer refuses it.
+        self.check({"implementation": "python", "name": "AdamW"},
+                   r'device: "cuda"|optimizers\[1\]: the python test peer runs on the CPU only, not "cuda"',
+                   "--device", "cuda")
+
     def test_resume_rejected(self):
         self.check({"implementation": "python", "name": "AdamW"}, r"--resume: optimizers\[1\]", "--resume", os.devnull)
 
@@ -236,6 +242,40 @@ class ConfigErrors(unittest.TestCase):
             proc = subprocess.run([BIN, "validate", path, "--python", "/nonexistent/python3"],
                                   capture_output=True, text=True)
             self.assertEqual(proc.returncode, 0, proc.stderr)
+
+
+class BridgeDevice(unittest.TestCase):
+    """The device of probe and create, straight through the bridge (no GPU needed): a peer that
+    cannot step CUDA tensors refuses "cuda" before any work."""
+
+    def ask(self, *requests):
+        lines = "".join(json.dumps(r) + "\n" for r in requests) + '{"op": "quit"}\n'
+        proc = subprocess.run([PYTHON, "-u", os.path.join(ROOT, "scripts", "bnb_bench_peer")], input=lines,
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return [json.loads(line) for line in proc.stdout.splitlines()]
+
+    @staticmethod
+    def probe(implementation, device):
+        return {"op": "probe", "implementation": implementation, "class": "AdamW", "kwargs": {}, "threads": 1,
+                "params": [{"name": "w", "shape": [4, 8], "dtype": "F32"}], "device": device}
+
+    def test_cpu_only_peer_refuses_cuda(self):
+        cpu, cuda = self.ask(self.probe("python", "cpu"), self.probe("python", "cuda"))
+        self.assertTrue(cpu["ok"], cpu)
+        self.assertEqual((cuda["ok"], cuda["kind"]), (False, "config"))
+        self.assertIn('runs on the CPU only, not "cuda"', cuda["error"])
+
+    def test_torch_without_a_cuda_device_refuses_cuda(self):
+        try:
+            import torch
+        except ImportError:
+            self.skipTest("this interpreter has no torch")
+        if torch.cuda.is_available():
+            self.skipTest("this machine has a CUDA device (gpu-check's peers part runs the torch peer on it)")
+        (reply,) = self.ask(self.probe("torch", "cuda"))
+        self.assertEqual((reply["ok"], reply["kind"]), (False, "missing"))
+        self.assertIn("cannot use a CUDA device", reply["error"])
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@
 #include "config.hpp"
 #include "glob.hpp"
 #include "memory_check.hpp"
+#include "peers/peer_check.hpp"
 #include "suggest.hpp"
 #include "timing.hpp"
 #include "workload.hpp"
@@ -106,6 +107,29 @@ TEST(AppConfig, OverridesMatchByGlob) {
   ASSERT_EQ(c.optimizers[0].overrides.size(), 1u);
   EXPECT_EQ(c.optimizers[0].overrides[0].pattern, "e*");
   EXPECT_NO_THROW(check_optimizers(c));
+}
+
+// The run's device travels to the peers in the probe (docs/peers.md): on "cuda" the
+// standard-library test peer, which steps on the CPU only, refuses before any work (exit 64).
+TEST(AppPeers, DeviceTravelsToThePeersWhoMayRefuseCuda) {
+  Config c = parse_config(minimal("", R"({"implementation": "python", "name": "AdamW"})"), "test.json", ".");
+  try {
+    check_peers(c, "");  // python3 from PATH (or BNB_BENCH_PYTHON), as the tool's default
+  } catch (const ConfigError& e) {
+    if (std::string(e.what()).find("cannot start the Python interpreter") != std::string::npos) {
+      GTEST_SKIP() << e.what();
+    }
+    throw;
+  }
+  c.device = bnb::Device::cuda;
+  try {
+    check_peers(c, "");
+    FAIL() << "a CPU-only peer accepted device cuda";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(R"(optimizers[0]: the python test peer runs on the CPU only, not "cuda")"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(AppGlob, Patterns) {
