@@ -46,8 +46,11 @@ std::string render_csv(const RunResult& r) {
                                   e.paged ? "true" : "false"};
     if (e.time) {
       f.insert(f.end(), {num(e.time->median), num(e.time->min), num(e.time->max), num(e.time->iqr),
-                         std::to_string(e.time->samples.size()), num(e.throughput.params_per_s),
-                         num(e.throughput.bytes_per_s), num(e.throughput.roofline_fraction)});
+                         std::to_string(e.time->samples.size()), num(e.throughput.params_per_s)});
+      // Another library's step has no bytes-moved model: empty cells, as the table's "-".
+      const bool modelled = e.implementation.is_null();
+      f.insert(f.end(), {modelled ? num(e.throughput.bytes_per_s) : "",
+                         modelled ? num(e.throughput.roofline_fraction) : ""});
     } else {
       f.insert(f.end(), 8, "");
     }

@@ -5,6 +5,8 @@
 
 Checks results (error against the fp64 reference, timing fields, state bytes, versions), dumps,
 failures recorded as results, and configuration errors found before any work."""
+import csv
+import io
 import json
 import os
 import subprocess
@@ -160,6 +162,17 @@ class PeerWorkloads(unittest.TestCase):
         self.assertIsNone(e["error"])
         self.assertIn("no fp64 reference", proc.stderr)
         self.assertEqual(e["memory"]["state_bytes"], 0)
+
+    def test_csv_leaves_the_model_cells_empty_for_a_peer(self):
+        # A peer's step has no bytes-moved model: CSV cells empty (the table shows "-"), ours filled.
+        proc = run(with_optimizers({"name": "AdamW"}, {"implementation": "python", "name": "AdamW"}),
+                   "--format", "csv")
+        rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+        self.assertEqual([r["label"] for r in rows], ["AdamW", "python.AdamW"])
+        self.assertGreater(float(rows[0]["roofline_fraction"]), 0)
+        self.assertGreater(float(rows[0]["bytes_per_s"]), 0)
+        self.assertEqual((rows[1]["roofline_fraction"], rows[1]["bytes_per_s"]), ("", ""))
+        self.assertGreater(float(rows[1]["params_per_s"]), 0)
 
     def test_bridge_crash_is_a_result(self):
         proc = run(with_optimizers({"name": "AdamW"}, {"implementation": "python", "name": "SGD", "lr": 0.1,
