@@ -108,10 +108,6 @@ void cuda_step(const StepRequest& r, StepReport& report, StreamHandle stream) {
 
 void enqueue_step(const StepRequest& r, const QuantTable* device_tables, StepResults* results, cudaStream_t s,
                   StepWorkspace::Impl& w) {
-  if (format_codec(r.state.format).element_bits == 4) {
-    throw CudaError("cuda_step: the " + std::string(format_codec(r.state.format).title) +
-                    " state format has no CUDA kernels yet (docs/four_bit.md); step it on the CPU");
-  }
   const int rows = state_rows(r.algorithm);
   const std::size_t chunks = block_count(r.n, kReductionBlock);
   const ScratchLayout layout(rows, chunks);
@@ -127,6 +123,10 @@ void enqueue_step(const StepRequest& r, const QuantTable* device_tables, StepRes
   scratch.max_part = reinterpret_cast<float*>(device + layout.max_part);
   const KernelArgs args = pack_kernel_args(r, scratch);  // validates the request
   const Launchers launch = launchers_for(r.algorithm, r.dtype, r.state.format);
+  if (launch.step == nullptr) {
+    throw CudaError("cuda_step: " + std::string(algorithm_name(r.algorithm)) + " has no CUDA kernels for " +
+                    std::string(format_codec(r.state.format).title) + " state (docs/four_bit.md); step it on the CPU");
+  }
   prefetch_managed_state(r, s);
   const bool prepass = needs_prepass(r);
   if (prepass) {

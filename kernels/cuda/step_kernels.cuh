@@ -1,8 +1,9 @@
 #pragma once
 // The CUDA kernels of one step, generic over (algorithm A, storage type T, state format F). The
 // arithmetic is the shared host+device code: A::update / A::unorm_term (algorithms/*.hpp),
-// Storage<T> (dtype.hpp), encode_value / decode_value (quant_table.hpp), clip_scale
-// (algorithm.hpp). What lives here is only the parallel structure around it, which mirrors
+// Storage<T> (dtype.hpp), encode_value / decode_value (quant_table.hpp), e4m3_code (e4m3_codec.hpp),
+// nibble_at / nibble_pair and the 16-bit scales of 4-bit state (nibble_codec.hpp, scale16.hpp),
+// clip_scale (algorithm.hpp). What lives here is only the parallel structure around it, which mirrors
 // kernels/cpu/tensor_step.hpp step for step so that both backends give the same bits:
 //   pre-pass  one thread block per 256-element reduction chunk: update-norm terms and parameter
 //             squares summed in the fixed lane order of step_request.hpp, and/or the chunk's
@@ -22,8 +23,10 @@
 #include "bnb/kernels/cuda_step.hpp"
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/e4m3_codec.hpp"
+#include "bnb/kernels/nibble_codec.hpp"
 #include "bnb/kernels/param_rounding.hpp"
 #include "bnb/kernels/quant_table.hpp"
+#include "bnb/kernels/scale16.hpp"
 #include "bnb/kernels/underflow_guard.hpp"
 
 namespace bnb::kernels::cuda::device {
@@ -117,8 +120,20 @@ template <StateFormat F>
 __device__ __forceinline__ float load_state(const KernelArgs& a, int row, std::size_t e, float old_scale) {
   if constexpr (!StateCodec<F>::kQuantized) {
     return a.values[row][e];
+  } else if constexpr (StateCodec<F>::kElementBits == 4) {
+    return decode_value(a.tables[row], nibble_at(a.codes[row], e), old_scale);
   } else {
     return decode_value(a.tables[row], a.codes[row][e], old_scale);
+  }
+}
+
+/// Scale b of a row's per-block scales: fp32, or bf16 two per fp32 slot (scale16.hpp).
+template <StateFormat F>
+__device__ __forceinline__ float block_scale(const KernelArgs& a, int row, std::size_t b) {
+  if constexpr (StateCodec<F>::kScaleBits == 16) {
+    return load_scale16(a.absmax[row], b);
+  } else {
+    return a.absmax[row][b];
   }
 }
 
@@ -127,7 +142,7 @@ __device__ __forceinline__ float load_state(const KernelArgs& a, int row, std::s
 template <StateFormat F>
 __device__ __forceinline__ float step_old_scale(const KernelArgs& a, int row) {
   if constexpr (StateCodec<F>::kScale == ScaleKind::per_block) {
-    return a.absmax[row][blockIdx.x];
+    return block_scale<F>(a, row, blockIdx.x);
   } else if constexpr (StateCodec<F>::kScale == ScaleKind::per_tensor) {
     return a.scalars->old_max[row];
   } else {
@@ -139,8 +154,10 @@ __device__ __forceinline__ float step_old_scale(const KernelArgs& a, int row) {
 /// reduction chunk (not a state block) and the tensor-wise max is still the old one.
 template <StateFormat F>
 __device__ __forceinline__ float prepass_old_scale(const KernelArgs& a, int row, std::size_t e) {
-  if constexpr (StateCodec<F>::kQuantized) {
-    return a.absmax[row][StateCodec<F>::scale_index(e, a.block_size)];
+  if constexpr (StateCodec<F>::kScale == ScaleKind::per_block) {
+    return block_scale<F>(a, row, StateCodec<F>::scale_index(e, a.block_size));
+  } else if constexpr (StateCodec<F>::kQuantized) {
+    return a.absmax[row][0];
   } else {
     return 0.0f;
   }
@@ -182,6 +199,11 @@ __device__ __forceinline__ void store_param(const KernelArgs& a, std::size_t e, 
     param[e] = Storage<T>::store(x);
   }
 }
+
+/// Whether (A, F) has kernels: 4-bit state is offered for moment states only (docs/four_bit.md),
+/// so the other update rules' 4-bit kernels are not compiled.
+template <class A, StateFormat F>
+inline constexpr bool kHasKernels = StateCodec<F>::kElementBits != 4 || A::kMomentStates;
 
 /// Pre-pass: one 256-thread block per reduction chunk, one element per thread. Mirrors
 /// cpu_detail::pre_pass: update-norm terms from A::unorm_term, parameter squares, and for
@@ -310,15 +332,41 @@ __global__ void __launch_bounds__(kThreadsPerBlock) step_kernel(const KernelArgs
     for (int k = 0; k < A::kRows; ++k) {
       // block_max synchronizes the block, so every thread has read the old absmax before it is
       // overwritten and every staged value is visible below.
-      // fp8 stores the scale absmax / 448 (docs/fp8.md) and its e4m3 codes.
       const float max = block_max(local_max[k], scratch);
-      m[k] = Codec::kCodes == CodeKind::e4m3 ? e4m3_scale(max) : max;
-      if (threadIdx.x == 0) a.absmax[k][blockIdx.x] = m[k];
+      if constexpr (Codec::kCodes == CodeKind::e4m3) {
+        m[k] = e4m3_scale(max);  // absmax / 448 (docs/fp8.md)
+      } else if constexpr (Codec::kScaleBits == 16) {
+        m[k] = bf16_at_least(max);  // the bf16 absmax rounded up (docs/four_bit.md)
+      } else {
+        m[k] = max;
+      }
+      if (threadIdx.x == 0) {
+        // A 16-bit scale shares its fp32 slot with the neighbouring block's, but each block
+        // stores (and has read) only its own two bytes.
+        if constexpr (Codec::kScaleBits == 16) {
+          store_scale16(a.absmax[k], blockIdx.x, m[k]);
+        } else {
+          a.absmax[k][blockIdx.x] = m[k];
+        }
+      }
     }
-    for (std::size_t i = threadIdx.x; i < len; i += blockDim.x) {
-      float s[A::kRows];
-      for (int k = 0; k < A::kRows; ++k) s[k] = staged[static_cast<std::size_t>(k) * a.block_size + i];
-      store_codes<A, Codec>(a, begin + i, s, m, under);
+    if constexpr (Codec::kElementBits == 4) {
+      // Two codes per byte: each thread encodes a pair of staged elements (begin is even: the
+      // blocks are 64 elements) as encode_nibbles does; 4-bit maps have no underflow remedy.
+      for (std::size_t j = threadIdx.x; 2 * j < len; j += blockDim.x) {
+        const bool has_hi = 2 * j + 1 < len;
+        for (int k = 0; k < A::kRows; ++k) {
+          const float* row = staged + static_cast<std::size_t>(k) * a.block_size;
+          a.codes[k][begin / 2 + j] =
+              nibble_pair(a.tables[k].upper, a.tables[k].zero_code, row[2 * j], has_hi ? row[2 * j + 1] : 0.0f, has_hi, m[k]);
+        }
+      }
+    } else {
+      for (std::size_t i = threadIdx.x; i < len; i += blockDim.x) {
+        float s[A::kRows];
+        for (int k = 0; k < A::kRows; ++k) s[k] = staged[static_cast<std::size_t>(k) * a.block_size + i];
+        store_codes<A, Codec>(a, begin + i, s, m, under);
+      }
     }
   }
   if (bad != 0) atomicAdd(a.nonfinite, bad);

@@ -27,7 +27,7 @@ template <class A, class T, StateFormat F>
 constexpr Launchers launchers_of() {
   constexpr bool kPrepass = A::kClip != ClipRule::none || StateCodec<F>::kScale == ScaleKind::per_tensor;
   Launchers l;
-  if constexpr (StateCodec<F>::kElementBits == 4) return l;  // no 4-bit kernels: cuda_step refuses it
+  if constexpr (!kHasKernels<A, F>) return l;  // enqueue_step refuses the combination
   if constexpr (kPrepass) l.prepass = &launch_prepass<A, T, F>;
   l.step = &launch_step<A, T, F>;
   return l;

@@ -5,6 +5,7 @@
 
 #include "bnb/catalogue.hpp"
 #include "bnb/errors.hpp"
+#include "bnb/kernels/algorithms/all.hpp"
 
 namespace bnb {
 namespace {
@@ -234,26 +235,25 @@ struct FamilyRow {
   Algorithm algorithm;
   Paging paging;        // of the plain names
   bool paged_variants;  // the family also has Paged<family>{,8bit,32bit}
-  bool moments;         // its states are moments, which optim_bits 4 and "fp8" cover
   ArgList args;
   HyperMapping map_hyper;
 };
 
 /// SPEC.md §1 in table order; PytorchLARS is added after LARS.
 const std::array kFamilies{
-    FamilyRow{"Adagrad", Algorithm::adagrad, Paging::never, false, false, [](int b, Paging) { return adagrad_args(b); },
+    FamilyRow{"Adagrad", Algorithm::adagrad, Paging::never, false, [](int b, Paging) { return adagrad_args(b); },
               map_nothing},
-    FamilyRow{"Adam", Algorithm::adam, Paging::optional, true, true, [](int b, Paging p) { return adam_args(0, b, p); },
+    FamilyRow{"Adam", Algorithm::adam, Paging::optional, true, [](int b, Paging p) { return adam_args(0, b, p); },
               map_betas},
-    FamilyRow{"AdamW", Algorithm::adam, Paging::optional, true, true, [](int b, Paging p) { return adam_args(1e-2, b, p); },
+    FamilyRow{"AdamW", Algorithm::adam, Paging::optional, true, [](int b, Paging p) { return adam_args(1e-2, b, p); },
               map_betas},
-    FamilyRow{"AdEMAMix", Algorithm::ademamix, Paging::optional, true, true, ademamix_args, map_three_betas},
-    FamilyRow{"LAMB", Algorithm::lamb, Paging::never, false, false, [](int b, Paging) { return lamb_args(b); }, map_betas},
-    FamilyRow{"LARS", Algorithm::lars, Paging::never, false, false, [](int b, Paging) { return lars_args(b); }, map_momentum},
-    FamilyRow{"Lion", Algorithm::lion, Paging::optional, true, true, lion_args, map_betas},
-    FamilyRow{"RMSprop", Algorithm::rmsprop, Paging::never, false, true, [](int b, Paging) { return rmsprop_args(b); },
+    FamilyRow{"AdEMAMix", Algorithm::ademamix, Paging::optional, true, ademamix_args, map_three_betas},
+    FamilyRow{"LAMB", Algorithm::lamb, Paging::never, false, [](int b, Paging) { return lamb_args(b); }, map_betas},
+    FamilyRow{"LARS", Algorithm::lars, Paging::never, false, [](int b, Paging) { return lars_args(b); }, map_momentum},
+    FamilyRow{"Lion", Algorithm::lion, Paging::optional, true, lion_args, map_betas},
+    FamilyRow{"RMSprop", Algorithm::rmsprop, Paging::never, false, [](int b, Paging) { return rmsprop_args(b); },
               map_alpha_decay},
-    FamilyRow{"SGD", Algorithm::momentum, Paging::never, false, true, [](int b, Paging) { return sgd_args(b); },
+    FamilyRow{"SGD", Algorithm::momentum, Paging::never, false, [](int b, Paging) { return sgd_args(b); },
               map_momentum},
 };
 
@@ -264,7 +264,7 @@ OptimizerInfo width_info(const std::string& prefix, const FamilyRow& row, Paging
   info.algorithm = row.algorithm;
   info.fixed_bits = bits;
   info.paging = paging;
-  info.moment_states = row.moments;
+  info.moment_states = kernels::with_algorithm(row.algorithm, []<class A>() { return A::kMomentStates; });
   info.args = row.args(bits, paging);
   info.args.push_back(param_rounding());
   info.map_hyper = row.map_hyper;

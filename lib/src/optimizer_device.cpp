@@ -26,11 +26,6 @@ void Optimizer::check_device_support() const {
     if (cfg.reference_form) {
       throw ConfigError(where + ": PytorchLARS has no CUDA kernel (its reference form runs on the CPU); use device \"cpu\"");
     }
-    const FormatCodec& codec = format_codec(layout(i).format);
-    if (codec.element_bits == 4) {
-      throw ConfigError(where + ": the " + std::string(codec.title) +
-                        " state format has no CUDA kernels yet (docs/four_bit.md); use device \"cpu\"");
-    }
   }
 }
 

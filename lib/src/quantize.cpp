@@ -43,13 +43,6 @@ void quantize_typed(const T* in, std::size_t n, const kernels::QuantTable& t, st
   }
 }
 
-/// A 4-bit map's table: nearest code, no sign correction (docs/four_bit.md).
-kernels::QuantTable four_bit_table(const std::array<std::uint32_t, 16>& bits) {
-  float values[16];
-  for (std::size_t i = 0; i < 16; ++i) values[i] = kernels::bits_float(bits[i]);
-  return kernels::make_quant_table(values, 16, false);
-}
-
 void require_byte_map(QuantMap map, const char* function) {
   if (map != QuantMap::signed_dynamic && map != QuantMap::unsigned_dynamic) {
     throw std::invalid_argument(std::string(function) + ": only the 8-bit dynamic maps (SPEC.md §5.1) quantize block-wise here");
@@ -61,8 +54,9 @@ void require_byte_map(QuantMap map, const char* function) {
 const kernels::QuantTable& quant_table(QuantMap map) {
   static const kernels::QuantTable signed_table = kernels::make_quant_table(kernels::kSignedMapBits, true);
   static const kernels::QuantTable unsigned_table = kernels::make_quant_table(kernels::kUnsignedMapBits, false);
-  static const kernels::QuantTable normal4_table = four_bit_table(kernels::kNormal4MapBits);
-  static const kernels::QuantTable linear4_table = four_bit_table(kernels::kLinear4MapBits);
+  // 4-bit maps: nearest code, no sign correction (docs/four_bit.md).
+  static const kernels::QuantTable normal4_table = kernels::make_quant_table(kernels::kNormal4MapBits, false);
+  static const kernels::QuantTable linear4_table = kernels::make_quant_table(kernels::kLinear4MapBits, false);
   static const kernels::QuantTable signed_e4m3 = kernels::make_e4m3_table(true);
   static const kernels::QuantTable unsigned_e4m3 = kernels::make_e4m3_table(false);
   switch (map) {

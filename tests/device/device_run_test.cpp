@@ -46,6 +46,18 @@ TEST(GpuRun, EveryAlgorithmFormatAndDtypeMatchesTheCpuBitForBit) {
   }
 }
 
+TEST(GpuRun, FourBitAndFp8StatesMatchTheCpuBitForBit) {
+  BNB_REQUIRE_GPU(device);
+  for (const std::string name : {"Adam", "AdamW", "AdEMAMix", "Lion", "RMSprop", "SGD"}) {  // moment states
+    ArgMap args = {{"min_8bit_size", 0.0}};
+    if (name == "SGD") args.insert({{"momentum", 0.9}, {"lr", 0.01}});
+    for (const ArgValue& bits : {ArgValue(4.0), ArgValue(std::string("fp8"))}) {
+      args["optim_bits"] = bits;
+      for (DType d : {DType::f32, DType::f16, DType::bf16}) expect_device_matches_cpu(device, name, args, d, 3 * 4096 + 77);
+    }
+  }
+}
+
 TEST(GpuRun, ClippingPercentileClippingAndSkipZerosMatchTheCpu) {
   BNB_REQUIRE_GPU(device);
   for (DType d : {DType::f32, DType::f16, DType::bf16}) {

@@ -24,6 +24,7 @@
 #include "bnb/kernels/cpu_variant.hpp"
 #include "bnb/kernels/cuda_step.hpp"
 #include "bnb/kernels/e4m3_codec.hpp"
+#include "bnb/kernels/qmap4_bits.hpp"
 #include "bnb/kernels/qmap_bits.hpp"
 
 namespace bnb::kernels {
@@ -130,17 +131,18 @@ struct HostTensor {
       }
       grads.push_back(to_storage(d, x));
     }
-    block_size = format_codec(f).block_of(block);  // fp8 keeps its own 256-element blocks
-    const std::size_t scales = format_codec(f).scale_count(n, block);
+    block_size = format_codec(f).block_of(block);  // fp8 and 4-bit keep their own blocks
+    const std::size_t scales = format_codec(f).scale_slots(n, block);  // 4-bit: two bf16 per slot
     for (int k = 0; k < rows; ++k) {
       const bool is_unsigned = rows > 1 && k == rows - 1;  // adam/lamb v, ademamix nu
       tables[k] = f == StateFormat::blockwise_fp8 ? make_e4m3_table(!is_unsigned)
+                  : f == StateFormat::blockwise4  ? make_quant_table(is_unsigned ? kLinear4MapBits : kNormal4MapBits, false)
                   : is_unsigned                   ? make_quant_table(kUnsignedMapBits, false)
                                                   : make_quant_table(kSignedMapBits, true);
       if (f == StateFormat::fp32) {
         values[k].assign(n, 0.0f);
       } else {
-        codes[k].assign(n, tables[k].zero_code);
+        codes[k].assign(format_codec(f).row_bytes(n), tables[k].zero_code);
         absmax[k].assign(scales, 0.0f);
       }
     }
@@ -375,6 +377,46 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(algorithm_name(std::get<0>(p.param))) + "_" + format_name(std::get<1>(p.param)) + "_" +
              dtype_name(std::get<2>(p.param));
     });
+
+/// 4-bit state (docs/four_bit.md) for the update rules that offer it. 64-element blocks whose
+/// bf16 scales share fp32 slots pairwise, written by concurrent thread blocks; 12429 elements:
+/// 195 blocks (the last slot half used) and an odd tail (the last byte holds one code). The
+/// expectation is bit for bit, as on the emulation (cuda_host_test).
+using FourBitCase = std::tuple<Algorithm, DType>;
+class CudaFourBit : public GpuTest, public ::testing::WithParamInterface<FourBitCase> {};
+
+TEST_P(CudaFourBit, MatchesCpuBitForBit) {
+  const auto [a, d] = GetParam();
+  gpu::Stream stream;
+  gpu::StepWorkspace ws;
+  HostTensor cpu(a, d, StateFormat::blockwise4, 3 * 4096 + 141, kDefaultBlockSize);
+  const HostTensor gpu_result = run_both(cpu, false, stream.get(), ws);
+  EXPECT_EQ(gpu_result.param, cpu.param);
+  for (int k = 0; k < cpu.rows; ++k) {
+    EXPECT_EQ(gpu_result.codes[k], cpu.codes[k]) << "row " << k;
+    EXPECT_EQ(gpu_result.absmax[k], cpu.absmax[k]) << "row " << k;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    MomentStates, CudaFourBit,
+    ::testing::Combine(::testing::Values(Algorithm::adam, Algorithm::ademamix, Algorithm::momentum, Algorithm::rmsprop,
+                                         Algorithm::lion),
+                       ::testing::Values(DType::f32, DType::f16, DType::bf16)),
+    [](const ::testing::TestParamInfo<FourBitCase>& p) {
+      return std::string(algorithm_name(std::get<0>(p.param))) + "_" + dtype_name(std::get<1>(p.param));
+    });
+
+/// LAMB, LARS and Adagrad have no 4-bit kernels (the catalogue never gives them 4-bit state).
+TEST_F(GpuTest, CudaFourBit_RefusedWithoutKernels) {
+  gpu::Stream stream;
+  gpu::StepWorkspace ws;
+  HostTensor cpu(Algorithm::lamb, DType::f32, StateFormat::blockwise4, 1000, kDefaultBlockSize);
+  DeviceTensor dev(cpu, false);
+  StepRequest r = dev.request(cpu, 1, 1.0f);
+  StepReport report;
+  EXPECT_THROW(gpu::cuda_step(r, report, stream.get(), ws), gpu::CudaError);
+}
 
 /// The 16-bit parameter rounding modes (docs/param_rounding.md): the same per-element functions
 /// and random bits on both backends, so the parameters and the compensation are bit-identical.

@@ -18,14 +18,18 @@ void launch_all(const StepRequest& r, const KernelArgs& args) {
   em::Scheduler& s = em::Scheduler::instance();
   with_algorithm(r.algorithm, [&]<class A>() {
     auto run = [&]<class T, StateFormat F>() {
-      if (needs_prepass(r)) {
-        const LaunchGeometry g = prepass_geometry(r.n);
-        if (g.grid > 0) s.launch(static_cast<unsigned>(g.grid), g.threads, 0, [&] { device::prepass_kernel<A, T, F>(args); });
-        s.launch(1, kThreadsPerBlock, 0, [&] { device::finalize_kernel<kStage>(args, chunks); });
-      }
-      const LaunchGeometry g = step_geometry(F, rows, r.n, r.state.block_size);
-      if (g.grid > 0) {
-        s.launch(static_cast<unsigned>(g.grid), g.threads, g.shared_bytes, [&] { device::step_kernel<A, T, F>(args); });
+      if constexpr (!device::kHasKernels<A, F>) {
+        throw std::invalid_argument("no CUDA kernels for this combination: cuda_step refuses it");
+      } else {
+        if (needs_prepass(r)) {
+          const LaunchGeometry g = prepass_geometry(r.n);
+          if (g.grid > 0) s.launch(static_cast<unsigned>(g.grid), g.threads, 0, [&] { device::prepass_kernel<A, T, F>(args); });
+          s.launch(1, kThreadsPerBlock, 0, [&] { device::finalize_kernel<kStage>(args, chunks); });
+        }
+        const LaunchGeometry g = step_geometry(F, rows, r.n, r.state.block_size);
+        if (g.grid > 0) {
+          s.launch(static_cast<unsigned>(g.grid), g.threads, g.shared_bytes, [&] { device::step_kernel<A, T, F>(args); });
+        }
       }
     };
     auto by_format = [&]<class T>() {
@@ -34,7 +38,7 @@ void launch_all(const StepRequest& r, const KernelArgs& args) {
         case StateFormat::blockwise8: return run.template operator()<T, StateFormat::blockwise8>();
         case StateFormat::tensorwise8: return run.template operator()<T, StateFormat::tensorwise8>();
         case StateFormat::blockwise_fp8: return run.template operator()<T, StateFormat::blockwise_fp8>();
-        case StateFormat::blockwise4: throw std::invalid_argument("no 4-bit CUDA kernels: cuda_step refuses the format");
+        case StateFormat::blockwise4: return run.template operator()<T, StateFormat::blockwise4>();
       }
     };
     switch (r.dtype) {

@@ -13,6 +13,7 @@
 #include "bnb/kernels/cpu_variant.hpp"
 #include "bnb/kernels/cuda_step.hpp"
 #include "bnb/kernels/e4m3_codec.hpp"
+#include "bnb/kernels/qmap4_bits.hpp"
 #include "bnb/kernels/qmap_bits.hpp"
 // The kernels themselves on the CPU emulation of the CUDA execution model.
 #include "../support/emulated_kernels.hpp"
@@ -368,6 +369,7 @@ struct TwinTensors {
       for (int k = 0; k < rows; ++k) {
         const bool is_unsigned = rows > 1 && k == rows - 1;
         tables[k] = f == StateFormat::blockwise_fp8 ? make_e4m3_table(!is_unsigned)
+                    : f == StateFormat::blockwise4  ? make_quant_table(is_unsigned ? kLinear4MapBits : kNormal4MapBits, false)
                     : is_unsigned                   ? make_quant_table(kUnsignedMapBits, false)
                                                     : make_quant_table(kSignedMapBits, true);
         q.state.table[k] = &tables[k];
@@ -375,8 +377,8 @@ struct TwinTensors {
           values[side][k].assign(n, 0.0f);
           q.state.values[k] = values[side][k].data();
         } else {
-          codes[side][k].assign(n, tables[k].zero_code);
-          absmax[side][k].assign(format_codec(f).scale_count(n, block), 0.0f);
+          codes[side][k].assign(format_codec(f).row_bytes(n), tables[k].zero_code);
+          absmax[side][k].assign(format_codec(f).scale_slots(n, block), 0.0f);  // 4-bit: two bf16 per slot
           q.state.codes[k] = codes[side][k].data();
           q.state.absmax[k] = absmax[side][k].data();
         }
@@ -448,7 +450,7 @@ std::uint64_t expect_emulation_matches_cpu(Algorithm a, DType d, StateFormat f, 
 constexpr Algorithm kAllAlgorithms[] = {Algorithm::adam,    Algorithm::ademamix, Algorithm::momentum, Algorithm::rmsprop,
                                         Algorithm::adagrad, Algorithm::lion,     Algorithm::lamb,     Algorithm::lars};
 
-/// The formats with CUDA kernels (every one but 4-bit).
+/// The formats with CUDA kernels for every algorithm (4-bit: the moment-state rules, below).
 constexpr StateFormat kKernelFormats[] = {StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8,
                                           StateFormat::blockwise_fp8};
 
@@ -458,6 +460,27 @@ TEST(CudaKernelEmulation, EveryAlgorithmAndFormatMatchesCpuBitForBit) {
       expect_emulation_matches_cpu(a, DType::bf16, f, 700, 256);  // 3 blocks, tail of 188
     }
   }
+}
+
+TEST(CudaKernelEmulation, FourBitStateMatchesCpuBitForBit) {
+  // The update rules that offer 4-bit state (not Adagrad, LAMB or LARS; RMSprop clips here, so its
+  // pre-pass decodes 4-bit state too), every dtype and rounding. 701 elements: eleven 64-element
+  // blocks, the last a tail of 61 (an odd count of bf16 scales: the last fp32 slot is half used;
+  // an odd tail: the last byte has one code).
+  for (Algorithm a : {Algorithm::adam, Algorithm::ademamix, Algorithm::momentum, Algorithm::rmsprop, Algorithm::lion}) {
+    expect_emulation_matches_cpu(a, DType::bf16, StateFormat::blockwise4, 701, 256);
+  }
+  for (DType d : {DType::f32, DType::f16}) expect_emulation_matches_cpu(Algorithm::adam, d, StateFormat::blockwise4, 701, 256);
+  for (ParamRounding rounding : {ParamRounding::stochastic, ParamRounding::compensated}) {
+    expect_emulation_matches_cpu(Algorithm::adam, DType::bf16, StateFormat::blockwise4, 700, 256, rounding);
+  }
+}
+
+TEST(CudaKernelEmulation, FourBitStateOfAClippingRuleHasNoKernels) {
+  TwinTensors x(Algorithm::lamb, DType::f32, StateFormat::blockwise4, 300, 256);
+  x.new_gradient(1);
+  StepReport report;
+  EXPECT_THROW(emulated_step<kDefaultFinalizeStage>(x.r[1], report), std::invalid_argument);
 }
 
 TEST(CudaKernelEmulation, EveryDtypeMatchesCpuBitForBit) {

@@ -5,6 +5,7 @@
 //   kRows, kRowSigned[kRows]                 state rows (fp32 values per element) and their maps
 //   kRowState[kRows]                         which SPEC.md §9 state (1 or 2) each row belongs to
 //   kClip                                    how a set max_unorm clips its update norm (ClipRule)
+//   kMomentStates                            its states are moments: 4-bit and fp8 state offered
 //   prepare(HyperParams, t) -> StepConstants   host side, once per step (bias corrections etc.)
 //   update<Store>(c, g, p, s, scale)         one element: new states in s, new parameter in p
 //   unorm_term(c, g, p, s)                   squared contribution to the update norm (the

@@ -5,6 +5,7 @@
 // float comparisons, and decoding is values[code] * scale, so every variant gives the scalar
 // bits. The functions have internal linkage (static): each translation unit, compiled with its
 // variant's flags, keeps its own vectorized copy instead of one linked copy serving all.
+// nibble_code and nibble_at are the per-element rules the CUDA kernels share (step_kernels.cuh).
 #include <cstddef>
 #include <cstdint>
 
@@ -14,12 +15,33 @@ namespace bnb::kernels {
 
 inline constexpr int kNibbleCodes = 16;
 
+#if defined(__CUDACC__)
+#define BNB_NIBBLE_HD __host__ __device__ __forceinline__
+#else
+#define BNB_NIBBLE_HD inline __attribute__((always_inline))
+#endif
+
 /// Nearest code of y among the 16 map values (ties to the lower code); NaN gives the zero code.
-[[gnu::always_inline]] static inline std::uint8_t nibble_code(const float (&upper)[kNibbleCodes - 1], std::uint8_t zero,
-                                                              float y) {
+/// `upper`: the map's 15 thresholds (QuantTable::upper or a local copy of them).
+static BNB_NIBBLE_HD std::uint8_t nibble_code(const float* upper, std::uint8_t zero, float y) {
   int code = 0;
   for (int j = 0; j < kNibbleCodes - 1; ++j) code += y >= upper[j] ? 1 : 0;
   return y != y ? zero : static_cast<std::uint8_t>(code);
+}
+
+/// The 4-bit code of element e of a row whose codes start at the low nibble of bytes[0].
+static BNB_NIBBLE_HD std::uint8_t nibble_at(const std::uint8_t* bytes, std::size_t e) {
+  const std::uint8_t b = bytes[e / 2];
+  return e % 2 == 0 ? static_cast<std::uint8_t>(b & 15) : static_cast<std::uint8_t>(b >> 4);
+}
+
+/// One byte of a row: the codes of x_lo / scale (low nibble) and x_hi / scale (high nibble;
+/// `has_hi` false for an odd tail, which leaves it 0); a zero scale stores the zero code.
+static BNB_NIBBLE_HD std::uint8_t nibble_pair(const float* upper, std::uint8_t zero, float x_lo, float x_hi, bool has_hi,
+                                              float scale) {
+  const std::uint8_t lo = scale == 0.0f ? zero : nibble_code(upper, zero, x_lo / scale);
+  const std::uint8_t hi = !has_hi ? std::uint8_t{0} : scale == 0.0f ? zero : nibble_code(upper, zero, x_hi / scale);
+  return static_cast<std::uint8_t>(lo | hi << 4);
 }
 
 /// Runs are at most this long (the CPU step's blocks); longer ones go in pieces.

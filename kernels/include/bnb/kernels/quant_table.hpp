@@ -53,10 +53,12 @@ inline QuantTable make_quant_table(const float (&values)[256], bool is_signed) {
   return make_quant_table(values, 256, is_signed);
 }
 
-inline QuantTable make_quant_table(const std::array<std::uint32_t, 256>& bits, bool is_signed) {
-  float values[256];
-  for (int i = 0; i < 256; ++i) values[i] = bits_float(bits[static_cast<std::size_t>(i)]);
-  return make_quant_table(values, is_signed);
+/// From a map's IEEE-754 bit patterns (qmap_bits.hpp: 256 values; qmap4_bits.hpp: 16).
+template <std::size_t kCount>
+inline QuantTable make_quant_table(const std::array<std::uint32_t, kCount>& bits, bool is_signed) {
+  float values[kCount];
+  for (std::size_t i = 0; i < kCount; ++i) values[i] = bits_float(bits[i]);
+  return make_quant_table(values, static_cast<int>(kCount), is_signed);
 }
 
 /// Nearest code of a normalized value y (|y| <= 1 in normal use). Branch-free binary search over

@@ -10,6 +10,7 @@ struct Adagrad {
   static constexpr bool kRowSigned[kRows] = {true};
   static constexpr int kRowState[kRows] = {1};
   static constexpr ClipRule kClip = ClipRule::none;
+  static constexpr bool kMomentStates = false;
 
   static StepConstants prepare(const HyperParams& h, std::int64_t t) { return base_step_constants(h, t); }
 

@@ -10,6 +10,7 @@ struct Adam {
   static constexpr bool kRowSigned[kRows] = {true, false};  // m, v
   static constexpr int kRowState[kRows] = {1, 2};
   static constexpr ClipRule kClip = ClipRule::none;
+  static constexpr bool kMomentStates = true;
 
   static StepConstants prepare(const HyperParams& h, std::int64_t t) { return base_step_constants(h, t); }
 
@@ -35,6 +36,7 @@ struct Adam {
 /// lamb (SPEC.md §4.7): adam whose step is scaled by the update-norm clip.
 struct Lamb : Adam {
   static constexpr ClipRule kClip = ClipRule::param_norm;
+  static constexpr bool kMomentStates = false;
 };
 
 }  // namespace bnb::kernels

@@ -13,6 +13,7 @@ struct AdEMAMix {
   static constexpr bool kRowSigned[kRows] = {true, true, false};  // m1, m2, nu
   static constexpr int kRowState[kRows] = {1, 1, 2};             // state1 is [2, n]
   static constexpr ClipRule kClip = ClipRule::none;
+  static constexpr bool kMomentStates = true;
 
   static double scheduled_alpha(const HyperParams& h, std::int64_t t) {
     if (h.t_alpha <= 0) return h.alpha;

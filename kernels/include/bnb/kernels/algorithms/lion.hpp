@@ -10,6 +10,7 @@ struct Lion {
   static constexpr bool kRowSigned[kRows] = {true};
   static constexpr int kRowState[kRows] = {1};
   static constexpr ClipRule kClip = ClipRule::none;
+  static constexpr bool kMomentStates = true;
 
   static StepConstants prepare(const HyperParams& h, std::int64_t t) { return base_step_constants(h, t); }
 

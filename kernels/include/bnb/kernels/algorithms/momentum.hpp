@@ -10,6 +10,7 @@ struct Momentum {
   static constexpr bool kRowSigned[kRows] = {true};
   static constexpr int kRowState[kRows] = {1};
   static constexpr ClipRule kClip = ClipRule::none;
+  static constexpr bool kMomentStates = true;
 
   static StepConstants prepare(const HyperParams& h, std::int64_t t) { return base_step_constants(h, t); }
 
@@ -32,6 +33,7 @@ struct Momentum {
 /// lars (SPEC.md §4.8): momentum whose step is scaled by the update-norm clip.
 struct Lars : Momentum {
   static constexpr ClipRule kClip = ClipRule::param_norm_plus_eps;
+  static constexpr bool kMomentStates = false;
 };
 
 }  // namespace bnb::kernels

@@ -10,6 +10,7 @@ struct RMSprop {
   static constexpr bool kRowSigned[kRows] = {true};
   static constexpr int kRowState[kRows] = {1};
   static constexpr ClipRule kClip = ClipRule::param_norm_plus_eps;
+  static constexpr bool kMomentStates = true;
 
   static StepConstants prepare(const HyperParams& h, std::int64_t t) { return base_step_constants(h, t); }
 
