@@ -119,20 +119,10 @@ ChunkPart pre_pass_chunk(const StepRequest& r, const RowCodecs<A::kRows>& codecs
   return pre_pass_chunk<A, T, F, false, false>(c, r, codecs, begin, len, want_norms);
 }
 
-template <class A, class T, StateFormat F>
-PrePass pre_pass(const StepRequest& r, const RowCodecs<A::kRows>& codecs, bool want_norms) {
-  const std::size_t n = r.n;
-  const std::size_t chunks = block_count(n, kReductionBlock);
-  std::vector<ChunkPart> parts(chunks);
-
-#pragma omp parallel for schedule(static) num_threads(r.threads)
-  for (std::size_t ch = 0; ch < chunks; ++ch) {
-    const std::size_t begin = ch * kReductionBlock;
-    parts[ch] = pre_pass_chunk<A, T, F>(r, codecs, begin, std::min(kReductionBlock, n - begin), want_norms);
-  }
-
-  // The chunks in order (in double, maxima as exact doubles of their floats), through the
-  // shards in shard order when the tensor is sharded (shard_fold.hpp).
+/// The chunks' parts in order (in double, maxima as exact doubles of their floats), through the
+/// shards in shard order when the tensor is sharded (shard_fold.hpp).
+template <class A, StateFormat F>
+PrePass fold_parts(const StepRequest& r, const std::vector<ChunkPart>& parts, bool want_norms) {
   double running[2 + kMaxStateRows] = {};
   fold_in_shard_order(r.shards, running, [&](std::span<double> v) {
     for (const ChunkPart& part : parts) {
@@ -152,6 +142,19 @@ PrePass pre_pass(const StepRequest& r, const RowCodecs<A::kRows>& codecs, bool w
   return out;
 }
 
+template <class A, class T, StateFormat F>
+PrePass pre_pass(const StepRequest& r, const RowCodecs<A::kRows>& codecs, bool want_norms) {
+  const std::size_t n = r.n;
+  const std::size_t chunks = block_count(n, kReductionBlock);
+  std::vector<ChunkPart> parts(chunks);
+
+#pragma omp parallel for schedule(static) num_threads(r.threads)
+  for (std::size_t ch = 0; ch < chunks; ++ch) {
+    const std::size_t begin = ch * kReductionBlock;
+    parts[ch] = pre_pass_chunk<A, T, F>(r, codecs, begin, std::min(kReductionBlock, n - begin), want_norms);
+  }
+  return fold_parts<A, F>(r, parts, want_norms);
+}
 
 }  // namespace BNB_CPU_VARIANT
 }  // namespace bnb::kernels::cpu_detail

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "block_abs_max.hpp"
+#include "clip_step.hpp"
 #include "state_runs.hpp"
 #include "pre_pass.hpp"
 #include "step_loops.hpp"
@@ -33,6 +34,10 @@ void tensor_step(const StepRequest& r, StepReport& report) {
   constexpr bool kPerTensor = Codec::kScale == ScaleKind::per_tensor;
   const std::size_t n = r.n;
   const bool clips = A::kClip != ClipRule::none && r.max_unorm > 0.0f;
+  if constexpr (A::kClip != ClipRule::none && F == StateFormat::fp32 && std::is_same_v<T, float> &&
+                SplitUpdate<A>) {
+    if (clips) return clip_step<A>(r, report);  // fewer bytes than pre_pass + update
+  }
   float scale = 1.0f;
   float new_max[kMaxStateRows] = {};
   const RowCodecs<A::kRows> codecs(r.state);

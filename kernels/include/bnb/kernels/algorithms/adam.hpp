@@ -16,9 +16,22 @@ struct Adam {
 
   template <class Store>
   BNB_HD static void update(const StepConstants& c, float g, float& p, float* s, float scale) {
-    if (c.skip_zeros && g == 0.0f) return;
+    if (skipped(c, g, p)) return;
+    update_states(c, g, p, s);
+    update_param<Store>(c, p, s, scale);
+  }
+
+  // update() in its two halves, for a step that stores the new states before it knows `scale`
+  // (the CPU's two-pass clipping step, kernels/cpu/clip_step.hpp).
+  /// Whether skip_zeros leaves the element as it is.
+  BNB_HD static bool skipped(const StepConstants& c, float g, float /*p*/) { return c.skip_zeros && g == 0.0f; }
+  BNB_HD static void update_states(const StepConstants& c, float g, float /*p*/, float* s) {
     s[0] = c.beta1 * s[0] + c.one_minus_beta1 * g;
     s[1] = c.beta2 * s[1] + c.one_minus_beta2 * (g * g);
+  }
+  /// The new parameter from the new states.
+  template <class Store>
+  BNB_HD static void update_param(const StepConstants& c, float& p, const float* s, float scale) {
     p = Store::round(p - scale * c.step_size * s[0] / (sqrtf(s[1]) + c.eps_scaled));
     if (c.has_weight_decay) p = Store::round(p * c.decay);
   }

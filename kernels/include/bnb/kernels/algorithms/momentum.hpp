@@ -16,17 +16,37 @@ struct Momentum {
 
   template <class Store>
   BNB_HD static void update(const StepConstants& c, float g, float& p, float* s, float scale) {
-    if (c.has_weight_decay) g = g + c.weight_decay * p;
-    if (c.skip_zeros && g == 0.0f) return;
+    if (skipped(c, g, p)) return;
+    update_states(c, g, p, s);
+    update_param<Store>(c, p, s, scale);
+  }
+
+  // update() in its two halves, for a step that stores the new states before it knows `scale`
+  // (the CPU's two-pass clipping step, kernels/cpu/clip_step.hpp).
+  /// Whether skip_zeros leaves the element as it is (the gradient with its L2 term is zero).
+  BNB_HD static bool skipped(const StepConstants& c, float g, float p) {
+    return c.skip_zeros && decayed(c, g, p) == 0.0f;
+  }
+  BNB_HD static void update_states(const StepConstants& c, float g, float p, float* s) {
+    g = decayed(c, g, p);
     s[0] = c.first_step ? g : c.beta1 * s[0] + g;
+  }
+  /// The new parameter from the new state.
+  template <class Store>
+  BNB_HD static void update_param(const StepConstants& c, float& p, const float* s, float scale) {
     p = Store::round(p - scale * c.lr * s[0]);
   }
 
   /// LARS' update norm uses the new buffer computed WITHOUT the weight-decay term (SPEC.md §4.8).
   BNB_HD static float unorm_term(const StepConstants& c, float g, float p, const float* s) {
-    if (c.skip_zeros && (c.has_weight_decay ? g + c.weight_decay * p : g) == 0.0f) return 0.0f;
+    if (skipped(c, g, p)) return 0.0f;
     const float m = c.first_step ? g : c.beta1 * s[0] + g;
     return m * m;
+  }
+
+  /// The gradient with coupled weight decay.
+  BNB_HD static float decayed(const StepConstants& c, float g, float p) {
+    return c.has_weight_decay ? g + c.weight_decay * p : g;
   }
 };
 
