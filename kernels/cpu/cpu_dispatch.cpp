@@ -28,8 +28,9 @@ bool has_f16c() {
 #endif
 bool built(CpuVariant v) { return ((BNB_CPU_VARIANTS_BUILT >> static_cast<unsigned>(v)) & 1u) != 0; }
 
-bool cpu_supports(CpuVariant v) {
-  if (!built(v)) return false;
+/// What the CPU offers for variant v, whether or not v is built: avx512vbmi builds on the
+/// avx512 requirements even in a binary compiled without the avx512 variant.
+bool hardware_supports(CpuVariant v) {
   switch (v) {
     case CpuVariant::scalar: return true;
     case CpuVariant::avx2:
@@ -37,10 +38,13 @@ bool cpu_supports(CpuVariant v) {
     case CpuVariant::avx512:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-    case CpuVariant::avx512vbmi: return cpu_supports(CpuVariant::avx512) && __builtin_cpu_supports("avx512vbmi");
+    case CpuVariant::avx512vbmi:
+      return hardware_supports(CpuVariant::avx512) && __builtin_cpu_supports("avx512vbmi");
   }
   return false;
 }
+
+bool cpu_supports(CpuVariant v) { return built(v) && hardware_supports(v); }
 
 const char* why_unsupported(CpuVariant v) {
   return built(v) ? "is not supported by this CPU" : "is not built into this binary (BNB_CPU_VARIANTS)";
