@@ -1,11 +1,11 @@
 #pragma once
 // The CPU step's decode of a run of quantized state: the 8-bit codecs through the prepared SIMD
-// decoder, the 4-bit codec through nibble_simd.hpp, fp8 through e4m3_codec.hpp.
+// decoder, the 4-bit codec through nibble_simd.hpp, fp8 through e4m3_simd.hpp.
 #include <algorithm>
 #include <cstddef>
 
-#include "bnb/kernels/e4m3_codec.hpp"
 #include "bnb/kernels/scale16.hpp"
+#include "e4m3_simd.hpp"
 #include "nibble_simd.hpp"
 #include "step_loops.hpp"
 
@@ -21,7 +21,7 @@ void decode_state_run(const StateView& s, const RowCodecs<kRows>& codecs, int k,
     for (std::size_t i = 0; i < len;) {
       const std::size_t block = Codec::scale_index(begin + i, s.block_size);
       const std::size_t run = std::min(len - i, (block + 1) * Codec::block_of(s.block_size) - (begin + i));
-      decode_e4m3(s.codes[k] + begin + i, run, s.absmax[k][block], out + i);
+      decode_e4m3_simd(s.codes[k] + begin + i, run, s.absmax[k][block], out + i);
       i += run;
     }
   } else if constexpr (Codec::kElementBits == 4) {

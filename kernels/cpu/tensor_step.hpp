@@ -106,7 +106,7 @@ void tensor_step(const StepRequest& r, StepReport& report) {
         r.state.absmax[k][b] = m;
       }
       if constexpr (Codec::kCodes == CodeKind::e4m3) {
-        encode_e4m3(st[k], len, m, !r.state.table[k]->is_signed, r.state.codes[k] + begin);
+        encode_e4m3_simd(st[k], len, m, !r.state.table[k]->is_signed, r.state.codes[k] + begin);
       } else {
         encode_run(*codecs.encoders[k], *r.state.table[k], st[k], len, m, r.state.codes[k] + begin);
       }

@@ -86,6 +86,22 @@ TEST(E4m3, EncodeIsTheNearestCodeTiesToEven) {
   EXPECT_EQ(k::e4m3_code(-0x1p-11f, true), 0u) << "no negative zero code";
 }
 
+// A dense sweep of fp32 (every 1021st bit pattern: every exponent, NaNs, infinities and
+// subnormals, mantissas at every offset from the rounding points) against the reference.
+TEST(E4m3, EncodeMatchesTheReferenceOnADenseSweepOfFloats) {
+  std::size_t mismatches = 0;
+  for (std::uint64_t u = 0; u < (std::uint64_t{1} << 32); u += 1021) {
+    const float y = k::bits_float(static_cast<std::uint32_t>(u));
+    for (const bool keep : {false, true}) {
+      const std::uint8_t code = k::e4m3_code(y, keep);
+      const double want = bnb_ref::round_to_e4m3(static_cast<double>(y), keep);
+      const bool ok = code != 0x80 && (code & 0x7Fu) != 0x7Fu && documented_value(code) == want;
+      if (!ok && ++mismatches <= 5) ADD_FAILURE() << "bits " << std::hex << u << std::dec << " keep " << keep;
+    }
+  }
+  EXPECT_EQ(mismatches, 0u);
+}
+
 constexpr std::size_t kBlock = 256;
 
 struct Fp8State {
