@@ -26,6 +26,7 @@
 // set sign bit. The clamps make bucket 0 of each sign hold everything below the covered binades
 // (zero, subnormals) and the last bucket everything above (|y| > 1, infinity, NaN); both must
 // hold no threshold.
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -49,7 +50,25 @@ struct BucketTable {
   bool zero_fix = false;             // y == +-0 takes zero_code_value instead of its bucket's code
   std::uint8_t zero_code_value = 0;  // encode_value(t, 0)
   std::vector<std::uint32_t> words;  // 2 * per_sign: code_lo << 24 | (2^24 - sub), or code_lo << 24
+  std::vector<std::uint32_t> direct;  // indexed by bits(y) >> shift (direct_words), or empty
 };
+
+/// The words indexed by bits(y) >> shift itself, sign bit included: every index below the
+/// covered binades holds its sign's bucket 0, every one above its last bucket, so the clamps and
+/// the sign's offset of bucket_code() become the shift alone. 2^(32 - shift) entries (128 KiB for
+/// the signed dynamic map, 256 KiB for the unsigned one); a step touches only the lines of the
+/// binades its values occupy, about as many as the clamped table's.
+inline std::vector<std::uint32_t> direct_words(const BucketTable& b) {
+  const std::int32_t half = std::int32_t{1} << (31 - b.shift);  // indices per sign
+  std::vector<std::uint32_t> direct(static_cast<std::size_t>(2 * half));
+  for (std::int32_t negative = 0; negative < 2; ++negative) {
+    for (std::int32_t i = 0; i < half; ++i) {
+      const std::int32_t bucket = std::min(std::max(i, b.base), b.base + b.per_sign - 1) - b.base;
+      direct[static_cast<std::size_t>(negative * half + i)] = b.words[static_cast<std::size_t>(bucket + negative * b.per_sign)];
+    }
+  }
+  return direct;
+}
 
 /// Number of map values < 0 (values sorted ascending): codes below it decode to negatives.
 inline int negative_count(const QuantTable& t) {
@@ -160,11 +179,16 @@ inline std::unique_ptr<BucketTable> try_bucket_table(const QuantTable& t, int ma
   return table;
 }
 
-/// The smallest table that fits (fewest buckets per binade).
-inline std::unique_ptr<BucketTable> make_bucket_table(const QuantTable& t) {
+/// The smallest table that fits (fewest buckets per binade), with the direct words too when
+/// `with_direct` and they take at most 256 KiB (7 mantissa bits or fewer).
+inline std::unique_ptr<BucketTable> make_bucket_table(const QuantTable& t, bool with_direct) {
   constexpr std::int32_t kMaxPerSign = 4096;  // at most 32 KiB of table
+  constexpr int kMinDirectShift = 16;         // at most 2^16 direct words
   for (int mantissa_bits = 3; mantissa_bits <= 8; ++mantissa_bits) {
-    if (auto table = try_bucket_table(t, mantissa_bits, kMaxPerSign)) return table;
+    if (auto table = try_bucket_table(t, mantissa_bits, kMaxPerSign)) {
+      if (with_direct && table->shift >= kMinDirectShift) table->direct = direct_words(*table);
+      return table;
+    }
   }
   return nullptr;
 }

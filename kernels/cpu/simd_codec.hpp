@@ -42,6 +42,13 @@ inline bool same_table(const QuantTable& a, const QuantTable& b) {
          std::memcmp(a.values, b.values, sizeof a.values) == 0 && std::memcmp(a.upper, b.upper, sizeof a.upper) == 0;
 }
 
+/// Whether this variant's encoder looks words up by bits(y) >> shift (BucketTable::direct).
+#if BNB_SIMD_CODEC_AVX512
+inline constexpr bool kDirectLookup = true;
+#else
+inline constexpr bool kDirectLookup = false;
+#endif
+
 /// The bucket table of t (null: t keeps the binary search), built once per thread and table
 /// content: building walks every bucket, too much to repeat every step.
 inline std::shared_ptr<const BucketTable> cached_bucket_table(const QuantTable& t) {
@@ -59,7 +66,7 @@ inline std::shared_ptr<const BucketTable> cached_bucket_table(const QuantTable& 
   Entry& e = cache[next];
   next = (next + 1) % kEntries;
   e.table = t;
-  e.buckets = make_bucket_table(t);
+  e.buckets = make_bucket_table(t, kDirectLookup);
   e.valid = true;
   return e.buckets;
 }
@@ -122,7 +129,7 @@ class Encoder {
 #if BNB_SIMD_CODEC_AVX512
   std::size_t encode_buckets_avx512(const float* x, std::size_t len, float scale, std::uint8_t* out) const {
     const BucketTable& b = *buckets_;
-    const __m512 vscale = _mm512_set1_ps(scale), zero = _mm512_setzero_ps();
+    const __m512 zero = _mm512_setzero_ps();
     const __m512i magnitude = _mm512_set1_epi32(0x7fffffff), shift = _mm512_set1_epi32(b.shift);
     const __m512i low = _mm512_set1_epi32(b.base), high = _mm512_set1_epi32(b.base + b.per_sign - 1);
     const __m512i per_sign = _mm512_set1_epi32(b.per_sign);
@@ -140,17 +147,8 @@ class Encoder {
     const __m512i top_bytes = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x3f3b3733, 0x2f2b2723, 0x1f1b1713,
                                                0x0f0b0703);
 #endif
-    // The codes of 16 quotients, as bytes.
-    const auto codes16 = [&](__m512 y) {
-      const __m512i bits = _mm512_castps_si512(y);
-      const __m512i mag = _mm512_and_si512(bits, magnitude);
-      const __mmask16 negative = _mm512_movepi32_mask(bits);
-      __m512i bucket = _mm512_min_epi32(_mm512_max_epi32(_mm512_srlv_epi32(mag, shift), low), high);
-      bucket = _mm512_mask_add_epi32(bucket, negative, bucket, per_sign);
-      const __m512i word = _mm512_i32gather_epi32(bucket, words, 4);
-      __m512i key = _mm512_and_si512(mag, low_mask);
-      key = _mm512_mask_xor_epi32(key, negative, key, low_mask);
-      __m512i code = _mm512_add_epi32(word, key);
+    // The code word + key of 16 quotients, zero and NaN replaced, narrowed to bytes.
+    const auto finish = [&](__m512 y, __m512i code) {
       if (one_compare) {
         code = _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(y, zero, _CMP_EQ_UQ), zero_code);
       } else {
@@ -163,10 +161,38 @@ class Encoder {
       return _mm512_cvtepi32_epi8(_mm512_srli_epi32(code, 24));
 #endif
     };
-    // Full vectors without masks (computing the tail mask every iteration cost ~6 scalar uops
-    // per 16 values, on the ports the vector work needs), then one masked tail. A masked
-    // narrowing store (vpmovdb to memory) is microcoded on some cores: the tail narrows in a
-    // register and stores bytes under the mask.
+    if (!b.direct.empty()) {
+      // The direct words: the shift is the whole index; the key's reversal for negative y is
+      // (bits ^ sign) & low_mask, one vpternlogd on the sign spread by an arithmetic shift.
+      const void* direct = b.direct.data();
+      return encode_vectors(x, len, scale, out, [&](__m512 y) {
+        const __m512i bits = _mm512_castps_si512(y);
+        const __m512i word = _mm512_i32gather_epi32(_mm512_srlv_epi32(bits, shift), direct, 4);
+        const __m512i key = _mm512_ternarylogic_epi32(bits, _mm512_srai_epi32(bits, 31), low_mask, 0x28);
+        return finish(y, _mm512_add_epi32(word, key));
+      });
+    }
+    return encode_vectors(x, len, scale, out, [&](__m512 y) {
+      const __m512i bits = _mm512_castps_si512(y);
+      const __m512i mag = _mm512_and_si512(bits, magnitude);
+      const __mmask16 negative = _mm512_movepi32_mask(bits);
+      __m512i bucket = _mm512_min_epi32(_mm512_max_epi32(_mm512_srlv_epi32(mag, shift), low), high);
+      bucket = _mm512_mask_add_epi32(bucket, negative, bucket, per_sign);
+      const __m512i word = _mm512_i32gather_epi32(bucket, words, 4);
+      __m512i key = _mm512_and_si512(mag, low_mask);
+      key = _mm512_mask_xor_epi32(key, negative, key, low_mask);
+      return finish(y, _mm512_add_epi32(word, key));
+    });
+  }
+
+  /// codes16(x[i..i+16) / scale) stored for every 16 values: full vectors without masks
+  /// (computing a tail mask every iteration cost ~6 scalar uops per 16 values, on the ports the
+  /// vector work needs), then one masked tail. A masked narrowing store (vpmovdb to memory) is
+  /// microcoded on some cores: codes16 narrows in a register and the tail stores bytes under
+  /// the mask.
+  template <class Codes16>
+  static std::size_t encode_vectors(const float* x, std::size_t len, float scale, std::uint8_t* out, Codes16 codes16) {
+    const __m512 vscale = _mm512_set1_ps(scale);
     std::size_t i = 0;
     for (; i + 16 <= len; i += 16) {
       _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), codes16(_mm512_div_ps(_mm512_loadu_ps(x + i), vscale)));
