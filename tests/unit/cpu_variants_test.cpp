@@ -374,6 +374,30 @@ TEST_P(CpuVariantTest, FastEncoderMatchesEncodeValueOnCustomMaps) {
       << "ulp-spaced map must fall back";
 }
 
+// Every float bit pattern (2^32, NaN, infinities and subnormals included) through each
+// variant's encoder, against encode_value, for both built-in maps. Too slow for CI (encode_value
+// is a scalar search: about a minute per variant on 2 cores); run it with
+// --gtest_also_run_disabled_tests after a change to the encoders. Output of a run:
+// results/perf/round6/exhaustive_encoder_check.txt.
+TEST_P(CpuVariantTest, DISABLED_FastEncoderMatchesEncodeValueOnEveryFloat) {
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
+  constexpr std::uint64_t kPatterns = std::uint64_t{1} << 32;
+  for (auto map : {bnb::QuantMap::signed_dynamic, bnb::QuantMap::unsigned_dynamic}) {
+    const k::QuantTable& t = bnb::quant_table(map);
+    const auto codec = codec_of(GetParam(), t);
+    std::uint64_t mismatches = 0;
+#pragma omp parallel for schedule(dynamic) reduction(+ : mismatches)
+    for (std::uint64_t first = 0; first < kPatterns; first += kChunk) {
+      std::vector<float> in(kChunk);
+      std::vector<std::uint8_t> got(kChunk);
+      for (std::size_t i = 0; i < kChunk; ++i) in[i] = k::bits_float(static_cast<std::uint32_t>(first + i));
+      codec->encode(in.data(), kChunk, 1.0f, got.data());  // scale 1: y == x exactly
+      for (std::size_t i = 0; i < kChunk; ++i) mismatches += got[i] != k::encode_value(t, in[i]) ? 1 : 0;
+    }
+    EXPECT_EQ(mismatches, 0u) << "map " << static_cast<int>(map);
+  }
+}
+
 TEST_P(CpuVariantTest, BlockCodecMatchesReferenceWithScale) {
   std::mt19937 rng(5);
   std::normal_distribution<float> normal(0.0f, 3.0f);
