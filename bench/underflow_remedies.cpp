@@ -48,6 +48,7 @@ constexpr Remedy kRemedies[] = {
     {"drop momentum", k::UnderflowGuard::drop_momentum, false},
     {"zero update", k::UnderflowGuard::zero_update, false},
     {"smallest code + drop momentum", k::UnderflowGuard::smallest_code_drop_momentum, false},
+    {"drop momentum + unstall", k::UnderflowGuard::drop_momentum_unstall, false},
 };
 
 /// The unsigned 8-bit map without its zero (see the header comment).
@@ -117,6 +118,7 @@ Outcome run(const Config& c, const Workload& w, double lr, StateFormat f, const 
       r.state = states[i].view;
       r.constants = k::Adam::prepare(h, step + 1);
       r.underflow_guard = remedy.guard;
+      r.state_rounding_key = k::rounding_key(c.seed, i, step + 1);
       r.threads = c.threads;
       StepReport report;
       k::cpu_step(r, report);

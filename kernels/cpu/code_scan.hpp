@@ -19,6 +19,9 @@
 namespace bnb::kernels::cpu_detail {
 inline namespace BNB_CPU_VARIANT {  // one copy per variant (step_loops.hpp)
 
+/// The largest block of codes the step scans at once (step_loops.hpp's kMaxBlock).
+inline constexpr std::size_t kMaxBlockCodes = 4096;
+
 /// Whether any of the len codes is `code`: one compare and one OR per 64 codes (AVX-512BW) or
 /// per 32 (AVX2), a whole 256-code block per round, and one test at the end.
 inline bool holds_code(const std::uint8_t* codes, std::size_t len, std::uint8_t code) {
@@ -71,6 +74,35 @@ inline void for_each_code(const std::uint8_t* codes, std::size_t len, std::uint8
 #endif
   for (; i < len; ++i) {
     if (codes[i] == code) f(i);
+  }
+}
+
+/// Calls f(i) for each i < len, in increasing order, at which some row k of `rows` has
+/// rows[k][i] == old[k][i], or rows[k][i] == zero[k] when bit k of zero_rows is set: the elements
+/// whose code stalled or may have underflowed (step_loops.hpp's settle_block_unstall). Two byte
+/// compares per row and 32 codes with AVX2.
+template <int kRows, class F>
+inline void for_each_flagged(const std::uint8_t* const* rows, const std::uint8_t (*old)[kMaxBlockCodes],
+                             const std::uint8_t* zero, unsigned zero_rows, std::size_t len, F&& f) {
+  std::size_t i = 0;
+#if defined(__AVX2__)
+  for (; i + 32 <= len; i += 32) {
+    __m256i any = _mm256_setzero_si256();
+    for (int k = 0; k < kRows; ++k) {
+      const __m256i got = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[k] + i));
+      const __m256i was = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(old[k] + i));
+      any = _mm256_or_si256(any, _mm256_cmpeq_epi8(got, was));
+      if ((zero_rows >> k & 1u) != 0) any = _mm256_or_si256(any, _mm256_cmpeq_epi8(got, _mm256_set1_epi8(static_cast<char>(zero[k]))));
+    }
+    for (auto hits = static_cast<std::uint32_t>(_mm256_movemask_epi8(any)); hits != 0; hits &= hits - 1) {
+      f(i + static_cast<std::size_t>(std::countr_zero(hits)));
+    }
+  }
+#endif
+  for (; i < len; ++i) {
+    bool flagged = false;
+    for (int k = 0; k < kRows; ++k) flagged = flagged || rows[k][i] == old[k][i] || ((zero_rows >> k & 1u) != 0 && rows[k][i] == zero[k]);
+    if (flagged) f(i);
   }
 }
 

@@ -27,7 +27,7 @@ namespace bnb::kernels::cpu_detail {
 // -m flags per translation unit, and one merged (ODR) copy would run one variant's code for all.
 inline namespace BNB_CPU_VARIANT {
 
-inline constexpr std::size_t kMaxBlock = 4096;
+inline constexpr std::size_t kMaxBlock = kMaxBlockCodes;
 /// How many blocks ahead of the one being stepped the 8-bit step prefetches its streams.
 inline constexpr std::size_t kPrefetchAhead = 4;
 inline constexpr float kFloatMax = 3.40282347e38f;
@@ -148,6 +148,32 @@ template <class A>
     if ((z.rows >> k & 1u) != 0 && holds_code(s.codes[k] + begin, len, z.code[k])) hit |= 1u << k;
   }
   if (hit != 0) settle_hits<A>(g, hit, s, st, begin, len, under);
+}
+
+/// settle_block under drop_momentum_unstall: each element whose code stalled in some row (new
+/// code == its code before the step, kept in old) or holds a zero code goes through
+/// settle_element, the per-element rule the CUDA kernels run; the others have nothing to settle.
+/// scales: the scale each row's codes were encoded with; first: the tensor index of element 0.
+template <class A>
+[[gnu::noinline]] void settle_block_unstall(const ZeroCodes<A>& z, const StateView& s, const float (*st)[kMaxBlock],
+                                            const std::uint8_t (*old)[kMaxBlock], const float* scales, RoundingKey key,
+                                            std::size_t first, std::size_t begin, std::size_t len, std::uint64_t* under) {
+  std::uint8_t* rows[A::kRows];
+  for (int k = 0; k < A::kRows; ++k) rows[k] = s.codes[k] + begin;
+  for_each_flagged<A::kRows>(rows, old, z.code, z.rows, len, [&](std::size_t i) {
+    float x[A::kRows];
+    std::uint8_t codes[A::kRows], was[A::kRows];
+    for (int k = 0; k < A::kRows; ++k) {
+      x[k] = st[k][i];
+      codes[k] = rows[k][i];
+      was[k] = old[k][i];
+    }
+    const unsigned u = settle_element<A>(UnderflowGuard::drop_momentum_unstall, s.table, x, codes, StallContext{was, scales, key, first + i});
+    for (int k = 0; k < A::kRows; ++k) {
+      under[k] += u >> k & 1u;
+      rows[k][i] = codes[k];
+    }
+  });
 }
 
 /// zero_update (underflow_guard.hpp): the parameters of a block that keep their value this step,

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "block_abs_max.hpp"
@@ -85,14 +86,18 @@ void tensor_step(const StepRequest& r, StepReport& report) {
     prefetch_block<A, T>(r, begin + kPrefetchAhead * block, block);
     float st[A::kRows][kMaxBlock];
     float* rows[A::kRows];
+    std::uint8_t old_codes[A::kRows][kMaxBlock];  // drop_momentum_unstall: the codes before the step
+    const bool unstall = kMapCodes8 && guard == UnderflowGuard::drop_momentum_unstall;
     for (int k = 0; k < A::kRows; ++k) {
       rows[k] = st[k];
       decode_state_run<Codec>(r.state, codecs, k, begin, len, rows[k]);
+      if (unstall) std::memcpy(old_codes[k], r.state.codes[k] + begin, len);
     }
     HeldParams<A, T> held;
     if (guard == UnderflowGuard::zero_update) held.take(rows, param + begin, len);
     nonfinite += tensor_run<A, T, kGuard>(c, grad + begin, param + begin, rows, len, r.gnorm_scale, scale, store.at(begin));
     held.put_back(param + begin);
+    float scales[A::kRows] = {};
     for (int k = 0; k < A::kRows; ++k) {
       if constexpr (Codec::kElementBits == 4) {
         encode_nibble_blocks(*r.state.table[k], st[k], len, Codec::block_of(r.state.block_size), r.state.absmax[k],
@@ -105,6 +110,7 @@ void tensor_step(const StepRequest& r, StepReport& report) {
         if constexpr (Codec::kCodes == CodeKind::e4m3) m = e4m3_scale(m);
         r.state.absmax[k][b] = m;
       }
+      scales[k] = m;
       if constexpr (Codec::kCodes == CodeKind::e4m3) {
         encode_e4m3_simd(st[k], len, m, !r.state.table[k]->is_signed, r.state.codes[k] + begin);
       } else {
@@ -112,7 +118,12 @@ void tensor_step(const StepRequest& r, StepReport& report) {
       }
     }
     if constexpr (kMapCodes8) {
-      settle_block<A>(guard, zero_codes, r.state, st, begin, len, under);  // e4m3 has no zero-code hazard (docs/fp8.md)
+      if (unstall) {
+        settle_block_unstall<A>(zero_codes, r.state, st, old_codes, scales, r.state_rounding_key, r.first_element + begin,
+                                begin, len, under);
+      } else {
+        settle_block<A>(guard, zero_codes, r.state, st, begin, len, under);  // e4m3 has no zero-code hazard (docs/fp8.md)
+      }
     }
   }
   if constexpr (kPerTensor) {

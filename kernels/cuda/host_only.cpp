@@ -114,6 +114,8 @@ KernelArgs pack_kernel_args(const StepRequest& r, const ScratchPointers& scratch
   a.rounding_key = r.rounding_key;
   a.compensation = compensated ? r.compensation : nullptr;
   a.underflow_guard = r.underflow_guard;
+  a.state_rounding_key = r.state_rounding_key;
+  a.first_element = r.first_element;
   a.underflows = scratch.underflows;
   return a;
 }

@@ -75,12 +75,13 @@ __device__ __forceinline__ void store_codes(const KernelArgs& a, std::size_t e, 
     for (int k = 0; k < A::kRows; ++k) a.codes[k][e] = encode_e4m3_scaled(a.tables[k], s[k], scales[k]);
   } else {
     const QuantTable* tables[A::kRows];
-    std::uint8_t codes[A::kRows];
+    std::uint8_t codes[A::kRows], old[A::kRows];
     for (int k = 0; k < A::kRows; ++k) {
       tables[k] = &a.tables[k];
       codes[k] = encode_scaled(a.tables[k], s[k], scales[k]);
+      old[k] = a.codes[k][e];  // this thread decoded it and has not overwritten it yet
     }
-    const unsigned rows = settle_element<A>(a.underflow_guard, tables, s, codes);
+    const unsigned rows = settle_element<A>(a.underflow_guard, tables, s, codes, StallContext{old, scales, a.state_rounding_key, a.first_element + e});
     for (int k = 0; k < A::kRows; ++k) {
       under[k] += rows >> k & 1u;
       a.codes[k][e] = codes[k];

@@ -1,6 +1,7 @@
 #include "bnb/optimizer.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <utility>
 
@@ -20,7 +21,11 @@ namespace {
 
 /// The remedy of `underflow_guard: true`: the best of docs/eight_bit.md's comparison
 /// (results/underflow/remedies.md).
-constexpr kernels::UnderflowGuard kUnderflowGuardRemedy = kernels::UnderflowGuard::drop_momentum;
+constexpr kernels::UnderflowGuard kUnderflowGuardRemedy = kernels::UnderflowGuard::drop_momentum_unstall;
+
+/// The stream of a tensor's stochastic state rounding (drop_momentum_unstall): a function of the
+/// seed, the tensor's name and the step, apart from the parameters' stream (param_rounding).
+constexpr std::uint64_t kStateStream = 0x7374617465ull;  // "state"
 
 StepConstants prepare_constants(Algorithm a, const HyperParams& h, std::int64_t t) {
   return kernels::with_algorithm(a, [&]<class A>() { return A::prepare(h, t); });
@@ -192,6 +197,11 @@ StepRequest Optimizer::step_request(std::size_t i, void* param, const void* grad
   r.constants = prepare_constants(cfg.algorithm, cfg.hyper, st.step);
   r.max_unorm = static_cast<float>(cfg.hyper.max_unorm);
   r.underflow_guard = cfg.underflow_guard ? kUnderflowGuardRemedy : kernels::UnderflowGuard::off;
+  if (cfg.underflow_guard) {
+    r.state_rounding_key = kernels::rounding_key(options_.seed ^ kStateStream,
+                                                 kernels::tensor_id(params_[i].name.data(), params_[i].name.size()), st.step);
+  }
+  r.first_element = params_[i].shard ? params_[i].shard->begin : 0;
   r.threads = options_.threads;
   if (params_[i].dtype != DType::f32 && cfg.param_rounding != ParamRounding::nearest) {
     // The same key on every device: the stochastic bits are a function of seed, tensor, step and element.

@@ -144,6 +144,7 @@ StepRun run_steps(k::CpuVariant variant, int threads, Algorithm a, DType d, Stat
     r.constants = prepare(a, h, t);
     r.gnorm_scale = t == 2 ? 0.75f : 1.0f;
     r.rounding_key = k::rounding_key(5, 77, t);
+    r.state_rounding_key = k::rounding_key(6, 77, t);
     bnb::StepReport report;
     k::cpu_step(variant, r, report);
     run.unorms.push_back(report.unorm);
@@ -240,13 +241,18 @@ TEST_P(CpuVariantTest, UnderflowGuardAndCountsAreIdenticalToScalar) {
       std::uint64_t seen = 0;
       for (std::uint64_t u : plain.underflows) seen += u;
       EXPECT_GT(seen, 0u) << describe(a, DType::f32, f) << ": the tiny gradients underflow without the guard";
+      std::vector<std::uint8_t> dropped;  // drop_momentum's parameters
       for (k::UnderflowGuard g : {k::UnderflowGuard::smallest_code, k::UnderflowGuard::drop_momentum,
-                                  k::UnderflowGuard::zero_update,
-                                  k::UnderflowGuard::smallest_code_drop_momentum}) {
+                                  k::UnderflowGuard::zero_update, k::UnderflowGuard::smallest_code_drop_momentum,
+                                  k::UnderflowGuard::drop_momentum_unstall}) {
         const std::string what = describe(a, DType::f32, f) + " guard " + std::to_string(static_cast<int>(g));
         const StepRun guarded = run_steps(GetParam(), 1, a, DType::f32, f, bnb::ParamRounding::nearest, g);
         expect_identical(run_steps(k::CpuVariant::scalar, 1, a, DType::f32, f, bnb::ParamRounding::nearest, g), guarded, what);
         EXPECT_FALSE(same_bytes(plain.param, guarded.param)) << what << ": the guard changes the step";
+        if (g == k::UnderflowGuard::drop_momentum) dropped = guarded.param;
+        if (g != k::UnderflowGuard::drop_momentum_unstall) continue;
+        EXPECT_FALSE(same_bytes(dropped, guarded.param)) << what << ": unstalling changes the step";
+        expect_identical(guarded, run_steps(GetParam(), 2, a, DType::f32, f, bnb::ParamRounding::nearest, g), what + " 2 threads");
       }
     }
   }

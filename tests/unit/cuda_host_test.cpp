@@ -409,6 +409,7 @@ struct TwinTensors {
       q.constants = with_algorithm(q.algorithm, [&]<class A>() { return A::prepare(hyper, t); });
       q.gnorm_scale = t == 2 ? 0.75f : 1.0f;
       q.rounding_key = rounding_key(7, 42, t);
+      q.state_rounding_key = rounding_key(8, 42, t);
     }
   }
 };
@@ -508,8 +509,8 @@ TEST(CudaKernelEmulation, UnderflowCountsAndGuardsMatchCpu) {
   for (Algorithm a : {Algorithm::adam, Algorithm::ademamix, Algorithm::lamb}) {
     for (StateFormat f : {StateFormat::blockwise8, StateFormat::tensorwise8}) {
       for (UnderflowGuard g : {UnderflowGuard::off, UnderflowGuard::smallest_code, UnderflowGuard::drop_momentum,
-                               UnderflowGuard::zero_update,
-                               UnderflowGuard::smallest_code_drop_momentum}) {
+                               UnderflowGuard::zero_update, UnderflowGuard::smallest_code_drop_momentum,
+                               UnderflowGuard::drop_momentum_unstall}) {
         EXPECT_GT(expect_emulation_matches_cpu(a, DType::f32, f, 700, 256, ParamRounding::nearest, g), 0u);
       }
     }

@@ -181,11 +181,15 @@ TEST_P(ShardedStep, BitIdenticalToOneOptimizer) {
 INSTANTIATE_TEST_SUITE_P(
     AllAlgorithms, ShardedStep,
     ::testing::Values(Case{"Adam32bit", {{"percentile_clipping", 90.0}}}, Case{"Adam8bit", {}},
-                      Case{"AdamW8bit", {{"block_wise", false}}}, Case{"AdamW4bit", {}}, Case{"AdamWFp8", {}}, Case{"AdamFp8", {}}, Case{"AdEMAMix8bit", {}},
+                      Case{"AdamW8bit", {{"block_wise", false}}},
+                      Case{"Adam8bit", {{"underflow_guard", true}}},  // its random streams index whole tensors
+                      Case{"AdamW4bit", {}}, Case{"AdamWFp8", {}}, Case{"AdamFp8", {}}, Case{"AdEMAMix8bit", {}},
                       Case{"LAMB8bit", {}}, Case{"LAMB32bit", {}}, Case{"LARS8bit", {{"lr", 0.01}, {"momentum", 0.9}}},
                       Case{"PytorchLARS", {{"momentum", 0.9}}}, Case{"Lion8bit", {{"percentile_clipping", 95.0}}},
                       Case{"RMSprop8bit", {}}, Case{"SGD8bit", {{"lr", 0.01}, {"momentum", 0.9}}}, Case{"Adagrad8bit", {}}),
-    [](const ::testing::TestParamInfo<Case>& c) { return std::string(c.param.name); });
+    [](const ::testing::TestParamInfo<Case>& c) {
+      return std::string(c.param.name) + (c.param.args.contains("underflow_guard") ? "Guarded" : "");
+    });
 
 TEST(ShardRange, AlignedRangesTileTheTensor) {
   for (std::size_t n : {0u, 1u, 255u, 256u, 257u, 5000u, 100000u}) {

@@ -215,6 +215,8 @@ struct KernelArgs {
   RoundingKey rounding_key{};
   void* compensation = nullptr;             // compensated 16-bit parameters: n values of T
   UnderflowGuard underflow_guard = UnderflowGuard::off;
+  RoundingKey state_rounding_key{};          // drop_momentum_unstall (underflow_guard.hpp)
+  std::size_t first_element = 0;             // the index of element 0 in the whole tensor
   unsigned long long* underflows = nullptr;  // 8-bit: per row (StepReport::underflows)
 };
 static_assert(std::is_trivially_copyable_v<KernelArgs>, "kernel arguments are copied to the device by value");

@@ -23,6 +23,8 @@ struct StepRequest {
   float gnorm_scale = 1.0f;       // percentile clipping (SPEC.md §6.1), applied to every gradient
   float max_unorm = 0.0f;         // update-norm clipping, for the algorithms that clip
   kernels::UnderflowGuard underflow_guard = kernels::UnderflowGuard::off;  // 8-bit (underflow_guard.hpp)
+  RoundingKey state_rounding_key{};  // drop_momentum_unstall: the step's random stream for the states
+  std::size_t first_element = 0;     // the index of element 0 in the whole tensor (a shard's start)
   int threads = 1;
   // 16-bit parameters (param_rounding.hpp); fp32 parameters ignore them.
   ParamRounding rounding = ParamRounding::nearest;
