@@ -1,9 +1,9 @@
 #pragma once
 // Finding the few positions of one code in a run of 8-bit codes: the underflow count of the
 // fused step (step_loops.hpp) looks for the zero code in every block it has just encoded, and
-// almost none is there. One byte compare and one OR per 32 codes (AVX2; per 64 with AVX-512BW)
-// and a test per run: ~0.07 instruction per code in registers, with no pass over the floats
-// unless a code matches.
+// almost none is there. One byte compare and one OR per 32 codes (AVX2; per 64 with AVX-512BW),
+// every state row in the same loop, and a test per row and block: ~0.07 instruction per code in
+// registers, with no pass over the floats unless a code matches.
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -22,38 +22,56 @@ inline namespace BNB_CPU_VARIANT {  // one copy per variant (step_loops.hpp)
 /// The largest block of codes the step scans at once (step_loops.hpp's kMaxBlock).
 inline constexpr std::size_t kMaxBlockCodes = 4096;
 
-/// Whether any of the len codes is `code`: one compare and one OR per 64 codes (AVX-512BW) or
-/// per 32 (AVX2), a whole 256-code block per round, and one test at the end.
-inline bool holds_code(const std::uint8_t* codes, std::size_t len, std::uint8_t code) {
+/// The rows among `rows` (bit k: row k) whose len codes hold their zero[k]: all rows in one pass,
+/// one compare and one OR per row and 64 codes (AVX-512BW) or 32 (AVX2), a 256-code block per
+/// round, and one test per row at the end.
+template <int kRows>
+inline unsigned rows_holding(const std::uint8_t* const* codes, const std::uint8_t* zero, unsigned rows, std::size_t len) {
   std::size_t i = 0;
+  unsigned hit = 0;
 #if defined(__AVX512BW__)
-  const __m512i wanted = _mm512_set1_epi8(static_cast<char>(code));
-  auto hits_at = [&](std::size_t at) { return _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(codes + at), wanted); };
-  __mmask64 any = 0;
-  for (; i + 256 <= len; i += 256) any |= (hits_at(i) | hits_at(i + 64)) | (hits_at(i + 128) | hits_at(i + 192));
-  for (; i + 64 <= len; i += 64) any |= hits_at(i);
-  if (any != 0) return true;
+  __m512i wanted[kRows];
+  __mmask64 any[kRows];
+  for (int k = 0; k < kRows; ++k) {
+    wanted[k] = _mm512_set1_epi8(static_cast<char>(zero[k]));
+    any[k] = 0;
+  }
+  auto hits_at = [&](int k, std::size_t at) { return _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(codes[k] + at), wanted[k]); };
+  for (; i + 256 <= len; i += 256) {
+    for (int k = 0; k < kRows; ++k) any[k] |= (hits_at(k, i) | hits_at(k, i + 64)) | (hits_at(k, i + 128) | hits_at(k, i + 192));
+  }
+  for (; i + 64 <= len; i += 64) {
+    for (int k = 0; k < kRows; ++k) any[k] |= hits_at(k, i);
+  }
+  for (int k = 0; k < kRows; ++k) hit |= any[k] != 0 ? 1u << k : 0u;
 #elif defined(__AVX2__)
-  const __m256i wanted = _mm256_set1_epi8(static_cast<char>(code));
-  auto hits_at = [&](std::size_t at) {
-    return _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + at)), wanted);
+  __m256i wanted[kRows], any[kRows];
+  for (int k = 0; k < kRows; ++k) {
+    wanted[k] = _mm256_set1_epi8(static_cast<char>(zero[k]));
+    any[k] = _mm256_setzero_si256();
+  }
+  auto hits_at = [&](int k, std::size_t at) {
+    return _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes[k] + at)), wanted[k]);
   };
-  auto any_of4 = [&](std::size_t at) {
-    return _mm256_or_si256(_mm256_or_si256(hits_at(at), hits_at(at + 32)), _mm256_or_si256(hits_at(at + 64), hits_at(at + 96)));
+  auto any_of4 = [&](int k, std::size_t at) {
+    return _mm256_or_si256(_mm256_or_si256(hits_at(k, at), hits_at(k, at + 32)), _mm256_or_si256(hits_at(k, at + 64), hits_at(k, at + 96)));
   };
-  __m256i any = _mm256_setzero_si256();
-  for (; i + 256 <= len; i += 256) any = _mm256_or_si256(any, _mm256_or_si256(any_of4(i), any_of4(i + 128)));
-  for (; i + 32 <= len; i += 32) any = _mm256_or_si256(any, hits_at(i));
-  if (!_mm256_testz_si256(any, any)) return true;
+  for (; i + 256 <= len; i += 256) {
+    for (int k = 0; k < kRows; ++k) any[k] = _mm256_or_si256(any[k], _mm256_or_si256(any_of4(k, i), any_of4(k, i + 128)));
+  }
+  for (; i + 32 <= len; i += 32) {
+    for (int k = 0; k < kRows; ++k) any[k] = _mm256_or_si256(any[k], hits_at(k, i));
+  }
+  for (int k = 0; k < kRows; ++k) hit |= _mm256_testz_si256(any[k], any[k]) ? 0u : 1u << k;
 #endif
   for (; i < len; ++i) {
-    if (codes[i] == code) return true;
+    for (int k = 0; k < kRows; ++k) hit |= codes[k][i] == zero[k] ? 1u << k : 0u;
   }
-  return false;
+  return hit & rows;
 }
 
 /// Calls f(i) for each i < len with codes[i] == code, in increasing order (for a run that
-/// holds_code found to hold one).
+/// rows_holding found to hold one).
 template <class F>
 inline void for_each_code(const std::uint8_t* codes, std::size_t len, std::uint8_t code, F&& f) {
   std::size_t i = 0;

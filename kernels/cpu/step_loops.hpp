@@ -143,10 +143,9 @@ template <class A>
 [[gnu::always_inline]] inline void settle_block(UnderflowGuard g, const ZeroCodes<A>& z, const StateView& s,
                                                 const float (*st)[kMaxBlock], std::size_t begin, std::size_t len,
                                                 std::uint64_t* under) {
-  unsigned hit = 0;
-  for (int k = 0; k < A::kRows; ++k) {
-    if ((z.rows >> k & 1u) != 0 && holds_code(s.codes[k] + begin, len, z.code[k])) hit |= 1u << k;
-  }
+  const std::uint8_t* codes[A::kRows];
+  for (int k = 0; k < A::kRows; ++k) codes[k] = s.codes[k] + begin;
+  const unsigned hit = rows_holding<A::kRows>(codes, z.code, z.rows, len);
   if (hit != 0) settle_hits<A>(g, hit, s, st, begin, len, under);
 }
 

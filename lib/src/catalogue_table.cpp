@@ -75,7 +75,8 @@ ArgSpec param_rounding() {
 /// bitsandbytes names stay bit-compatible.
 ArgSpec underflow_guard() {
   ArgSpec spec = boolean("underflow_guard", false,
-                         "8-bit state: an element whose v would be stored as 0 stores 0 momentum too "
+                         "8-bit state: an element whose v would be stored as 0 stores 0 momentum too, and a "
+                         "state value whose code would not move rounds stochastically toward its value "
                          "(bnb-bench extension, not in bitsandbytes)");
   spec.extension = true;
   return spec;

@@ -54,7 +54,7 @@ struct OptimizerOptions {
   std::size_t paged_min_numel = 100000;         // SPEC.md §7
   std::size_t paged_budget_bytes = 0;           // resident budget for paged state; 0 = unlimited
   std::string paged_dir;                        // directory for paged state files; "" = $TMPDIR
-  std::uint64_t seed = 0;                       // stochastic param_rounding: with the tensor and step
+  std::uint64_t seed = 0;                       // stochastic param_rounding, underflow_guard: with the tensor and step
   /// Device::cuda: the device the states live on; null = the CUDA runtime's (open_cuda_backend).
   /// Tests pass the CPU emulation of the kernels here.
   std::shared_ptr<kernels::DeviceBackend> backend;
