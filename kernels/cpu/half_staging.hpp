@@ -3,12 +3,13 @@
 // half conversions inline (the select-based conversions of vector_storage.hpp vectorize in a
 // short loop of their own, not inside an optimizer update: fp16 Adam with fp32 state ran 10x
 // the fp32 time on the Intel machine). With F16C (every AVX2/AVX-512 variant) the conversions
-// are the hardware's vcvtph2ps / vcvtps2ph, which are exact and round to nearest-even, with the
-// same NaN rule as dtype.hpp (quiet bit set, upper payload bits kept): bit-identical to
-// Storage<half_t>, checked for every half and a sweep of floats by half_staging_test.
+// are the hardware's vcvtph2ps / vcvtps2ph (16 lanes with AVX-512), which are exact and round
+// to nearest-even, with the same NaN rule as dtype.hpp (quiet bit set, upper payload bits
+// kept): bit-identical to Storage<half_t>, checked for every half and a sweep of floats by
+// half_staging_test.
 #include <cstddef>
 
-#if defined(__F16C__)
+#if defined(__F16C__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
@@ -25,6 +26,13 @@ inline namespace BNB_CPU_VARIANT {
 /// dst[i] = float(src[i]) * scale (scale = 1 is exact: x * 1 == x for every non-NaN x).
 inline void halves_to_floats(const half_t* src, float* dst, std::size_t len, float scale) {
   std::size_t i = 0;
+#if defined(__AVX512F__)
+  const __m512 vscale16 = _mm512_set1_ps(scale);
+  for (; i + 16 <= len; i += 16) {
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i));
+    _mm512_storeu_ps(dst + i, _mm512_mul_ps(_mm512_cvtph_ps(h), vscale16));
+  }
+#endif
 #if defined(__F16C__)
   const __m256 vscale = _mm256_set1_ps(scale);
   for (; i + 8 <= len; i += 8) {
@@ -38,6 +46,12 @@ inline void halves_to_floats(const half_t* src, float* dst, std::size_t len, flo
 /// dst[i] = half(src[i]), rounded to nearest-even.
 inline void floats_to_halves(const float* src, half_t* dst, std::size_t len) {
   std::size_t i = 0;
+#if defined(__AVX512F__)
+  for (; i + 16 <= len; i += 16) {
+    const __m256i h = _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), h);
+  }
+#endif
 #if defined(__F16C__)
   for (; i + 8 <= len; i += 8) {
     const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);

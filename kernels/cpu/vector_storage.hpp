@@ -41,27 +41,37 @@ inline half_t float_to_half_select(float f) {
   return half_t{static_cast<std::uint16_t>(out | sign)};
 }
 
-/// half_to_float(float_to_half(f)) in float arithmetic: round to nearest-even at the half
-/// grid by adding and subtracting 1.5 * 2^(e+13) (e the half exponent of f, clamped to the
-/// subnormal and top binades), which puts the sum's last bit on the half's ulp and keeps the
-/// sum in one binade, so the float addition does the rounding; then the cases it cannot do:
-/// overflow to infinity, NaN (quieted, low payload bits dropped as float_to_half does) and the
-/// sign of zero. Half the operations of the two conversions; bit-identical to them for every
-/// float (checked exhaustively when written, on a sample by cpu_variants_test).
+/// half_to_float(float_to_half(f)) in float arithmetic: round |f| to nearest-even at the half
+/// grid by adding and subtracting 1.5 * 2^(e+13) (e the exponent of |f|, at least the half's
+/// -14, so subnormal halves round on their fixed 2^-24 grid), which puts the sum's last bit on
+/// the half's ulp and keeps the sum in one binade, so the float addition does the rounding.
+/// The shift is the exponent bits times 1.5 * 2^13 (exact; Inf for a NaN, Inf or huge f).
+/// Then: the sign put back (also on a zero result), the low 13 bits cleared (zero for every
+/// rounded value; a NaN, which the addition returned quieted, keeps its top 10 payload bits as
+/// float_to_half does), and |f| >= 65520 (Inf and the huge f whose shift overflowed included)
+/// to a signed Inf. About half the vector operations of an integer exponent clamp (both fp16
+/// roundings of an Adam step run inside its update loop); bit-identical to the two conversions
+/// for every float (checked exhaustively when written, on a sample by cpu_variants_test).
 inline float round_to_half_select(float f) {
   const std::uint32_t u = float_bits(f);
   const std::uint32_t sign = u & 0x80000000u;
-  const std::uint32_t a = u & 0x7fffffffu;
-  std::uint32_t e = a >> 23;
-  e = e < 113u ? 113u : e > 142u ? 142u : e;  // half exponents -14 (subnormals too) .. 15
-  const float shift = bits_float(sign | (e + 13u) << 23 | 0x00400000u);
-  const std::uint32_t rounded = sign | (float_bits((f + shift) - shift) & 0x7fffffffu);
-  const std::uint32_t nan = sign | 0x7fc00000u | (a & 0x007fe000u);
-  const std::uint32_t out = a > 0x7f800000u ? nan : a >= 0x477ff000u ? (sign | 0x7f800000u) : rounded;
-  return bits_float(out);
+  const std::uint32_t exponent = u & 0x7f800000u;
+  const float shift = bits_float(exponent > 0x38800000u ? exponent : 0x38800000u) * 12288.0f;
+  const float a = bits_float(u & 0x7fffffffu);
+  const std::uint32_t rounded = (float_bits((a + shift) - shift) & 0xffffe000u) | sign;
+  return a >= 65520.0f ? bits_float(sign | 0x7f800000u) : bits_float(rounded);
 }
 
-/// Storage<T> for the driver: Storage<T> itself, except for half.
+/// bf16_to_float(float_to_bf16(f)) on 32-bit lanes only: the same carry into bit 16 and NaN
+/// rule as dtype.hpp, without its 16-bit intermediate (GCC packed it to 16-bit lanes and back
+/// inside the update loop: ~12 vector operations per rounding where this is ~7).
+inline float round_to_bf16_select(float f) {
+  const std::uint32_t u = float_bits(f);
+  const std::uint32_t r = (u & 0x7fffffffu) > 0x7f800000u ? u | 0x00400000u : u + 0x7fffu + ((u >> 16) & 1u);
+  return bits_float(r & 0xffff0000u);
+}
+
+/// Storage<T> for the driver: Storage<T> itself, except for half and bf16's rounding.
 template <class T>
 struct VectorStorage : Storage<T> {};
 
@@ -70,6 +80,11 @@ struct VectorStorage<half_t> {
   static float load(half_t v) { return half_to_float_select(v); }
   static half_t store(float v) { return float_to_half_select(v); }
   static float round(float v) { return round_to_half_select(v); }
+};
+
+template <>
+struct VectorStorage<bf16_t> : Storage<bf16_t> {
+  static float round(float v) { return round_to_bf16_select(v); }
 };
 
 }  // namespace BNB_CPU_VARIANT

@@ -267,6 +267,67 @@ TEST_P(CpuVariantTest, ThreadCountDoesNotChangeResults) {
   }
 }
 
+/// Two Adam steps (weight decay, gnorm_scale 0.75 on the second) on a 16-bit tensor whose
+/// parameters are every bit pattern of d and whose gradients are every pattern in another order,
+/// plus a tail: the parameter and state bytes after them.
+std::vector<std::uint8_t> step_every_pattern(k::CpuVariant v, DType d, StateFormat f) {
+  constexpr std::size_t n = 65536 + 13;
+  std::vector<std::uint16_t> param(n), grad(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    param[i] = static_cast<std::uint16_t>(i);
+    grad[i] = static_cast<std::uint16_t>(i * 40503u + 7u);  // odd multiplier: a permutation
+  }
+  const bnb::FormatCodec& codec = bnb::format_codec(f);
+  std::vector<float> values[2], absmax[2];
+  std::vector<std::uint8_t> codes[2];
+  bnb::StepRequest r;
+  r.algorithm = Algorithm::adam;
+  r.dtype = d;
+  r.n = n;
+  r.param = param.data();
+  r.grad = grad.data();
+  r.state.format = f;
+  r.state.rows = 2;
+  for (int row = 0; row < 2; ++row) {
+    const k::QuantTable& t = bnb::quant_table(bnb::state_map(f, row == 0));
+    values[row].assign(f == StateFormat::fp32 ? n : 0, 0.0f);
+    codes[row].assign(f == StateFormat::fp32 ? 0 : codec.row_bytes(n), t.zero_code);
+    absmax[row].assign(std::max<std::size_t>(codec.scale_count(n, bnb::kDefaultBlockSize), 1), 0.0f);
+    r.state.values[row] = values[row].data();
+    r.state.codes[row] = codes[row].data();
+    r.state.absmax[row] = absmax[row].data();
+    r.state.table[row] = &t;
+  }
+  bnb::HyperParams h;
+  h.weight_decay = 1e-2;
+  r.threads = 1;
+  for (int t = 1; t <= 2; ++t) {
+    r.constants = prepare(Algorithm::adam, h, t);
+    r.gnorm_scale = t == 2 ? 0.75f : 1.0f;
+    bnb::StepReport report;
+    k::cpu_step(v, r, report);
+  }
+  std::vector<std::uint8_t> out(n * 2);
+  std::memcpy(out.data(), param.data(), n * 2);
+  for (int row = 0; row < 2; ++row) {
+    const auto* b = reinterpret_cast<const std::uint8_t*>(values[row].data());
+    out.insert(out.end(), b, b + values[row].size() * sizeof(float));
+    out.insert(out.end(), codes[row].begin(), codes[row].end());
+  }
+  return out;
+}
+
+// Every fp16 and bf16 value (NaN payloads, subnormals, infinities) as parameter and gradient:
+// each variant's staging conversions, in-loop rounding and tails give the scalar variant's bytes.
+TEST_P(CpuVariantTest, EverySixteenBitPatternStepsAsScalar) {
+  for (DType d : {DType::f16, DType::bf16}) {
+    for (StateFormat f : {StateFormat::fp32, StateFormat::blockwise8}) {
+      EXPECT_TRUE(step_every_pattern(GetParam(), d, f) == step_every_pattern(k::CpuVariant::scalar, d, f))
+          << describe(Algorithm::adam, d, f);
+    }
+  }
+}
+
 /// The codec of variant v for t, the way the quantizer and the fused step use it.
 std::unique_ptr<const k::PreparedCodec> codec_of(k::CpuVariant v, const k::QuantTable& t) {
   return k::prepare_cpu_codec(v, t);
@@ -462,6 +523,27 @@ TEST(CpuConversions, SelectHalfConversionsMatchDtype) {
       }
     }
   }
+}
+
+// The driver's bf16 rounding on 32-bit lanes equals dtype.hpp's two conversions: every 251st
+// float bit pattern, and every float within 2 ulps of a bf16 value or of a midpoint between two.
+TEST(CpuConversions, SelectBf16RoundingMatchesDtype) {
+  namespace cd = k::cpu_detail;
+  const auto want = [](float f) { return k::bf16_to_float(k::float_to_bf16(f)); };
+  std::size_t mismatches = 0;
+  for (std::uint64_t u = 0; u < (std::uint64_t{1} << 32); u += 251) {
+    const float f = k::bits_float(static_cast<std::uint32_t>(u));
+    mismatches += k::float_bits(cd::round_to_bf16_select(f)) != k::float_bits(want(f)) ? 1 : 0;
+  }
+  for (std::uint32_t b = 0; b < 0x10000u; ++b) {
+    for (std::uint32_t centre : {b << 16, b << 16 | 0x8000u}) {
+      for (std::uint32_t d = 0; d < 5; ++d) {
+        const float f = k::bits_float(centre + d - 2u);
+        mismatches += k::float_bits(cd::round_to_bf16_select(f)) != k::float_bits(want(f)) ? 1 : 0;
+      }
+    }
+  }
+  EXPECT_EQ(mismatches, 0u);
 }
 
 TEST(CpuCodec, AbsMaxIgnoresNanAndMatchesSequentialMax) {
