@@ -2,8 +2,7 @@
 // Storage conversions for the CPU driver, written as selects instead of branches so that GCC
 // vectorizes the loops that call them. They return exactly what Storage<T> (dtype.hpp) returns
 // for every input, bit for bit (checked over all 2^16 halves and 2^32 floats when written, and
-// on a sample by cpu_variants_test); only the half type needs them: float and bf16 are already
-// branch-free.
+// on a sample by cpu_variants_test); float needs none, bf16 only its rounding (below).
 #include <cstdint>
 
 #include "bnb/kernels/bits.hpp"
