@@ -23,6 +23,9 @@ using StepFn = void (*)(const StepRequest&, StepReport&);
 
 template <class A, class T, StateFormat F>
 void step_one(const StepRequest& r, StepReport& report) {
+  if constexpr (cpu_detail::kUnstallable<A, F>) {
+    if (r.underflow_guard == UnderflowGuard::drop_momentum_unstall) return cpu_detail::unstall_step(r, report);
+  }
   cpu_detail::tensor_step<A, T, F>(r, report);
 }
 

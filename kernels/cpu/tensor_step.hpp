@@ -28,8 +28,24 @@
 namespace bnb::kernels::cpu_detail {
 inline namespace BNB_CPU_VARIANT {  // one copy per variant (step_loops.hpp)
 
-template <class A, class T, StateFormat F>
+/// Whether drop_momentum_unstall has its own instantiation of the step for (A, F): 8-bit map codes
+/// and an unsigned row (the algorithms the library accepts underflow_guard for). Any other step
+/// runs the plain one, whose unstall-free code is that of a step without the guard.
+template <class A, StateFormat F>
+inline constexpr bool kUnstallable = StateCodec<F>::kElementBits == 8 && StateCodec<F>::kCodes == CodeKind::map_index &&
+                                     kSignedRows<A> != (1u << A::kRows) - 1;
+
+/// The step under drop_momentum_unstall of a kUnstallable (algorithm, format): tensor_step<..., true>,
+/// compiled in its own translation unit (unstall_variant.cpp): in step_variant.cpp its code changed
+/// GCC's inlining of the unguarded steps (encode_run left out of line: +2% instructions for lion-8
+/// and sgd-8 with the guard off, scripts/step-instructions.sh).
+void unstall_step(const StepRequest& r, StepReport& report);
+
+/// kUnstall: drop_momentum_unstall's work (the old codes kept per block, settle_block_unstall);
+/// a compile-time switch, so the unguarded step carries none of it.
+template <class A, class T, StateFormat F, bool kUnstall = false>
 void tensor_step(const StepRequest& r, StepReport& report) {
+  static_assert(!kUnstall || kUnstallable<A, F>);
   using Codec = StateCodec<F>;
   constexpr bool kGuard = Codec::kQuantized;  // SPEC.md §3: 8-bit paths skip non-finite g
   constexpr bool kPerTensor = Codec::kScale == ScaleKind::per_tensor;
@@ -86,18 +102,17 @@ void tensor_step(const StepRequest& r, StepReport& report) {
     prefetch_block<A, T>(r, begin + kPrefetchAhead * block, block);
     float st[A::kRows][kMaxBlock];
     float* rows[A::kRows];
-    std::uint8_t old_codes[A::kRows][kMaxBlock];  // drop_momentum_unstall: the codes before the step
-    const bool unstall = kMapCodes8 && guard == UnderflowGuard::drop_momentum_unstall;
+    [[maybe_unused]] std::uint8_t old_codes[kUnstall ? A::kRows : 1][kUnstall ? kMaxBlock : 1];  // the codes before the step
     for (int k = 0; k < A::kRows; ++k) {
       rows[k] = st[k];
       decode_state_run<Codec>(r.state, codecs, k, begin, len, rows[k]);
-      if (unstall) std::memcpy(old_codes[k], r.state.codes[k] + begin, len);
+      if constexpr (kUnstall) std::memcpy(old_codes[k], r.state.codes[k] + begin, len);
     }
     HeldParams<A, T> held;
     if (guard == UnderflowGuard::zero_update) held.take(rows, param + begin, len);
     nonfinite += tensor_run<A, T, kGuard>(c, grad + begin, param + begin, rows, len, r.gnorm_scale, scale, store.at(begin));
-    held.put_back(param + begin);
-    float scales[A::kRows] = {};
+    if (held.count != 0) held.put_back(param + begin);
+    [[maybe_unused]] float scales[A::kRows];
     for (int k = 0; k < A::kRows; ++k) {
       if constexpr (Codec::kElementBits == 4) {
         encode_nibble_blocks(*r.state.table[k], st[k], len, Codec::block_of(r.state.block_size), r.state.absmax[k],
@@ -110,20 +125,18 @@ void tensor_step(const StepRequest& r, StepReport& report) {
         if constexpr (Codec::kCodes == CodeKind::e4m3) m = e4m3_scale(m);
         r.state.absmax[k][b] = m;
       }
-      scales[k] = m;
+      if constexpr (kUnstall) scales[k] = m;
       if constexpr (Codec::kCodes == CodeKind::e4m3) {
         encode_e4m3_simd(st[k], len, m, !r.state.table[k]->is_signed, r.state.codes[k] + begin);
       } else {
         encode_run(*codecs.encoders[k], *r.state.table[k], st[k], len, m, r.state.codes[k] + begin);
       }
     }
-    if constexpr (kMapCodes8) {
-      if (unstall) {
-        settle_block_unstall<A>(zero_codes, r.state, st, old_codes, scales, r.state_rounding_key, r.first_element + begin,
-                                begin, len, under);
-      } else {
-        settle_block<A>(guard, zero_codes, r.state, st, begin, len, under);  // e4m3 has no zero-code hazard (docs/fp8.md)
-      }
+    if constexpr (kUnstall) {
+      settle_block_unstall<A>(zero_codes, r.state, st, old_codes, scales, r.state_rounding_key, r.first_element + begin,
+                              begin, len, under);
+    } else if constexpr (kMapCodes8) {
+      settle_block<A>(guard, zero_codes, r.state, st, begin, len, under);  // e4m3 has no zero-code hazard (docs/fp8.md)
     }
   }
   if constexpr (kPerTensor) {
