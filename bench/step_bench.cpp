@@ -17,6 +17,7 @@
 
 #include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/kernels/cpu_variant.hpp"
+#include "bnb/kernels/underflow_guard.hpp"
 #include "bnb/quantize.hpp"
 
 namespace {
@@ -104,14 +105,18 @@ void set_counters(benchmark::State& state, std::size_t n, double bytes_per_elem)
 }
 
 void step_bench(benchmark::State& state, Algorithm a, DType d, StateFormat f, k::CpuVariant v, std::size_t n,
-                int threads) {
+                int threads, k::UnderflowGuard guard) {
   Tensor t;
   const int rows = k::state_rows(a);
   fill(t, d, f, rows, n, bnb::kDefaultBlockSize);
   bnb::StepRequest r = make_request(t, a, d, f, n, threads);
   bnb::StepReport report;
+  r.underflow_guard = guard;
+  std::int64_t step = 1;
+  r.state_rounding_key = k::rounding_key(1, 2, step);
   k::cpu_step(v, r, report);  // warm-up: page in, settle the states
   for (auto _ : state) {
+    r.state_rounding_key = k::rounding_key(1, 2, ++step);  // a stream per step, as in a run
     k::cpu_step(v, r, report);
     benchmark::ClobberMemory();
   }
@@ -165,11 +170,14 @@ std::string format_name(StateFormat f) {
   return f == StateFormat::fp32 ? "state32" : std::string(bnb::state_format_name(f));
 }
 
-void add_step(Algorithm a, DType d, StateFormat f, k::CpuVariant v, std::size_t n, int threads) {
+/// guard: underflow_guard's remedy (bnb/kernels/underflow_guard.hpp), named "/guard:unstall" when on.
+void add_step(Algorithm a, DType d, StateFormat f, k::CpuVariant v, std::size_t n, int threads,
+              k::UnderflowGuard guard = k::UnderflowGuard::off) {
   const std::string name = "step/" + algo_name(a) + "/" + dtype_name(d) + "/" + format_name(f) + "/" +
                            std::string(k::variant_name(v)) + "/n:" + std::to_string(n) +
-                           "/threads:" + std::to_string(threads);
-  benchmark::RegisterBenchmark(name.c_str(), step_bench, a, d, f, v, n, threads)
+                           "/threads:" + std::to_string(threads) +
+                           (guard == k::UnderflowGuard::drop_momentum_unstall ? "/guard:unstall" : "");
+  benchmark::RegisterBenchmark(name.c_str(), step_bench, a, d, f, v, n, threads, guard)
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond)
       ->MinTime(0.3);
@@ -205,6 +213,10 @@ const bool kRegistered = [] {
     }
   }
   const k::CpuVariant best = variants.back();
+  // 8-bit Adam under underflow_guard (drop momentum + unstall) with every variant's vector rule.
+  for (k::CpuVariant v : variants) {
+    for (int threads : {1, 2}) add_step(Algorithm::adam, DType::f32, block8, v, kN64M, threads, k::UnderflowGuard::drop_momentum_unstall);
+  }
   // Every algorithm and 16-bit Adam at 1 and 2 threads (fp32 Adam in fp32 and 8-bit block-wise
   // state is in the sweep above).
   for (int fi = 0; fi < bnb::kStateFormatCount; ++fi) {

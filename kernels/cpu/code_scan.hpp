@@ -95,14 +95,14 @@ inline void for_each_code(const std::uint8_t* codes, std::size_t len, std::uint8
   }
 }
 
-/// Calls f(i) for each i < len, in increasing order, at which some row k of `rows` has
+/// Calls f(i) for each from <= i < len, in increasing order, at which some row k of `rows` has
 /// rows[k][i] == old[k][i], or rows[k][i] == zero[k] when bit k of zero_rows is set: the elements
 /// whose code stalled or may have underflowed (step_loops.hpp's settle_block_unstall). Two byte
 /// compares per row and 32 codes with AVX2.
 template <int kRows, class F>
 inline void for_each_flagged(const std::uint8_t* const* rows, const std::uint8_t (*old)[kMaxBlockCodes],
-                             const std::uint8_t* zero, unsigned zero_rows, std::size_t len, F&& f) {
-  std::size_t i = 0;
+                             const std::uint8_t* zero, unsigned zero_rows, std::size_t from, std::size_t len, F&& f) {
+  std::size_t i = from;
 #if defined(__AVX2__)
   for (; i + 32 <= len; i += 32) {
     __m256i any = _mm256_setzero_si256();

@@ -16,6 +16,7 @@
 #include "half_staging.hpp"
 #include "param_store.hpp"
 #include "simd_codec.hpp"
+#include "unstall_simd.hpp"
 #include "vector_storage.hpp"
 
 #ifndef BNB_CPU_VARIANT
@@ -150,16 +151,18 @@ template <class A>
 }
 
 /// settle_block under drop_momentum_unstall: each element whose code stalled in some row (new
-/// code == its code before the step, kept in old) or holds a zero code goes through
-/// settle_element, the per-element rule the CUDA kernels run; the others have nothing to settle.
-/// scales: the scale each row's codes were encoded with; first: the tensor index of element 0.
+/// code == its code before the step, kept in old) or holds a zero code goes through the
+/// per-element rule the CUDA kernels run (settle_element), whole vectors of them at a time where
+/// the variant has them (unstall_simd.hpp), the rest one by one; the others have nothing to
+/// settle. scales: the scale each row's codes were encoded with; first: the tensor index of element 0.
 template <class A>
-[[gnu::noinline]] void settle_block_unstall(const ZeroCodes<A>& z, const StateView& s, const float (*st)[kMaxBlock],
+[[gnu::noinline]] void settle_block_unstall(const UnstallMaps<A::kRows>& maps, const StateView& s, const float (*st)[kMaxBlock],
                                             const std::uint8_t (*old)[kMaxBlock], const float* scales, RoundingKey key,
                                             std::size_t first, std::size_t begin, std::size_t len, std::uint64_t* under) {
   std::uint8_t* rows[A::kRows];
   for (int k = 0; k < A::kRows; ++k) rows[k] = s.codes[k] + begin;
-  for_each_flagged<A::kRows>(rows, old, z.code, z.rows, len, [&](std::size_t i) {
+  const std::size_t done = unstall_vectors<A>(maps, rows, old, st, scales, key, first, len, under);
+  for_each_flagged<A::kRows>(rows, old, maps.zero, maps.zero_rows, done, len, [&](std::size_t i) {
     float x[A::kRows];
     std::uint8_t codes[A::kRows], was[A::kRows];
     for (int k = 0; k < A::kRows; ++k) {

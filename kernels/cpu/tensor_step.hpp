@@ -87,6 +87,18 @@ void tensor_step(const StepRequest& r, StepReport& report) {
   ZeroCodes<A> zero_codes;
   if constexpr (kMapCodes8) zero_codes = ZeroCodes<A>(r.state);
 
+  [[maybe_unused]] std::optional<UnstallSpans> spans[kUnstall ? A::kRows : 1];
+  [[maybe_unused]] UnstallMaps<A::kRows> unstall_maps{};
+  if constexpr (kUnstall) {
+    for (int k = 0; k < A::kRows; ++k) {
+      spans[k].emplace(*r.state.table[k]);
+      unstall_maps.table[k] = r.state.table[k];
+      unstall_maps.spans[k] = &*spans[k];
+      unstall_maps.zero[k] = zero_codes.code[k];
+    }
+    unstall_maps.zero_rows = zero_codes.rows;
+  }
+
 #pragma omp parallel for schedule(static) num_threads(r.threads) reduction(+ : nonfinite, under[:kMaxStateRows])
   for (std::size_t b = 0; b < blocks; ++b) {
     const std::size_t begin = b * block;
@@ -133,7 +145,7 @@ void tensor_step(const StepRequest& r, StepReport& report) {
       }
     }
     if constexpr (kUnstall) {
-      settle_block_unstall<A>(zero_codes, r.state, st, old_codes, scales, r.state_rounding_key, r.first_element + begin,
+      settle_block_unstall<A>(unstall_maps, r.state, st, old_codes, scales, r.state_rounding_key, r.first_element + begin,
                               begin, len, under);
     } else if constexpr (kMapCodes8) {
       settle_block<A>(guard, zero_codes, r.state, st, begin, len, under);  // e4m3 has no zero-code hazard (docs/fp8.md)

@@ -55,24 +55,32 @@ BNB_HD std::uint32_t state_rounding_bits(RoundingKey key, std::uint64_t e, int r
   return rounding_bits(key, e * kMaxStateRows + static_cast<std::uint64_t>(row));
 }
 
+/// The step b - a from `code`'s value a to its neighbour's b, up (code + 1) or down, that
+/// unstalled_code divides by; 0 where it keeps the code: the ends of the map, and onto or across 0
+/// (b = 0, or a and b of opposite signs), which keeps the signed map's sign correction and does
+/// not create an underflow. (The CPU's vector rule tabulates it per map, unstall_simd.hpp.)
+BNB_HD float unstall_span(const QuantTable& t, int code, bool up) {
+  const int other = up ? code + 1 : code - 1;
+  if (other < 0 || other > 255) return 0.0f;
+  const float a = t.values[code], b = t.values[other];
+  if (b == 0.0f || (a < 0.0f && b > 0.0f) || (a > 0.0f && b < 0.0f)) return 0.0f;
+  return b - a;
+}
+
 /// unstall: `code` is the nearest code of x / scale and `old` the element's code before the step.
 /// When they are equal and y = x / scale is not that code's value a, the code moves to the
 /// neighbour b on y's side when the top 24 random bits / 2^24 < (y - a) / (b - a) (fp32), so the
-/// decoded value is y on average. Never onto or across 0 (b = 0, or a and b of opposite signs):
-/// that keeps the signed map's sign correction and does not create an underflow. A zero scale
-/// (all zero codes), NaN and the ends of the map keep the code.
+/// decoded value is y on average (unless unstall_span keeps it). A zero scale (all zero codes)
+/// and NaN keep the code; so does y = a (down, (y - a) / (b - a) = -0 is no u's).
 BNB_HD std::uint8_t unstalled_code(const QuantTable& t, std::uint8_t code, std::uint8_t old, float x, float scale,
                                    std::uint32_t bits) {
   if (code != old || scale == 0.0f) return code;
   const float y = x / scale;
   const float a = t.values[code];
-  if (!(y > a || y < a)) return code;
-  const int other = y > a ? code + 1 : code - 1;
-  if (other < 0 || other > 255) return code;
-  const float b = t.values[other];
-  if (b == 0.0f || (a < 0.0f && b > 0.0f) || (a > 0.0f && b < 0.0f)) return code;
+  const bool up = y > a;
+  const float span = unstall_span(t, code, up);
   const float u = static_cast<float>(bits >> 8) * 5.9604644775390625e-8f;  // 2^-24
-  return u < (y - a) / (b - a) ? static_cast<std::uint8_t>(other) : code;
+  return span != 0.0f && u < (y - a) / span ? static_cast<std::uint8_t>(up ? code + 1 : code - 1) : code;
 }
 
 /// What drop_momentum_unstall needs of an element besides its new codes: its codes before the
