@@ -131,49 +131,13 @@ class Encoder {
 #if BNB_SIMD_CODEC_AVX512
   std::size_t encode_buckets_avx512(const float* x, std::size_t len, float scale, std::uint8_t* out) const {
     const BucketTable& b = *buckets_;
-    const __m512 zero = _mm512_setzero_ps();
+    if (!b.direct.empty()) return encode_vectors(x, len, scale, out, direct_codes());
     const __m512i magnitude = _mm512_set1_epi32(0x7fffffff), shift = _mm512_set1_epi32(b.shift);
     const __m512i low = _mm512_set1_epi32(b.base), high = _mm512_set1_epi32(b.base + b.per_sign - 1);
     const __m512i per_sign = _mm512_set1_epi32(b.per_sign);
     const __m512i low_mask = _mm512_set1_epi32(static_cast<int>(b.low_mask));
-    // The code is the top byte of word + key (bucket_table.hpp); the zero and NaN codes are put
-    // there too, and the narrowing picks that byte.
-    const __m512i zero_code = _mm512_set1_epi32(static_cast<int>(std::uint32_t{table_.zero_code} << 24));
-    const __m512i zero_value = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(b.zero_code_value) << 24));
-    // Zero and NaN in one compare (equal-or-unordered) when they take the same code.
-    const bool zero_fix = b.zero_fix, one_compare = zero_fix && b.zero_code_value == table_.zero_code;
     const void* words = rebased_words(b);
-#if defined(__AVX512VBMI__)
-    // Byte 3 of every 32-bit lane to bytes 0-15: one vpermb, where the shift and vpmovdb
-    // (2 uops) were three on the 512-bit ports.
-    const __m512i top_bytes = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x3f3b3733, 0x2f2b2723, 0x1f1b1713,
-                                               0x0f0b0703);
-#endif
-    // The code word + key of 16 quotients, zero and NaN replaced, narrowed to bytes.
-    const auto finish = [&](__m512 y, __m512i code) {
-      if (one_compare) {
-        code = _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(y, zero, _CMP_EQ_UQ), zero_code);
-      } else {
-        if (zero_fix) code = _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(y, zero, _CMP_EQ_OQ), zero_value);
-        code = _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q), zero_code);
-      }
-#if defined(__AVX512VBMI__)
-      return _mm512_castsi512_si128(_mm512_permutexvar_epi8(top_bytes, code));
-#else
-      return _mm512_cvtepi32_epi8(_mm512_srli_epi32(code, 24));
-#endif
-    };
-    if (!b.direct.empty()) {
-      // The direct words: the shift is the whole index; the key's reversal for negative y is
-      // (bits ^ sign) & low_mask, one vpternlogd on the sign spread by an arithmetic shift.
-      const void* direct = b.direct.data();
-      return encode_vectors(x, len, scale, out, [&](__m512 y) {
-        const __m512i bits = _mm512_castps_si512(y);
-        const __m512i word = _mm512_i32gather_epi32(_mm512_srlv_epi32(bits, shift), direct, 4);
-        const __m512i key = _mm512_ternarylogic_epi32(bits, _mm512_srai_epi32(bits, 31), low_mask, 0x28);
-        return finish(y, _mm512_add_epi32(word, key));
-      });
-    }
+    const CodeFinish finish = code_finish();
     return encode_vectors(x, len, scale, out, [&](__m512 y) {
       const __m512i bits = _mm512_castps_si512(y);
       const __m512i mag = _mm512_and_si512(bits, magnitude);
@@ -185,6 +149,77 @@ class Encoder {
       key = _mm512_mask_xor_epi32(key, negative, key, low_mask);
       return finish(y, _mm512_add_epi32(word, key));
     });
+  }
+
+ public:
+  /// The last steps of the bucket encoder: the code word + key of 16 quotients, zero and NaN
+  /// replaced, narrowed to bytes. The code is the top byte of word + key (bucket_table.hpp);
+  /// the zero and NaN codes are put there too, and the narrowing picks that byte.
+  struct CodeFinish {
+    __m512 zero;
+    __m512i zero_code, zero_value;
+#if defined(__AVX512VBMI__)
+    __m512i top_bytes;
+#endif
+    bool zero_fix, one_compare;
+
+    [[gnu::always_inline]] __m128i operator()(__m512 y, __m512i code) const {
+      if (one_compare) {
+        code = _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(y, zero, _CMP_EQ_UQ), zero_code);
+      } else {
+        if (zero_fix) code = _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(y, zero, _CMP_EQ_OQ), zero_value);
+        code = _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q), zero_code);
+      }
+#if defined(__AVX512VBMI__)
+      return _mm512_castsi512_si128(_mm512_permutexvar_epi8(top_bytes, code));
+#else
+      return _mm512_cvtepi32_epi8(_mm512_srli_epi32(code, 24));
+#endif
+    }
+  };
+
+  /// The codes of 16 quotients from the direct words (BucketTable::direct): the shift is the
+  /// whole index; the key's reversal for negative y is (bits ^ sign) & low_mask, one vpternlogd
+  /// on the sign spread by an arithmetic shift. Constants prepared once, for loops that code
+  /// 16 values at a time (encode_vectors, the fused 8-bit step).
+  struct DirectCodes {
+    CodeFinish finish;
+    __m512i shift, low_mask;
+    const void* direct;
+
+    [[gnu::always_inline]] __m128i operator()(__m512 y) const {
+      const __m512i bits = _mm512_castps_si512(y);
+      const __m512i word = _mm512_i32gather_epi32(_mm512_srlv_epi32(bits, shift), direct, 4);
+      const __m512i key = _mm512_ternarylogic_epi32(bits, _mm512_srai_epi32(bits, 31), low_mask, 0x28);
+      return finish(y, _mm512_add_epi32(word, key));
+    }
+  };
+
+  /// Whether direct_codes() applies (a bucket table with direct words).
+  bool has_direct_codes() const { return buckets_ && !buckets_->direct.empty(); }
+  /// Precondition: has_direct_codes().
+  DirectCodes direct_codes() const {
+    const BucketTable& b = *buckets_;
+    return DirectCodes{code_finish(), _mm512_set1_epi32(b.shift), _mm512_set1_epi32(static_cast<int>(b.low_mask)),
+                       b.direct.data()};
+  }
+
+ private:
+  CodeFinish code_finish() const {
+    const BucketTable& b = *buckets_;
+    CodeFinish f;
+    f.zero = _mm512_setzero_ps();
+    f.zero_code = _mm512_set1_epi32(static_cast<int>(std::uint32_t{table_.zero_code} << 24));
+    f.zero_value = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(b.zero_code_value) << 24));
+#if defined(__AVX512VBMI__)
+    // Byte 3 of every 32-bit lane to bytes 0-15: one vpermb, where the shift and vpmovdb
+    // (2 uops) were three on the 512-bit ports.
+    f.top_bytes = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x3f3b3733, 0x2f2b2723, 0x1f1b1713, 0x0f0b0703);
+#endif
+    // Zero and NaN in one compare (equal-or-unordered) when they take the same code.
+    f.zero_fix = b.zero_fix;
+    f.one_compare = b.zero_fix && b.zero_code_value == table_.zero_code;
+    return f;
   }
 
   /// codes16(x[i..i+16) / scale) stored for every 16 values: full vectors without masks

@@ -21,6 +21,7 @@
 
 #include "block_abs_max.hpp"
 #include "clip_step.hpp"
+#include "fused_block_step.hpp"
 #include "state_runs.hpp"
 #include "pre_pass.hpp"
 #include "step_loops.hpp"
@@ -99,8 +100,11 @@ void tensor_step(const StepRequest& r, StepReport& report) {
     unstall_maps.zero_rows = zero_codes.rows;
   }
 
+  // The 8-bit step with fp32 tensors on AVX-512 interleaves update and encode of consecutive
+  // blocks (fused_block_step.hpp); the loop below steps the blocks it leaves.
+  const std::size_t fused = fused_block_step<A, T, Codec>(r, codecs, zero_codes, scale, block, nonfinite, under);
 #pragma omp parallel for schedule(static) num_threads(r.threads) reduction(+ : nonfinite, under[:kMaxStateRows])
-  for (std::size_t b = 0; b < blocks; ++b) {
+  for (std::size_t b = fused; b < blocks; ++b) {
     const std::size_t begin = b * block;
     const std::size_t len = std::min(block, n - begin);
     if constexpr (!Codec::kQuantized) {

@@ -1,0 +1,170 @@
+#pragma once
+// The 8-bit step (map codes, a scale per block, fp32 tensors, AVX-512 direct bucket tables) with
+// the update of block b and the encode of block b - 1 in one loop body, 16 elements at a time.
+//
+// Why: the update is bound by the divider (a division and a square root per element) and leaves
+// ports idle; the encoder is bound by its gather and port work. In tensor_step's sequence
+// (decode, update, absmax, encode per block) they add up, because the encode of a block needs
+// its absmax, i.e. its whole update, and a block's encode is more than the out-of-order window
+// holds. Block b - 1's scales are known while block b is updated, so both streams are
+// independent and interleaving them per 16 elements lets the core overlap them. Round 7
+// (results/perf/round7/): 8-bit Adam -8% at 1 thread, -7% at 2; the same interleave made of
+// calls per 64-256 elements was slower (the calls' set-up cost more than the overlap gained).
+//
+// Results are those of the sequential loop: every block's codes, scale and counts depend only on
+// its own elements and are computed by the same functions (Algo::update through update_element,
+// the bucket encoder's DirectCodes, block_abs_max, settle_block). It steps the tensor's whole
+// blocks; a partial last block, and the cases it does not take (other types, the underflow
+// remedies, maps without direct tables), run tensor_step's loop.
+#include <omp.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "block_abs_max.hpp"
+#include "state_runs.hpp"
+#include "step_loops.hpp"
+
+namespace bnb::kernels::cpu_detail {
+inline namespace BNB_CPU_VARIANT {  // one copy per variant (step_loops.hpp)
+
+#if BNB_SIMD_CODEC_AVX512
+
+inline constexpr std::size_t kFusedLanes = 16;
+
+/// state_loop's body for 16 elements (a constant trip count: one 512-bit iteration); the
+/// non-finite gradients counted per lane in bad.
+template <class A, bool kSkipZeros, bool kDecay>
+[[gnu::always_inline]] inline void update_lanes(StepConstants c, const float* __restrict grad, float* __restrict param,
+                                                float* __restrict s0, float* __restrict s1, float* __restrict s2,
+                                                float gnorm_scale, float scale, std::uint32_t* __restrict bad) {
+  c.skip_zeros = kSkipZeros;
+  c.has_weight_decay = kDecay;
+  for (std::size_t i = 0; i < kFusedLanes; ++i) {
+    const float g = grad[i] * gnorm_scale;
+    float p = param[i];
+    float s[A::kRows];
+    s[0] = s0[i];
+    if constexpr (A::kRows > 1) s[1] = s1[i];
+    if constexpr (A::kRows > 2) s[2] = s2[i];
+    bad[i] += is_finite(g) ? 0u : 1u;
+    update_element<A, VectorStorage<float>, true>(c, g, p, s, scale);
+    param[i] = p;
+    s0[i] = s[0];
+    if constexpr (A::kRows > 1) s1[i] = s[1];
+    if constexpr (A::kRows > 2) s2[i] = s[2];
+  }
+}
+
+/// The fused loop over this thread's contiguous share of the blocks (the share schedule(static)
+/// gives), with two block buffers: block b decoded and updated, block b - 1 encoded.
+template <class A, class Codec, bool kSkipZeros, bool kDecay>
+void fused_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const ZeroCodes<A>& zero_codes, float scale,
+                  std::size_t block, std::uint64_t& nonfinite_out, std::uint64_t* under_out) {
+  constexpr int kRows = A::kRows;
+  const std::size_t blocks = r.n / block;  // whole blocks
+  float* param = static_cast<float*>(r.param);
+  const float* grad = static_cast<const float*>(r.grad);
+  const StepConstants c = r.constants;
+  std::uint64_t nonfinite = 0;
+  std::uint64_t under[kMaxStateRows] = {};
+#pragma omp parallel num_threads(r.threads) reduction(+ : nonfinite, under[:kMaxStateRows])
+  {
+    const auto threads = static_cast<std::size_t>(omp_get_num_threads());
+    const auto t = static_cast<std::size_t>(omp_get_thread_num());
+    const std::size_t share = blocks / threads, extra = blocks % threads;
+    const std::size_t first = t * share + std::min(t, extra);
+    const std::size_t last = first + share + (t < extra ? 1 : 0);
+    Encoder::DirectCodes codes[kRows];
+    for (int k = 0; k < kRows; ++k) codes[k] = codecs.encoders[k]->direct_codes();
+    alignas(64) float st[2][kRows][kMaxBlock];
+    float scales[2][kRows] = {};
+    alignas(64) std::uint32_t bad[kFusedLanes] = {};
+    for (std::size_t b = first; b <= last; ++b) {
+      const bool update = b < last, encode = b > first;
+      float(*cur)[kMaxBlock] = st[b & 1];
+      const float(*prev)[kMaxBlock] = st[(b - 1) & 1];
+      const std::size_t begin = b * block, prev_begin = begin - block;
+      if (update) {
+        prefetch_block<A, float>(r, begin + kPrefetchAhead * block, block);
+        for (int k = 0; k < kRows; ++k) decode_state_run<Codec>(r.state, codecs, k, begin, block, cur[k]);
+      }
+      __m512 quotient_scale[kRows];
+      std::uint8_t* out[kRows];
+      for (int k = 0; k < kRows; ++k) {
+        quotient_scale[k] = _mm512_set1_ps(encode ? scales[(b - 1) & 1][k] : 1.0f);
+        out[k] = r.state.codes[k] + (encode ? prev_begin : 0);
+      }
+      float* s1 = cur[kRows > 1 ? 1 : 0];
+      float* s2 = cur[kRows > 2 ? 2 : 0];
+      for (std::size_t i = 0; i < block; i += kFusedLanes) {
+        if (update) {
+          update_lanes<A, kSkipZeros, kDecay>(c, grad + begin + i, param + begin + i, cur[0] + i, s1 + i, s2 + i,
+                                               r.gnorm_scale, scale, bad);
+        }
+        if (encode) {
+          for (int k = 0; k < kRows; ++k) {
+            const __m512 y = _mm512_div_ps(_mm512_load_ps(prev[k] + i), quotient_scale[k]);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out[k] + i), codes[k](y));
+          }
+        }
+      }
+      if (update) {
+        for (int k = 0; k < kRows; ++k) {
+          const float m = block_abs_max(cur[k], block);
+          r.state.absmax[k][b] = m;
+          scales[b & 1][k] = m;
+        }
+      }
+      if (encode) {
+        for (int k = 0; k < kRows; ++k) {  // a zero scale stores the zero code (encode_run)
+          if (scales[(b - 1) & 1][k] == 0.0f) std::fill_n(out[k], block, r.state.table[k]->zero_code);
+        }
+        settle_block<A>(UnderflowGuard::off, zero_codes, r.state, prev, prev_begin, block, under);
+      }
+    }
+    for (std::uint32_t n : bad) nonfinite += n;
+  }
+  nonfinite_out += nonfinite;
+  for (int k = 0; k < kMaxStateRows; ++k) under_out[k] += under[k];
+}
+
+#endif  // BNB_SIMD_CODEC_AVX512
+
+/// The fused step over the tensor's whole blocks when it applies (see the header comment);
+/// returns the number of blocks it stepped (0 when it does not apply).
+template <class A, class T, class Codec>
+std::size_t fused_block_step(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const ZeroCodes<A>& zero_codes,
+                      float scale, std::size_t block, std::uint64_t& nonfinite, std::uint64_t* under) {
+#if BNB_SIMD_CODEC_AVX512
+  if constexpr (std::is_same_v<T, float> && Codec::kScale == ScaleKind::per_block && Codec::kElementBits == 8 &&
+                Codec::kCodes == CodeKind::map_index) {
+    if (r.underflow_guard != UnderflowGuard::off || block % kFusedLanes != 0 || block > kMaxBlock || r.n < block) {
+      return 0;
+    }
+    for (int k = 0; k < A::kRows; ++k) {
+      if (!codecs.encoders[k] || !codecs.encoders[k]->has_direct_codes()) return 0;
+    }
+    const StepConstants& c = r.constants;
+    if (c.skip_zeros) {
+      if (c.has_weight_decay) {
+        fused_blocks<A, Codec, true, true>(r, codecs, zero_codes, scale, block, nonfinite, under);
+      } else {
+        fused_blocks<A, Codec, true, false>(r, codecs, zero_codes, scale, block, nonfinite, under);
+      }
+    } else if (c.has_weight_decay) {
+      fused_blocks<A, Codec, false, true>(r, codecs, zero_codes, scale, block, nonfinite, under);
+    } else {
+      fused_blocks<A, Codec, false, false>(r, codecs, zero_codes, scale, block, nonfinite, under);
+    }
+    return r.n / block;
+  }
+#endif
+  (void)r, (void)codecs, (void)zero_codes, (void)scale, (void)block, (void)nonfinite, (void)under;
+  return 0;
+}
+
+}  // namespace BNB_CPU_VARIANT
+}  // namespace bnb::kernels::cpu_detail
