@@ -76,7 +76,10 @@ def main():
     rows.append(("`bnb-bench run configs/perf.json` (64M fp32, 2 threads)", tool))
 
     table = ["| target | measured |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows]
-    machine = (f"{context.get('num_cpus')} CPUs at {context.get('mhz_per_cpu')} MHz (as Google Benchmark reads it), "
+    cpu = run.get("machine", {})
+    kind = (f"{cpu.get('cpu_model', 'unknown CPU')} ({cpu.get('cpu_vendor', '?')}, family {cpu.get('cpu_family', '?')} "
+            f"model {cpu.get('cpu_model_number', '?')}), ")
+    machine = (kind + f"{context.get('num_cpus')} CPUs at {context.get('mhz_per_cpu')} MHz (as Google Benchmark reads it), "
                f"variant `{variant}`, load average {', '.join(f'{x:.1f}' for x in context.get('load_avg', []))}, "
                f"{context.get('date', '')[:10]}")
     text = "\n".join(table) + f"\n\nMachine: {machine}; medians of 3. Source: `results/perf/*.json`.\n"

@@ -3,7 +3,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -36,6 +38,15 @@ std::string field(const std::string& path, const std::string& key) {
   return {};
 }
 
+/// A field that is a whole number, or nothing (absent, or not a number on this platform).
+std::optional<int> int_field(const std::string& path, const std::string& key) {
+  const std::string v = field(path, key);
+  int value = 0;
+  const auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), value);
+  if (v.empty() || error != std::errc{} || end != v.data() + v.size()) return std::nullopt;
+  return value;
+}
+
 std::size_t kib_field(const std::string& path, const std::string& key) {
   const std::string v = field(path, key);
   return v.empty() ? 0 : static_cast<std::size_t>(std::stoull(v)) * 1024;
@@ -47,6 +58,11 @@ nlohmann::json machine_context(int threads, std::size_t bandwidth_elements) {
   nlohmann::json m;
   std::string model = field("/proc/cpuinfo", "model name");
   m["cpu_model"] = model.empty() ? "unknown" : model;
+  // A guest's model name can be generic ("Intel(R) Xeon(R) Processor"); vendor, family and model
+  // number still tell the CPU kinds apart (performance figures are per kind).
+  if (const std::string vendor = field("/proc/cpuinfo", "vendor_id"); !vendor.empty()) m["cpu_vendor"] = vendor;
+  if (const auto family = int_field("/proc/cpuinfo", "cpu family")) m["cpu_family"] = *family;
+  if (const auto number = int_field("/proc/cpuinfo", "model\t")) m["cpu_model_number"] = *number;
   m["logical_cpus"] = std::thread::hardware_concurrency();
   if (const std::string cores = field("/proc/cpuinfo", "cpu cores"); !cores.empty()) {
     m["cores_per_socket"] = std::stoi(cores);
