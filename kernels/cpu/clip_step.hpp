@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "norm_term_lanes.hpp"
 #include "pre_pass.hpp"
 
 namespace bnb::kernels::cpu_detail {
@@ -31,7 +32,9 @@ concept SplitUpdate = requires(const StepConstants& c, float g, float& p, float*
 };
 
 /// Pass 1 over one reduction chunk: norm terms, new states in place, non-finite gradients
-/// added to `nonfinite`. 256-bit vectors as the pre-pass (its terms are divider work).
+/// added to `nonfinite`. With AVX2/AVX-512, LAMB and LARS run their whole vectors through
+/// norm_term_lanes.hpp (terms summed in registers); the rest, and the scalar variant, below.
+/// 256-bit vectors (measured: 512-bit ones were slower, round 7 and round 8).
 template <class A, bool kSkipZeros, bool kDecay>
 BNB_PREFER_256_BIT_VECTORS ChunkPart state_pass_chunk(StepConstants c, const StepRequest& r, std::size_t begin,
                                                       std::size_t len, std::uint64_t& nonfinite) {
@@ -44,7 +47,31 @@ BNB_PREFER_256_BIT_VECTORS ChunkPart state_pass_chunk(StepConstants c, const Ste
   float* __restrict s1 = r.state.values[A::kRows > 1 ? 1 : 0] + begin;
   float uterm[kReductionBlock], pterm[kReductionBlock];
   std::uint32_t bad = 0;
-  for (std::size_t i = 0; i < len; ++i) {
+  std::size_t i = 0;
+#if defined(BNB_NORM_TERM_LANES)
+  // Whole vectors in lanes (norm_term_lanes.hpp); the chunk's last len % 8 elements below, into
+  // the same lane sums (element i adds into lane i % 8).
+  float lane_u[kReductionLanes], lane_p[kReductionLanes];
+  if constexpr (kHasTermLanes<A>) {
+    const TermLanes<A, kSkipZeros, kDecay> lanes(c);
+    const __m256 scale = _mm256_set1_ps(gnorm_scale);
+    LaneSums sums;
+    for (; i + kReductionLanes <= len; i += kReductionLanes) {
+      const __m256 g = _mm256_mul_ps(_mm256_loadu_ps(grad + i), scale);
+      const __m256 p = _mm256_loadu_ps(param + i);
+      __m256 s[2];
+      s[0] = _mm256_loadu_ps(s0 + i);
+      if constexpr (A::kRows > 1) s[1] = _mm256_loadu_ps(s1 + i);
+      sums.add(lanes.step(g, p, s), p, g);
+      _mm256_storeu_ps(s0 + i, s[0]);
+      if constexpr (A::kRows > 1) _mm256_storeu_ps(s1 + i, s[1]);
+    }
+    _mm256_storeu_ps(lane_u, sums.unorm);
+    _mm256_storeu_ps(lane_p, sums.pnorm);
+    bad = sums.bad_count();
+  }
+#endif
+  for (; i < len; ++i) {
     const float g = grad[i] * gnorm_scale;
     const float p = param[i];
     float s[A::kRows], sn[A::kRows];
@@ -61,6 +88,14 @@ BNB_PREFER_256_BIT_VECTORS ChunkPart state_pass_chunk(StepConstants c, const Ste
   }
   nonfinite += bad;
   ChunkPart part;
+#if defined(BNB_NORM_TERM_LANES)
+  if constexpr (kHasTermLanes<A>) {
+    const std::size_t tail = len - len % kReductionLanes;
+    part.unorm = lane_sums_with_tail(lane_u, uterm + tail, len - tail);
+    part.pnorm = lane_sums_with_tail(lane_p, pterm + tail, len - tail);
+    return part;
+  }
+#endif
   part.unorm = chunk_sum(uterm, len);
   part.pnorm = chunk_sum(pterm, len);
   return part;

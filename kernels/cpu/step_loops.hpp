@@ -35,6 +35,11 @@ inline constexpr float kFloatMax = 3.40282347e38f;
 
 BNB_HD bool is_finite(float x) { return std::fabs(x) <= kFloatMax; }
 
+/// The last stage of a chunk's sum (step_request.hpp): its 8 lane sums in a fixed tree.
+[[gnu::always_inline]] inline float lane_tree_sum(const float* lanes) {
+  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
+
 /// Sum of one reduction chunk in the fixed order of step_request.hpp. Always inlined: each
 /// lane is a serial chain of additions, and the pre-pass's two sums (update and parameter
 /// norms) only overlap their chains when the out-of-order core sees both.
@@ -45,7 +50,7 @@ BNB_HD bool is_finite(float x) { return std::fabs(x) <= kFloatMax; }
     for (int l = 0; l < kReductionLanes; ++l) lanes[l] += x[i + l];
   }
   for (int l = 0; i < len; ++i, ++l) lanes[l] += x[i];
-  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+  return lane_tree_sum(lanes);
 }
 
 template <class T>

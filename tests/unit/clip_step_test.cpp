@@ -4,7 +4,8 @@
 // summed in the documented order (step_request.hpp), the clip scale from them, then
 // Algo::update on every element at that scale. On every compiled CPU variant, 1 and 2 threads,
 // with tails in both passes, skip_zeros, weight decay, the first step (LARS seeds its buffer),
-// gnorm_scale != 1 and a NaN gradient (propagated on the 32-bit path, and counted).
+// gnorm_scale != 1 and non-finite gradients (NaN and both infinities: propagated on the 32-bit path,
+// and counted).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -48,7 +49,11 @@ Tensor inputs(const Case& c) {
   x.p = rng.draw(kN, 0.1);
   x.g = rng.draw(kN, 0.01);
   for (std::size_t i = 5; i < kN; i += 97) x.g[i] = 0.0f;  // skip_zeros has something to skip
-  if (c.nan) x.g[kN / 2] = std::numeric_limits<float>::quiet_NaN();
+  if (c.nan) {  // inside a vector of pass 1, at its start, and in a chunk's last len % 8 elements
+    x.g[kN / 2] = std::numeric_limits<float>::quiet_NaN();
+    x.g[3] = std::numeric_limits<float>::infinity();
+    x.g[kN - 2] = -std::numeric_limits<float>::infinity();
+  }
   x.s[0] = rng.draw(kN, 0.01);
   x.s[1] = rng.draw(kN, 1e-4);
   for (float& v : x.s[1]) v = std::fabs(v);  // a second moment
