@@ -12,7 +12,6 @@
 #include <omp.h>
 
 #include <cmath>
-#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -22,14 +21,6 @@
 
 namespace bnb::kernels::cpu_detail {
 inline namespace BNB_CPU_VARIANT {  // one copy per variant (step_loops.hpp)
-
-/// An algorithm whose update splits into the new states and the new parameter.
-template <class A>
-concept SplitUpdate = requires(const StepConstants& c, float g, float& p, float* s) {
-  { A::skipped(c, g, p) } -> std::same_as<bool>;
-  A::update_states(c, g, p, s);
-  A::template update_param<VectorStorage<float>>(c, p, s, 1.0f);
-};
 
 /// Pass 1 over one reduction chunk: norm terms, new states in place, non-finite gradients
 /// added to `nonfinite`. With AVX2/AVX-512, LAMB and LARS run their whole vectors through

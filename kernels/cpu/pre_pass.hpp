@@ -57,9 +57,10 @@ BNB_PREFER_256_BIT_VECTORS ChunkPart pre_pass_chunk(StepConstants c, const StepR
   float uterm[kReductionBlock], pterm[kReductionBlock];
   // fp32 tensors are read in place where no copy is needed (p is only read unless the
   // tensor-wise path below updates a scratch copy; g * 1 == g for every non-NaN g).
+  constexpr bool kStatesOnly = SplitUpdate<A>;  // the tensor-wise path computes no parameter
   const float* gv = g;
   const float* pv = p;
-  if constexpr (std::is_same_v<T, float> && Codec::kScale != ScaleKind::per_tensor) {
+  if constexpr (std::is_same_v<T, float> && (Codec::kScale != ScaleKind::per_tensor || kStatesOnly)) {
     pv = param;
     if (r.gnorm_scale == 1.0f) {
       gv = grad;
@@ -100,8 +101,11 @@ BNB_PREFER_256_BIT_VECTORS ChunkPart pre_pass_chunk(StepConstants c, const StepR
   if constexpr (Codec::kScale == ScaleKind::per_tensor) {
     float* new_rows[A::kRows];
     for (int k = 0; k < A::kRows; ++k) new_rows[k] = st[k];
-    // The new states (p is a scratch copy, g already carries gnorm_scale).
-    state_run<A, VectorStorage<T>, true>(c, g, p, new_rows, len, 1.0f, 1.0f);
+    if constexpr (kStatesOnly) {
+      new_states_run<A>(c, gv, pv, new_rows, len);
+    } else {  // the new states (p is a scratch copy, g already carries gnorm_scale)
+      state_run<A, VectorStorage<T>, true>(c, g, p, new_rows, len, 1.0f, 1.0f);
+    }
     for (int k = 0; k < A::kRows; ++k) part.max[k] = block_abs_max(st[k], len);
   }
   return part;

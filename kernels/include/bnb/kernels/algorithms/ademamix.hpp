@@ -39,11 +39,28 @@ struct AdEMAMix {
   }
 
   template <class Store>
-  BNB_HD static void update(const StepConstants& c, float g, float& p, float* s, float /*scale*/) {
+  BNB_HD static void update(const StepConstants& c, float g, float& p, float* s, float scale) {
+    update_states(c, g, p, s);
+    update_param<Store>(c, p, s, scale);
+  }
+
+  // update() in its parts: the new states (all a per-tensor 8-bit pre-pass needs), and the new
+  // parameter from them, whose two divisions by per-step constants the CPU may compute
+  // without the divider (kernels/cpu/ademamix_lanes.hpp) and pass to step_param.
+  BNB_HD static bool skipped(const StepConstants&, float, float) { return false; }  // no skip_zeros
+  BNB_HD static void update_states(const StepConstants& c, float g, float /*p*/, float* s) {
     s[0] = c.beta1 * s[0] + c.one_minus_beta1 * g;
     s[1] = c.beta3 * s[1] + c.one_minus_beta3 * g;
     s[2] = c.beta2 * s[2] + c.one_minus_beta2 * (g * g);
-    p = Store::round(p - c.lr * (s[0] / c.c1 + c.alpha * s[1]) / (sqrtf(s[2]) / c.c2 + c.eps));
+  }
+  template <class Store>
+  BNB_HD static void update_param(const StepConstants& c, float& p, const float* s, float /*scale*/) {
+    step_param<Store>(c, p, s[0] / c.c1, s[1], sqrtf(s[2]) / c.c2);
+  }
+  /// The new parameter from m1 / c1, m2 and sqrt(nu) / c2.
+  template <class Store>
+  BNB_HD static void step_param(const StepConstants& c, float& p, float m1_hat, float m2, float nu_root_hat) {
+    p = Store::round(p - c.lr * (m1_hat + c.alpha * m2) / (nu_root_hat + c.eps));
     if (c.has_weight_decay) p = Store::round(p * c.decay);
   }
 
