@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "ademamix_lanes.hpp"
 #include "block_abs_max.hpp"
 #include "state_runs.hpp"
 #include "step_loops.hpp"
@@ -33,15 +34,20 @@ inline namespace BNB_CPU_VARIANT {  // one copy per variant (step_loops.hpp)
 #if BNB_SIMD_CODEC_AVX512
 
 inline constexpr std::size_t kFusedLanes = 16;
+static_assert(kFusedLanes == kLaneCount);
 
 /// state_loop's body for 16 elements (a constant trip count: one 512-bit iteration); the
 /// non-finite gradients counted per lane in bad.
 template <class A, bool kSkipZeros, bool kDecay>
-[[gnu::always_inline]] inline void update_lanes(StepConstants c, const float* __restrict grad, float* __restrict param,
+[[gnu::always_inline]] inline void update_lanes(StepConstants c, const AdemamixDivisors& divisors,
+                                                const float* __restrict grad, float* __restrict param,
                                                 float* __restrict s0, float* __restrict s1, float* __restrict s2,
                                                 float gnorm_scale, float scale, std::uint32_t* __restrict bad) {
   c.skip_zeros = kSkipZeros;
   c.has_weight_decay = kDecay;
+  if constexpr (kQuotientLanes<A>) {  // the same update, its divisions by c1 and c2 off the divider
+    return ademamix_lanes<A, VectorStorage<float>>(c, divisors, grad, param, s0, s1, s2, gnorm_scale, bad);
+  }
   for (std::size_t i = 0; i < kFusedLanes; ++i) {
     const float g = grad[i] * gnorm_scale;
     float p = param[i];
@@ -82,6 +88,7 @@ void fused_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const
     alignas(64) float st[2][kRows][kMaxBlock];
     float scales[2][kRows] = {};
     alignas(64) std::uint32_t bad[kFusedLanes] = {};
+    const AdemamixDivisors divisors(c);  // for AdEMAMix's update (ademamix_lanes.hpp)
     for (std::size_t b = first; b <= last; ++b) {
       const bool update = b < last, encode = b > first;
       float(*cur)[kMaxBlock] = st[b & 1];
@@ -101,8 +108,8 @@ void fused_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const
       float* s2 = cur[kRows > 2 ? 2 : 0];
       for (std::size_t i = 0; i < block; i += kFusedLanes) {
         if (update) {
-          update_lanes<A, kSkipZeros, kDecay>(c, grad + begin + i, param + begin + i, cur[0] + i, s1 + i, s2 + i,
-                                               r.gnorm_scale, scale, bad);
+          update_lanes<A, kSkipZeros, kDecay>(c, divisors, grad + begin + i, param + begin + i, cur[0] + i, s1 + i,
+                                               s2 + i, r.gnorm_scale, scale, bad);
         }
         if (encode) {
           for (int k = 0; k < kRows; ++k) {
