@@ -267,6 +267,38 @@ TEST_P(CpuVariantTest, ThreadCountDoesNotChangeResults) {
   }
 }
 
+/// State rows of format f for r's algorithm and r.n elements at zero (fp32 values, or zero
+/// codes and scales), owned by the vectors given and attached to r.
+void attach_zero_state(bnb::StepRequest& r, StateFormat f, std::vector<float>* values, std::vector<std::uint8_t>* codes,
+                       std::vector<float>* absmax) {
+  const bnb::FormatCodec& codec = bnb::format_codec(f);
+  r.state.format = f;
+  r.state.rows = k::state_rows(r.algorithm);
+  for (int row = 0; row < r.state.rows; ++row) {
+    const k::QuantTable& t = bnb::quant_table(bnb::state_map(f, row_signed(r.algorithm, row)));
+    values[row].assign(f == StateFormat::fp32 ? r.n : 0, 0.0f);
+    codes[row].assign(f == StateFormat::fp32 ? 0 : codec.row_bytes(r.n), t.zero_code);
+    absmax[row].assign(std::max<std::size_t>(codec.scale_count(r.n, bnb::kDefaultBlockSize), 1), 0.0f);
+    r.state.values[row] = values[row].data();
+    r.state.codes[row] = codes[row].data();
+    r.state.absmax[row] = absmax[row].data();
+    r.state.table[row] = &t;
+  }
+}
+
+/// The bytes a step left: the parameters, then each state row's fp32 values and codes.
+std::vector<std::uint8_t> step_bytes(const void* param, std::size_t param_bytes, const std::vector<float>* values,
+                                     const std::vector<std::uint8_t>* codes, int rows) {
+  const auto* p = static_cast<const std::uint8_t*>(param);
+  std::vector<std::uint8_t> out(p, p + param_bytes);
+  for (int row = 0; row < rows; ++row) {
+    const auto* b = reinterpret_cast<const std::uint8_t*>(values[row].data());
+    out.insert(out.end(), b, b + values[row].size() * sizeof(float));
+    out.insert(out.end(), codes[row].begin(), codes[row].end());
+  }
+  return out;
+}
+
 /// Two Adam steps (weight decay, gnorm_scale 0.75 on the second) on a 16-bit tensor whose
 /// parameters are every bit pattern of d and whose gradients are every pattern in another order,
 /// plus a tail: the parameter and state bytes after them.
@@ -277,7 +309,6 @@ std::vector<std::uint8_t> step_every_pattern(k::CpuVariant v, DType d, StateForm
     param[i] = static_cast<std::uint16_t>(i);
     grad[i] = static_cast<std::uint16_t>(i * 40503u + 7u);  // odd multiplier: a permutation
   }
-  const bnb::FormatCodec& codec = bnb::format_codec(f);
   std::vector<float> values[2], absmax[2];
   std::vector<std::uint8_t> codes[2];
   bnb::StepRequest r;
@@ -286,18 +317,7 @@ std::vector<std::uint8_t> step_every_pattern(k::CpuVariant v, DType d, StateForm
   r.n = n;
   r.param = param.data();
   r.grad = grad.data();
-  r.state.format = f;
-  r.state.rows = 2;
-  for (int row = 0; row < 2; ++row) {
-    const k::QuantTable& t = bnb::quant_table(bnb::state_map(f, row == 0));
-    values[row].assign(f == StateFormat::fp32 ? n : 0, 0.0f);
-    codes[row].assign(f == StateFormat::fp32 ? 0 : codec.row_bytes(n), t.zero_code);
-    absmax[row].assign(std::max<std::size_t>(codec.scale_count(n, bnb::kDefaultBlockSize), 1), 0.0f);
-    r.state.values[row] = values[row].data();
-    r.state.codes[row] = codes[row].data();
-    r.state.absmax[row] = absmax[row].data();
-    r.state.table[row] = &t;
-  }
+  attach_zero_state(r, f, values, codes, absmax);
   bnb::HyperParams h;
   h.weight_decay = 1e-2;
   r.threads = 1;
@@ -307,14 +327,7 @@ std::vector<std::uint8_t> step_every_pattern(k::CpuVariant v, DType d, StateForm
     bnb::StepReport report;
     k::cpu_step(v, r, report);
   }
-  std::vector<std::uint8_t> out(n * 2);
-  std::memcpy(out.data(), param.data(), n * 2);
-  for (int row = 0; row < 2; ++row) {
-    const auto* b = reinterpret_cast<const std::uint8_t*>(values[row].data());
-    out.insert(out.end(), b, b + values[row].size() * sizeof(float));
-    out.insert(out.end(), codes[row].begin(), codes[row].end());
-  }
-  return out;
+  return step_bytes(param.data(), n * 2, values, codes, 2);
 }
 
 // Every fp16 and bf16 value (NaN payloads, subnormals, infinities) as parameter and gradient:
@@ -593,6 +606,54 @@ TEST_P(CpuVariantTest, AbsMaxMatchesSequentialRule) {
   EXPECT_GT(cases, 3000u);
   const std::vector<float> only_nan(37, std::numeric_limits<float>::quiet_NaN());
   EXPECT_EQ(codec->abs_max(only_nan.data(), only_nan.size()), 0.0f);
+}
+
+/// Two AdEMAMix steps whose states and gradients sit at the edges of the exact quotient's window
+/// (kernels/cpu/ademamix_lanes.hpp divides by c1 and c2 without the divider inside it, with
+/// vdivps outside): zeros of both signs, subnormals, 2^-100 and its neighbours, huge values,
+/// infinities and NaNs with payloads, in fp32 state (set directly) or 8-bit (from the gradients;
+/// the guard drops non-finite ones). No NaN inputs in fp32 state: where two NaNs meet in an
+/// addition, which payload survives depends on the operand order GCC picks per variant (a
+/// property of the plain fp32 update, not of the quotient). Returns the parameter and state bytes.
+std::vector<std::uint8_t> step_ademamix_edges(k::CpuVariant v, StateFormat f) {
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  const float edges[] = {0.0f, -0.0f, std::numeric_limits<float>::denorm_min(), -1e-40f, std::numeric_limits<float>::min(),
+                         0x1p-100f, std::nextafter(0x1p-100f, 0.0f), -std::nextafter(0x1p-100f, 1.0f), 0x1p-98f,
+                         1e-30f, 1e-5f, 0.5f, -3.0f, 1e30f, -3e38f, std::numeric_limits<float>::max(), inf, -inf, nan,
+                         k::bits_float(0xffc01234u), 0.25f, -0.125f, 7e-3f};
+  constexpr std::size_t n = 2 * 256 + 16 * 3 + 5, e = std::size(edges);  // whole blocks: the fused loop
+  const auto edge = [&](std::size_t i) { return f == StateFormat::fp32 && std::isnan(edges[i % e]) ? 1.0f : edges[i % e]; };
+  std::vector<float> param(n), grad(n), values[3], absmax[3];
+  std::vector<std::uint8_t> codes[3];
+  bnb::StepRequest r;
+  r.algorithm = Algorithm::ademamix;
+  r.n = n;
+  r.param = param.data();
+  r.grad = grad.data();
+  attach_zero_state(r, f, values, codes, absmax);
+  for (int row = 0; row < 3; ++row) {
+    for (std::size_t i = 0; i < values[row].size(); ++i) values[row][i] = edge(i * (2 * row + 3));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    param[i] = edge(i * 11);
+    grad[i] = f == StateFormat::fp32 && i % 3 != 0 ? 1e-3f * static_cast<float>(i % 17) : edge(i);
+  }
+  bnb::HyperParams h;
+  h.weight_decay = 1e-2;
+  r.threads = 1;
+  for (int t = 1; t <= 2; ++t) {
+    r.constants = prepare(Algorithm::ademamix, h, t);
+    bnb::StepReport report;
+    k::cpu_step(v, r, report);
+  }
+  return step_bytes(param.data(), n * 4, values, codes, 3);
+}
+
+TEST_P(CpuVariantTest, AdemamixQuotientEdgesAreBitIdenticalToScalar) {
+  for (StateFormat f : {StateFormat::fp32, StateFormat::blockwise8, StateFormat::tensorwise8}) {
+    EXPECT_TRUE(step_ademamix_edges(GetParam(), f) == step_ademamix_edges(k::CpuVariant::scalar, f))
+        << "format " << static_cast<int>(f);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, CpuVariantTest,
