@@ -36,8 +36,12 @@
 // bits doubled (the sign shifted out), minus the low end, compared unsigned with the width.
 //
 // Use: ExactQuotient512 q(d) (AVX-512, 16 lanes) or ExactQuotient256 (AVX2, 8 lanes) once per
-// divisor, then q.divide(x) per vector. A loop that divides several rows, or wants the fallback out of its hot path, can call
-// q.divide_in_window(x) and q.in_window(x) itself and divide the lanes outside the mask.
+// divisor, then q.divide(x) per vector. A loop that wants the fallback out of its hot path calls
+// q.divide_in_window(x) and q.in_window(x) and divides the lanes outside the mask itself. A loop
+// with many live vectors (the fused 8-bit step) keeps d and r in its own registers and calls
+// reciprocal_quotient(x, d, r), deciding per block where it may skip the window test: an
+// ExactQuotient512 per block and row there (four registers, its set-up per block) made that
+// loop 9% slower where the bare operations made it 4% faster (results/perf/round8).
 // CI: exact_quotient_test (sampled); the exhaustive check runs outside CI.
 #include <cstdint>
 #include <cstring>
@@ -76,6 +80,14 @@ struct QuotientWindow {
 
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
 
+/// The method's three operations on vectors a hot loop keeps itself: d and r = RN(1/d) in every
+/// lane. Exact in the window (ExactQuotient512::in_window).
+[[gnu::always_inline]] inline __m512 reciprocal_quotient(__m512 x, __m512 d, __m512 r) {
+  const __m512 q0 = _mm512_mul_ps(x, r);
+  const __m512 n = _mm512_fmsub_ps(q0, d, x);  // q0 d - x: signed so that x = -0 gives -0
+  return _mm512_fnmadd_ps(n, r, q0);
+}
+
 /// 16 lanes (AVX-512).
 class ExactQuotient512 {
  public:
@@ -94,11 +106,7 @@ class ExactQuotient512 {
   }
 
   /// The quotient, exact in the lanes of in_window(x) (others: any value).
-  __m512 divide_in_window(__m512 x) const {
-    const __m512 q0 = _mm512_mul_ps(x, r_);
-    const __m512 n = _mm512_fmsub_ps(q0, d_, x);  // q0 d - x: signed so that x = -0 gives -0
-    return _mm512_fnmadd_ps(n, r_, q0);
-  }
+  __m512 divide_in_window(__m512 x) const { return reciprocal_quotient(x, d_, r_); }
 
   __mmask16 in_window(__m512 x) const {
     const __m512i b = _mm512_castps_si512(x);

@@ -25,6 +25,7 @@
 
 #include "ademamix_lanes.hpp"
 #include "block_abs_max.hpp"
+#include "exact_quotient.hpp"
 #include "state_runs.hpp"
 #include "step_loops.hpp"
 
@@ -73,7 +74,6 @@ void fused_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const
   const std::size_t blocks = r.n / block;  // whole blocks
   float* param = static_cast<float*>(r.param);
   const float* grad = static_cast<const float*>(r.grad);
-  const StepConstants c = r.constants;
   std::uint64_t nonfinite = 0;
   std::uint64_t under[kMaxStateRows] = {};
 #pragma omp parallel num_threads(r.threads) reduction(+ : nonfinite, under[:kMaxStateRows])
@@ -83,8 +83,18 @@ void fused_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const
     const std::size_t share = blocks / threads, extra = blocks % threads;
     const std::size_t first = t * share + std::min(t, extra);
     const std::size_t last = first + share + (t < extra ? 1 : 0);
+    // The step's constants as this thread's own: a shared copy is read through a pointer, and
+    // GCC reloaded it every 16 elements after the code stores (uint8_t, which may alias it).
+    const StepConstants c = r.constants;
+    const float gnorm_scale = r.gnorm_scale;
     Encoder::DirectCodes codes[kRows];
-    for (int k = 0; k < kRows; ++k) codes[k] = codecs.encoders[k]->direct_codes();
+    bool tiny_codes_agree[kRows];
+    for (int k = 0; k < kRows; ++k) {
+      codes[k] = codecs.encoders[k]->direct_codes();
+      const QuantTable& map = *r.state.table[k];
+      tiny_codes_agree[k] = encode_value(map, 0.0f) == encode_value(map, 0x1p-39f) &&
+                            encode_value(map, -0.0f) == encode_value(map, -0x1p-39f);
+    }
     alignas(64) float st[2][kRows][kMaxBlock];
     float scales[2][kRows] = {};
     alignas(64) std::uint32_t bad[kFusedLanes] = {};
@@ -98,10 +108,20 @@ void fused_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const
         prefetch_block<A, float>(r, begin + kPrefetchAhead * block, block);
         for (int k = 0; k < kRows; ++k) decode_state_run<Codec>(r.state, codecs, k, begin, block, cur[k]);
       }
-      __m512 quotient_scale[kRows];
+      // x / scale without the divider (exact_quotient.hpp: exact where 2^-100 <= |x|,
+      // 2^-125 scale <= |x| < 2^127 scale), which the update's division and square root keep
+      // busy. No test per vector: here |x| <= scale (the block's absmax), so with a scale in
+      // [2^-60, 2^125] a lane outside that window has |x / scale| < 2^-40 (its quotient too, with
+      // x's sign) or is NaN (one code), and the map codes [0, 2^-39] and [-2^-39, -0] alike.
+      // Other blocks divide.
+      __m512 divisor[kRows], reciprocal[kRows];
+      bool by_reciprocal[kRows];
       std::uint8_t* out[kRows];
       for (int k = 0; k < kRows; ++k) {
-        quotient_scale[k] = _mm512_set1_ps(encode ? scales[(b - 1) & 1][k] : 1.0f);
+        const float s = encode ? scales[(b - 1) & 1][k] : 1.0f;
+        divisor[k] = _mm512_set1_ps(s);
+        reciprocal[k] = _mm512_set1_ps(1.0f / s);
+        by_reciprocal[k] = tiny_codes_agree[k] && s >= 0x1p-60f && s <= 0x1p125f;
         out[k] = r.state.codes[k] + (encode ? prev_begin : 0);
       }
       float* s1 = cur[kRows > 1 ? 1 : 0];
@@ -109,11 +129,13 @@ void fused_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const
       for (std::size_t i = 0; i < block; i += kFusedLanes) {
         if (update) {
           update_lanes<A, kSkipZeros, kDecay>(c, divisors, grad + begin + i, param + begin + i, cur[0] + i, s1 + i,
-                                               s2 + i, r.gnorm_scale, scale, bad);
+                                               s2 + i, gnorm_scale, scale, bad);
         }
         if (encode) {
           for (int k = 0; k < kRows; ++k) {
-            const __m512 y = _mm512_div_ps(_mm512_load_ps(prev[k] + i), quotient_scale[k]);
+            const __m512 x = _mm512_load_ps(prev[k] + i);
+            const __m512 y = by_reciprocal[k] ? reciprocal_quotient(x, divisor[k], reciprocal[k])
+                                              : _mm512_div_ps(x, divisor[k]);
             _mm_storeu_si128(reinterpret_cast<__m128i*>(out[k] + i), codes[k](y));
           }
         }

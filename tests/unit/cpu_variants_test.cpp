@@ -88,6 +88,7 @@ std::vector<std::uint8_t> make_values(DType d, std::size_t n, std::mt19937& rng,
     float v = normal(rng);
     if (i % 97 == 5) v = 0.0f;  // skip_zeros has something to skip
     if (i % 61 == 3) v *= 1e-5f;  // squares far below their block's largest: 8-bit underflows
+    if (i % 89 == 7) v *= 1e-30f;  // below 2^-100: outside the fused encoder's reciprocal window
     if (specials && i == 11) v = std::numeric_limits<float>::infinity();
     if (specials && i == 800) v = std::numeric_limits<float>::quiet_NaN();
     if (d == DType::f32) {
