@@ -3,8 +3,8 @@
 // sqrt(nu) / c2) off the divider, for the fused 8-bit block loop (fused_block_step.hpp). Why:
 // that loop is bound by the divider, and AdEMAMix's update (algorithms/ademamix.hpp) divides
 // three times and takes a square root per element where Adam divides once (block-wise 8-bit
-// AdEMAMix -4% at 1 thread, -9% at 2: results/perf/round8/ademamix.md). Not used where the step
-// is bound by memory (fp32 state, the tensor-wise loop): measured no faster there.
+// AdEMAMix -3 to -6%: results/perf/round8/ademamix.md). Not used where the step is bound by
+// memory (fp32 state, the tensor-wise loop): measured no faster there.
 //
 // The same operations as update_element<AdEMAMix, Store, true> on each element: the new states
 // (update_states), the two quotients by ExactQuotient512 (exact_quotient.hpp: the IEEE quotient

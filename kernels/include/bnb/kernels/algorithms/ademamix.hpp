@@ -39,14 +39,21 @@ struct AdEMAMix {
   }
 
   template <class Store>
-  BNB_HD static void update(const StepConstants& c, float g, float& p, float* s, float scale) {
-    update_states(c, g, p, s);
-    update_param<Store>(c, p, s, scale);
+  BNB_HD static void update(const StepConstants& c, float g, float& p, float* s, float /*scale*/) {
+    s[0] = c.beta1 * s[0] + c.one_minus_beta1 * g;
+    s[1] = c.beta3 * s[1] + c.one_minus_beta3 * g;
+    s[2] = c.beta2 * s[2] + c.one_minus_beta2 * (g * g);
+    p = Store::round(p - c.lr * (s[0] / c.c1 + c.alpha * s[1]) / (sqrtf(s[2]) / c.c2 + c.eps));
+    if (c.has_weight_decay) p = Store::round(p * c.decay);
   }
 
-  // update() in its parts: the new states (all a per-tensor 8-bit pre-pass needs), and the new
-  // parameter from them, whose two divisions by per-step constants the CPU may compute
-  // without the divider (kernels/cpu/ademamix_lanes.hpp) and pass to step_param.
+  // update() in its parts, the same operations: the new states (all a per-tensor 8-bit pre-pass
+  // needs), and the new parameter from them, whose two divisions by per-step constants the CPU
+  // may compute without the divider (kernels/cpu/ademamix_lanes.hpp) and pass to step_param.
+  // update() keeps its one-piece form: composed of the parts, GCC ordered the fp32-state loop
+  // differently and it ran 2-3% slower (results/perf/round8/ademamix.md). cpu_variants_test
+  // checks the parts (the AVX-512 fused 8-bit loop) against update() (the scalar variant) bit
+  // for bit.
   BNB_HD static bool skipped(const StepConstants&, float, float) { return false; }  // no skip_zeros
   BNB_HD static void update_states(const StepConstants& c, float g, float /*p*/, float* s) {
     s[0] = c.beta1 * s[0] + c.one_minus_beta1 * g;
