@@ -51,9 +51,9 @@ struct AdEMAMix {
   // needs), and the new parameter from them, whose two divisions by per-step constants the CPU
   // may compute without the divider (kernels/cpu/ademamix_lanes.hpp) and pass to step_param.
   // update() keeps its one-piece form: composed of the parts, GCC ordered the fp32-state loop
-  // differently and it ran 2-3% slower (results/perf/round8/ademamix.md). cpu_variants_test
-  // checks the parts (the AVX-512 fused 8-bit loop) against update() (the scalar variant) bit
-  // for bit.
+  // differently and it ran 2-3% slower (results/perf/round8/ademamix.md). algorithm_parts_test
+  // checks both forms against each other bit for bit (edges, 16-bit rounding, weight decay);
+  // cpu_variants_test the AVX-512 fused 8-bit loop against the scalar variant.
   BNB_HD static bool skipped(const StepConstants&, float, float) { return false; }  // no skip_zeros
   BNB_HD static void update_states(const StepConstants& c, float g, float /*p*/, float* s) {
     s[0] = c.beta1 * s[0] + c.one_minus_beta1 * g;
