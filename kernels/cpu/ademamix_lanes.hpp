@@ -9,8 +9,8 @@
 // The same operations as update_element<AdEMAMix, Store, true> on each element: the new states
 // (update_states), the two quotients by ExactQuotient512 (exact_quotient.hpp: the IEEE quotient
 // in every lane; a vector with a lane outside its window takes vdivps for those lanes), the
-// parameter from them (step_param), then the guard's select. Only how the quotients are
-// computed changes, not their values: bit-identical to the scalar variant (cpu_variants_test).
+// parameter from them (step_numerator, step_denominator, step_param), then the guard's select.
+// Only how the quotients are computed changes, not their values: bit-identical to the scalar variant (cpu_variants_test).
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -58,7 +58,9 @@ template <class A, class Store>
 #pragma GCC ivdep  // param and the state rows are distinct arrays (GCC checked it at run time)
   for (std::size_t i = 0; i < kLaneCount; ++i) {
     float p = param[i];
-    A::template step_param<Store>(c, p, m1_hat[i], m2[i], root_hat[i]);
+    const float numerator = A::step_numerator(c, m1_hat[i], m2[i]);
+    const float denominator = A::step_denominator(c, root_hat[i]);
+    A::template step_param<Store>(c, p, numerator, denominator);
     const bool ok = is_finite(g[i]);
     bad[i] += ok ? 0u : 1u;
     param[i] = ok ? p : param[i];

@@ -39,21 +39,17 @@ struct AdEMAMix {
   }
 
   template <class Store>
-  BNB_HD static void update(const StepConstants& c, float g, float& p, float* s, float /*scale*/) {
-    s[0] = c.beta1 * s[0] + c.one_minus_beta1 * g;
-    s[1] = c.beta3 * s[1] + c.one_minus_beta3 * g;
-    s[2] = c.beta2 * s[2] + c.one_minus_beta2 * (g * g);
-    p = Store::round(p - c.lr * (s[0] / c.c1 + c.alpha * s[1]) / (sqrtf(s[2]) / c.c2 + c.eps));
-    if (c.has_weight_decay) p = Store::round(p * c.decay);
+  BNB_HD static void update(const StepConstants& c, float g, float& p, float* s, float scale) {
+    update_states(c, g, p, s);
+    update_param<Store>(c, p, s, scale);
   }
 
-  // update() in its parts, the same operations: the new states (all a per-tensor 8-bit pre-pass
-  // needs), and the new parameter from them, whose two divisions by per-step constants the CPU
-  // may compute without the divider (kernels/cpu/ademamix_lanes.hpp) and pass to step_param.
-  // update() keeps its one-piece form: composed of the parts, GCC ordered the fp32-state loop
-  // differently and it ran 2-3% slower (results/perf/round8/ademamix.md). algorithm_parts_test
-  // checks both forms against each other bit for bit (edges, 16-bit rounding, weight decay);
-  // cpu_variants_test the AVX-512 fused 8-bit loop against the scalar variant.
+  // update() in its parts: the new states (all a per-tensor 8-bit pre-pass needs), and the new
+  // parameter from them, whose two divisions by per-step constants the CPU may compute without
+  // the divider (kernels/cpu/ademamix_lanes.hpp). update_param names the step's numerator and
+  // denominator in the order the one-piece expression computes them: with m1 / c1 and
+  // sqrt(nu) / c2 passed as call arguments GCC evaluated the root first, and the fp32-state
+  // loop it built from that order ran 2-3% slower (results/perf/round8, round9/ademamix.md).
   BNB_HD static bool skipped(const StepConstants&, float, float) { return false; }  // no skip_zeros
   BNB_HD static void update_states(const StepConstants& c, float g, float /*p*/, float* s) {
     s[0] = c.beta1 * s[0] + c.one_minus_beta1 * g;
@@ -62,12 +58,20 @@ struct AdEMAMix {
   }
   template <class Store>
   BNB_HD static void update_param(const StepConstants& c, float& p, const float* s, float /*scale*/) {
-    step_param<Store>(c, p, s[0] / c.c1, s[1], sqrtf(s[2]) / c.c2);
+    const float numerator = step_numerator(c, s[0] / c.c1, s[1]);
+    const float denominator = step_denominator(c, sqrtf(s[2]) / c.c2);
+    step_param<Store>(c, p, numerator, denominator);
   }
-  /// The new parameter from m1 / c1, m2 and sqrt(nu) / c2.
+  /// lr (m1 / c1 + alpha m2), from m1 / c1 and m2.
+  BNB_HD static float step_numerator(const StepConstants& c, float m1_hat, float m2) {
+    return c.lr * (m1_hat + c.alpha * m2);
+  }
+  /// sqrt(nu) / c2 + eps, from sqrt(nu) / c2.
+  BNB_HD static float step_denominator(const StepConstants& c, float nu_root_hat) { return nu_root_hat + c.eps; }
+  /// The new parameter from the step's numerator and denominator.
   template <class Store>
-  BNB_HD static void step_param(const StepConstants& c, float& p, float m1_hat, float m2, float nu_root_hat) {
-    p = Store::round(p - c.lr * (m1_hat + c.alpha * m2) / (nu_root_hat + c.eps));
+  BNB_HD static void step_param(const StepConstants& c, float& p, float numerator, float denominator) {
+    p = Store::round(p - numerator / denominator);
     if (c.has_weight_decay) p = Store::round(p * c.decay);
   }
 
