@@ -261,9 +261,11 @@ TEST_P(CpuVariantTest, UnderflowGuardAndCountsAreIdenticalToScalar) {
 
 TEST_P(CpuVariantTest, ThreadCountDoesNotChangeResults) {
   for (Algorithm a : {Algorithm::adam, Algorithm::lamb, Algorithm::lion}) {
-    for (StateFormat f : kFormats) {
-      expect_identical(run_steps(GetParam(), 1, a, DType::f32, f), run_steps(GetParam(), 2, a, DType::f32, f),
-                       describe(a, DType::f32, f) + " threads 1 vs 2");
+    for (DType d : kDTypes) {
+      for (StateFormat f : kFormats) {
+        expect_identical(run_steps(GetParam(), 1, a, d, f), run_steps(GetParam(), 2, a, d, f),
+                         describe(a, d, f) + " threads 1 vs 2");
+      }
     }
   }
 }
@@ -300,44 +302,58 @@ std::vector<std::uint8_t> step_bytes(const void* param, std::size_t param_bytes,
   return out;
 }
 
-/// Two Adam steps (weight decay, gnorm_scale 0.75 on the second) on a 16-bit tensor whose
+/// Two steps of algorithm a (gnorm_scale 0.75 on the second) on a 16-bit tensor whose
 /// parameters are every bit pattern of d and whose gradients are every pattern in another order,
-/// plus a tail: the parameter and state bytes after them.
-std::vector<std::uint8_t> step_every_pattern(k::CpuVariant v, DType d, StateFormat f) {
+/// plus a tail (a partial last block): the parameter and state bytes after them.
+std::vector<std::uint8_t> step_every_pattern(k::CpuVariant v, DType d, StateFormat f, Algorithm a = Algorithm::adam,
+                                             bool skip_zeros = false, double weight_decay = 1e-2, int threads = 1) {
   constexpr std::size_t n = 65536 + 13;
   std::vector<std::uint16_t> param(n), grad(n);
   for (std::size_t i = 0; i < n; ++i) {
     param[i] = static_cast<std::uint16_t>(i);
     grad[i] = static_cast<std::uint16_t>(i * 40503u + 7u);  // odd multiplier: a permutation
   }
-  std::vector<float> values[2], absmax[2];
-  std::vector<std::uint8_t> codes[2];
+  std::vector<float> values[bnb::kMaxStateRows], absmax[bnb::kMaxStateRows];
+  std::vector<std::uint8_t> codes[bnb::kMaxStateRows];
   bnb::StepRequest r;
-  r.algorithm = Algorithm::adam;
+  r.algorithm = a;
   r.dtype = d;
   r.n = n;
   r.param = param.data();
   r.grad = grad.data();
   attach_zero_state(r, f, values, codes, absmax);
   bnb::HyperParams h;
-  h.weight_decay = 1e-2;
-  r.threads = 1;
+  h.weight_decay = weight_decay;
+  h.skip_zeros = skip_zeros;
+  r.threads = threads;
   for (int t = 1; t <= 2; ++t) {
-    r.constants = prepare(Algorithm::adam, h, t);
+    r.constants = prepare(a, h, t);
     r.gnorm_scale = t == 2 ? 0.75f : 1.0f;
     bnb::StepReport report;
     k::cpu_step(v, r, report);
   }
-  return step_bytes(param.data(), n * 2, values, codes, 2);
+  return step_bytes(param.data(), n * 2, values, codes, r.state.rows);
 }
 
 // Every fp16 and bf16 value (NaN payloads, subnormals, infinities) as parameter and gradient:
 // each variant's staging conversions, in-loop rounding and tails give the scalar variant's bytes.
+// Block-wise 8-bit also under skip_zeros without weight decay, for AdEMAMix (its own update lanes
+// in the fused loop, fused_block_step.hpp) and on 2 threads (each steps its share of the blocks).
 TEST_P(CpuVariantTest, EverySixteenBitPatternStepsAsScalar) {
   for (DType d : {DType::f16, DType::bf16}) {
     for (StateFormat f : {StateFormat::fp32, StateFormat::blockwise8}) {
       EXPECT_TRUE(step_every_pattern(GetParam(), d, f) == step_every_pattern(k::CpuVariant::scalar, d, f))
           << describe(Algorithm::adam, d, f);
+    }
+    for (Algorithm a : {Algorithm::adam, Algorithm::ademamix}) {
+      for (const bool skip_zeros : {false, true}) {
+        const double decay = skip_zeros ? 0.0 : 1e-2;
+        const StateFormat f = StateFormat::blockwise8;
+        const std::string what = describe(a, d, f) + (skip_zeros ? " skip_zeros" : " weight decay");
+        const auto want = step_every_pattern(k::CpuVariant::scalar, d, f, a, skip_zeros, decay);
+        EXPECT_TRUE(step_every_pattern(GetParam(), d, f, a, skip_zeros, decay) == want) << what;
+        EXPECT_TRUE(step_every_pattern(GetParam(), d, f, a, skip_zeros, decay, 2) == want) << what << " 2 threads";
+      }
     }
   }
 }
