@@ -11,6 +11,9 @@
 #include <thread>
 
 #include "bnb/kernels/cpu_variant.hpp"
+#include "bnb/kernels/qmap_bits.hpp"
+#include "bnb/kernels/quant_table.hpp"
+#include "bnb/kernels/simd/cpu_codec.hpp"
 #include "roofline.hpp"
 
 namespace bnb::app {
@@ -74,6 +77,14 @@ nlohmann::json machine_context(int threads, std::size_t bandwidth_elements) {
     m["isa_variant"] = std::string(kernels::variant_name(kernels::active_variant()));
   } catch (const std::exception& e) {
     m["isa_variant"] = std::string("unavailable: ") + e.what();
+  }
+  // cpu_encoder: the 8-bit encoder the built-in maps get in this run (BNB_CPU_ENCODER can force
+  // one; by CPU kind otherwise), a speed choice like isa_variant: every encoder gives the same codes.
+  try {
+    const kernels::QuantTable signed_map = kernels::make_quant_table(kernels::kSignedMapBits, true);
+    m["cpu_encoder"] = std::string(kernels::encoder_name(kernels::prepare_cpu_codec(signed_map)->encoder_kind()));
+  } catch (const std::exception& e) {
+    m["cpu_encoder"] = std::string("unavailable: ") + e.what();
   }
   nlohmann::json supported = nlohmann::json::array();
   for (const kernels::CpuVariant v : kernels::supported_variants()) supported.push_back(std::string(kernels::variant_name(v)));

@@ -2,6 +2,7 @@
 #include <cpuid.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <atomic>
 #include <stdexcept>
 #include <string>
@@ -132,6 +133,70 @@ double cpu_sum_squares(DType dtype, const void* data, std::size_t n, int threads
     case CpuVariant::avx512vbmi: return avx512vbmi::sum_squares(dtype, data, n, threads, shards);
   }
   return 0;
+}
+
+namespace {
+
+// The forced encoder as an int (-1 = automatic), read once per prepared encoder like g_forced.
+std::atomic<int> g_forced_encoder{-1};
+
+/// CPUID leaf 0's vendor string.
+bool is_amd() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid(0, &eax, &ebx, &ecx, &edx) == 0) return false;
+  char vendor[12];
+  std::memcpy(vendor, &ebx, 4);
+  std::memcpy(vendor + 4, &edx, 4);
+  std::memcpy(vendor + 8, &ecx, 4);
+  return std::memcmp(vendor, "AuthenticAMD", 12) == 0;
+}
+
+}  // namespace
+
+std::string_view encoder_name(EncoderKind k) {
+  switch (k) {
+    case EncoderKind::search: return "search";
+    case EncoderKind::buckets: return "buckets";
+    case EncoderKind::decades: return "decades";
+  }
+  return "?";
+}
+
+std::optional<EncoderKind> parse_encoder(std::string_view name) {
+  for (EncoderKind k : {EncoderKind::search, EncoderKind::buckets, EncoderKind::decades}) {
+    if (encoder_name(k) == name) return k;
+  }
+  return std::nullopt;
+}
+
+EncoderKind automatic_encoder() {
+  // Zen 4 runs a 16-lane vpgatherdd in ~7 ns (microcoded; the Intel guest 2.5 ns), and the
+  // gathers were ~65% of the fused 8-bit loop there (results/perf/round9/adam8.md); every AMD
+  // core with AVX-512 has the same microcoded gather. Intel keeps the bucket table's gather,
+  // which beat the decade encoder there (results/perf/round5/README.md, item 1).
+  static const EncoderKind automatic = is_amd() ? EncoderKind::decades : EncoderKind::buckets;
+  return automatic;
+}
+
+void force_encoder(std::optional<EncoderKind> k) {
+  if (k == EncoderKind::search) {
+    throw std::invalid_argument("encoder 'search' cannot be forced: it is what maps without a bucket table take");
+  }
+  g_forced_encoder.store(k ? static_cast<int>(*k) : -1, std::memory_order_relaxed);
+}
+
+EncoderKind preferred_encoder() {
+  if (const int forced = g_forced_encoder.load(std::memory_order_relaxed); forced >= 0) {
+    return static_cast<EncoderKind>(forced);
+  }
+  if (const char* env = std::getenv("BNB_CPU_ENCODER"); env && *env) {
+    const auto k = parse_encoder(env);
+    if (!k || *k == EncoderKind::search) {
+      throw std::invalid_argument(std::string("BNB_CPU_ENCODER='") + env + "': expected buckets or decades");
+    }
+    return *k;
+  }
+  return automatic_encoder();
 }
 
 std::unique_ptr<const PreparedCodec> prepare_cpu_codec(CpuVariant v, const QuantTable& t) {

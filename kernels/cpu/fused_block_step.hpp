@@ -13,15 +13,18 @@
 //
 // Results are those of the sequential loop: every block's codes, scale and counts depend only on
 // its own elements and are computed by the same functions (Algo::update through update_element,
-// the bucket encoder's DirectCodes, block_abs_max, settle_block). It steps the tensor's whole
-// blocks; a partial last block, and the cases it does not take (other types, the underflow
+// the encoder's per-16-values codes: the bucket table's DirectCodes, or the decade encoder's
+// DecadeCodes where the encoder prepared it, block_abs_max, settle_block). It steps the tensor's
+// whole blocks; a partial last block, and the cases it does not take (other types, the underflow
 // remedies, maps without direct tables), run tensor_step's loop.
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include "ademamix_lanes.hpp"
 #include "block_abs_max.hpp"
@@ -65,9 +68,24 @@ template <class A, bool kSkipZeros, bool kDecay>
   }
 }
 
+/// The per-16-values code functor of one row: the decade encoder's or the direct words'.
+template <class Codes16>
+Codes16 row_codes(const Encoder& e) {
+  if constexpr (std::is_same_v<Codes16, Encoder::DecadeCodes>) {
+    return e.decade_codes();
+  } else {
+    return e.direct_codes();
+  }
+}
+
+template <class Codes16, int kRows, std::size_t... K>
+std::array<Codes16, kRows> all_row_codes(const RowCodecs<kRows>& codecs, std::index_sequence<K...>) {
+  return {row_codes<Codes16>(*codecs.encoders[K])...};
+}
+
 /// The fused loop over this thread's contiguous share of the blocks (the share schedule(static)
 /// gives), with two block buffers: block b decoded and updated, block b - 1 encoded.
-template <class A, class Codec, bool kSkipZeros, bool kDecay>
+template <class A, class Codec, class Codes16, bool kSkipZeros, bool kDecay>
 void fused_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const ZeroCodes<A>& zero_codes, float scale,
                   std::size_t block, std::uint64_t& nonfinite_out, std::uint64_t* under_out) {
   constexpr int kRows = A::kRows;
@@ -87,10 +105,9 @@ void fused_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const
     // GCC reloaded it every 16 elements after the code stores (uint8_t, which may alias it).
     const StepConstants c = r.constants;
     const float gnorm_scale = r.gnorm_scale;
-    Encoder::DirectCodes codes[kRows];
+    const std::array<Codes16, kRows> codes = all_row_codes<Codes16>(codecs, std::make_index_sequence<kRows>{});
     bool tiny_codes_agree[kRows];
     for (int k = 0; k < kRows; ++k) {
-      codes[k] = codecs.encoders[k]->direct_codes();
       const QuantTable& map = *r.state.table[k];
       tiny_codes_agree[k] = encode_value(map, 0.0f) == encode_value(map, 0x1p-39f) &&
                             encode_value(map, -0.0f) == encode_value(map, -0x1p-39f);
@@ -160,6 +177,24 @@ void fused_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const
   for (int k = 0; k < kMaxStateRows; ++k) under_out[k] += under[k];
 }
 
+/// fused_blocks specialized on the step's two switches the update tests per element.
+template <class A, class Codec, class Codes16>
+void fused_by_constants(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const ZeroCodes<A>& zero_codes,
+                        float scale, std::size_t block, std::uint64_t& nonfinite, std::uint64_t* under) {
+  const StepConstants& c = r.constants;
+  if (c.skip_zeros) {
+    if (c.has_weight_decay) {
+      fused_blocks<A, Codec, Codes16, true, true>(r, codecs, zero_codes, scale, block, nonfinite, under);
+    } else {
+      fused_blocks<A, Codec, Codes16, true, false>(r, codecs, zero_codes, scale, block, nonfinite, under);
+    }
+  } else if (c.has_weight_decay) {
+    fused_blocks<A, Codec, Codes16, false, true>(r, codecs, zero_codes, scale, block, nonfinite, under);
+  } else {
+    fused_blocks<A, Codec, Codes16, false, false>(r, codecs, zero_codes, scale, block, nonfinite, under);
+  }
+}
+
 #endif  // BNB_SIMD_CODEC_AVX512
 
 /// The fused step over the tensor's whole blocks when it applies (see the header comment);
@@ -173,20 +208,15 @@ std::size_t fused_block_step(const StepRequest& r, const RowCodecs<A::kRows>& co
     if (r.underflow_guard != UnderflowGuard::off || block % kFusedLanes != 0 || block > kMaxBlock || r.n < block) {
       return 0;
     }
+    bool decades = true;  // every row with the decade encoder (the built-in maps, where preferred)
     for (int k = 0; k < A::kRows; ++k) {
       if (!codecs.encoders[k] || !codecs.encoders[k]->has_direct_codes()) return 0;
+      decades = decades && codecs.encoders[k]->has_decade_codes();
     }
-    const StepConstants& c = r.constants;
-    if (c.skip_zeros) {
-      if (c.has_weight_decay) {
-        fused_blocks<A, Codec, true, true>(r, codecs, zero_codes, scale, block, nonfinite, under);
-      } else {
-        fused_blocks<A, Codec, true, false>(r, codecs, zero_codes, scale, block, nonfinite, under);
-      }
-    } else if (c.has_weight_decay) {
-      fused_blocks<A, Codec, false, true>(r, codecs, zero_codes, scale, block, nonfinite, under);
+    if (decades) {
+      fused_by_constants<A, Codec, Encoder::DecadeCodes>(r, codecs, zero_codes, scale, block, nonfinite, under);
     } else {
-      fused_blocks<A, Codec, false, false>(r, codecs, zero_codes, scale, block, nonfinite, under);
+      fused_by_constants<A, Codec, Encoder::DirectCodes>(r, codecs, zero_codes, scale, block, nonfinite, under);
     }
     return r.n / block;
   }

@@ -5,7 +5,9 @@
 // is compiled once per variant; the SIMD paths are chosen by the compiler flags of that variant.
 //
 // Encode: the bucket table of bucket_table.hpp (one gathered word and one addition per value)
-// for every map that fits it, which includes both built-in maps; otherwise the branch-free
+// for every map that fits it, which includes both built-in maps; with AVX-512 and where gathers
+// are slow (preferred_encoder(): AMD), the built-in maps take the gather-free decade encoder of
+// decade_codec.hpp, the bucket table coding the vectors it does not vouch for; otherwise the branch-free
 // binary search of quant_table.hpp, 16 lanes at a time with AVX-512, each level's thresholds
 // in registers (levels 1-5 one zmm, 6 two, 7 four, 8 eight, merged on the index's upper bits).
 // Decode: values[code] * scale, by gathers, or by byte-plane look-ups with VBMI.
@@ -27,6 +29,7 @@
 #include "bnb/kernels/simd/cpu_codec.hpp"  // EncoderKind
 #include "bucket_table.hpp"
 #include "byte_plane_codec.hpp"
+#include "decade_codec.hpp"
 
 #ifndef BNB_CPU_VARIANT
 #error "compiled once per CPU variant: BNB_CPU_VARIANT names the variant"
@@ -77,7 +80,11 @@ class Encoder {
  public:
   explicit Encoder(const QuantTable& t) : table_(t), negatives_(negative_count(t)), buckets_(cached_bucket_table(t)) {
 #if BNB_SIMD_CODEC_AVX512
-    if (buckets_) return;  // the search levels are only needed without a bucket table
+    if (buckets_) {  // the search levels are only needed without a bucket table
+      // The decade encoder needs the direct words for the vectors it does not vouch for.
+      if (!buckets_->direct.empty() && preferred_encoder() == EncoderKind::decades) decades_ = builtin_decade_tables(t);
+      return;
+    }
     for (int level = 1; level <= 8; ++level) {
       const int count = 1 << (level - 1);
       const int stride = 1 << (9 - level);
@@ -101,7 +108,12 @@ class Encoder {
     for (; i < len; ++i) out[i] = encode_one(t, x[i] / scale, negatives_);
   }
 
-  EncoderKind kind() const { return buckets_ ? EncoderKind::buckets : EncoderKind::search; }
+  EncoderKind kind() const {
+#if BNB_SIMD_CODEC_AVX512
+    if (decades_) return EncoderKind::decades;
+#endif
+    return buckets_ ? EncoderKind::buckets : EncoderKind::search;
+  }
 
  private:
   /// The bucket-table encoder: the code from one table word and one integer addition
@@ -131,6 +143,7 @@ class Encoder {
 #if BNB_SIMD_CODEC_AVX512
   std::size_t encode_buckets_avx512(const float* x, std::size_t len, float scale, std::uint8_t* out) const {
     const BucketTable& b = *buckets_;
+    if (decades_) return encode_vectors(x, len, scale, out, decade_codes());
     if (!b.direct.empty()) return encode_vectors(x, len, scale, out, direct_codes());
     const __m512i magnitude = _mm512_set1_epi32(0x7fffffff), shift = _mm512_set1_epi32(b.shift);
     const __m512i low = _mm512_set1_epi32(b.base), high = _mm512_set1_epi32(b.base + b.per_sign - 1);
@@ -198,14 +211,37 @@ class Encoder {
   /// Whether direct_codes() applies (a bucket table with direct words).
   bool has_direct_codes() const { return buckets_ && !buckets_->direct.empty(); }
   /// Precondition: has_direct_codes().
-  DirectCodes direct_codes() const {
+  [[gnu::always_inline]] DirectCodes direct_codes() const {
     const BucketTable& b = *buckets_;
     return DirectCodes{code_finish(), _mm512_set1_epi32(b.shift), _mm512_set1_epi32(static_cast<int>(b.low_mask)),
                        b.direct.data()};
   }
 
+  /// The codes of 16 quotients from the decade encoder (decade_codec.hpp), a vector with an
+  /// untrusted lane (near a threshold, |y| > 1, NaN, ...: ~2% of vectors) from the direct words.
+  struct DecadeCodes {
+    DecadeEncoder decades;
+    DirectCodes fallback;
+
+    [[gnu::always_inline]] __m128i operator()(__m512 y) const {
+      __mmask16 untrusted;
+      const __m128i codes = decades.codes(y, untrusted);
+      if (untrusted != 0) [[unlikely]] return fallback(y);
+      return codes;
+    }
+  };
+
+  /// Whether decade_codes() applies: the built-in maps, when preferred_encoder() says decades.
+  bool has_decade_codes() const { return decades_ != nullptr; }
+  /// Precondition: has_decade_codes() (which implies has_direct_codes()). Inlined: built out of
+  /// line, the tables went to the stack and were loaded back by the caller (a 64-byte load of a
+  /// just-stored vector), which cost the 16-vector blocks of codec_bench ~40%.
+  [[gnu::always_inline]] DecadeCodes decade_codes() const {
+    return DecadeCodes{DecadeEncoder(*decades_), direct_codes()};
+  }
+
  private:
-  CodeFinish code_finish() const {
+  [[gnu::always_inline]] CodeFinish code_finish() const {
     const BucketTable& b = *buckets_;
     CodeFinish f;
     f.zero = _mm512_setzero_ps();
@@ -228,7 +264,7 @@ class Encoder {
   /// microcoded on some cores: codes16 narrows in a register and the tail stores bytes under
   /// the mask.
   template <class Codes16>
-  static std::size_t encode_vectors(const float* x, std::size_t len, float scale, std::uint8_t* out, Codes16 codes16) {
+  [[gnu::always_inline]] static std::size_t encode_vectors(const float* x, std::size_t len, float scale, std::uint8_t* out, Codes16 codes16) {
     const __m512 vscale = _mm512_set1_ps(scale);
     std::size_t i = 0;
     for (; i + 16 <= len; i += 16) {
@@ -348,6 +384,7 @@ class Encoder {
   }
 
   alignas(64) float levels_[304];  // levels 1-5: 16 each, 6: 32, 7: 64, 8: 128
+  const DecadeTables* decades_ = nullptr;  // the built-in maps' (static), when preferred
 #endif
   const QuantTable& table_;
   int negatives_;

@@ -3,14 +3,18 @@
 // codes and absmax with every variant and with 1 or 2 threads (DESIGN.md §2, numerics policy in
 // cmake/Numerics.cmake). The fast 8-bit encoder of each variant returns encode_value()'s code
 // for every input tried: all thresholds of both maps and their float neighbours, special values
-// and a million random floats. Tolerance: none (bitwise equality is the contract).
+// and a million random floats; so does each encoder kind a variant can be forced to
+// (force_encoder: the bucket table, the decade encoder), in the codec and inside the steps.
+// Tolerance: none (bitwise equality is the contract).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <random>
@@ -187,6 +191,20 @@ std::string describe(Algorithm a, DType d, StateFormat f) {
          " format " + std::to_string(static_cast<int>(f));
 }
 
+/// The encoder kinds a step can be forced to (preferred_encoder()); the search is the map's.
+constexpr k::EncoderKind kForcibleEncoders[] = {k::EncoderKind::buckets, k::EncoderKind::decades};
+
+/// force_encoder(kind) for a scope; automatic again at its end.
+class ForcedEncoder {
+ public:
+  explicit ForcedEncoder(k::EncoderKind kind) { k::force_encoder(kind); }
+  ~ForcedEncoder() { k::force_encoder(std::nullopt); }
+  ForcedEncoder(const ForcedEncoder&) = delete;
+  ForcedEncoder& operator=(const ForcedEncoder&) = delete;
+};
+
+bool is_avx512(k::CpuVariant v) { return v == k::CpuVariant::avx512 || v == k::CpuVariant::avx512vbmi; }
+
 class CpuVariantTest : public ::testing::TestWithParam<k::CpuVariant> {
  protected:
   void SetUp() override {
@@ -254,6 +272,26 @@ TEST_P(CpuVariantTest, UnderflowGuardAndCountsAreIdenticalToScalar) {
         if (g != k::UnderflowGuard::drop_momentum_unstall) continue;
         EXPECT_FALSE(same_bytes(dropped, guarded.param)) << what << ": unstalling changes the step";
         expect_identical(guarded, run_steps(GetParam(), 2, a, DType::f32, f, bnb::ParamRounding::nearest, g), what + " 2 threads");
+      }
+    }
+  }
+}
+
+// The 8-bit map formats with each encoder kind forced: the fused block-wise loop (fp32, every
+// algorithm with 8-bit state: both encoders' per-16-values codes), the tensor-wise and 16-bit
+// tensors' encode_run, on 1 and 2 threads, give the scalar variant's bytes. The decade encoder
+// runs on the AVX-512 variants only; the others must ignore the choice.
+TEST_P(CpuVariantTest, EightBitStepsAreBitIdenticalToScalarWithEachEncoder) {
+  for (const k::EncoderKind encoder : kForcibleEncoders) {
+    const ForcedEncoder forced(encoder);
+    for (Algorithm a : kAlgorithms) {
+      for (DType d : kDTypes) {
+        for (StateFormat f : {StateFormat::blockwise8, StateFormat::tensorwise8}) {
+          const StepRun& want = scalar_reference(a, d, f);
+          const std::string what = describe(a, d, f) + " encoder " + std::string(k::encoder_name(encoder));
+          expect_identical(want, run_steps(GetParam(), 1, a, d, f), what);
+          expect_identical(want, run_steps(GetParam(), 2, a, d, f), what + " 2 threads");
+        }
       }
     }
   }
@@ -363,6 +401,8 @@ std::unique_ptr<const k::PreparedCodec> codec_of(k::CpuVariant v, const k::Quant
   return k::prepare_cpu_codec(v, t);
 }
 
+std::vector<std::pair<std::string, k::QuantTable>> custom_tables();
+
 /// Inputs that sit on every decision boundary of the search, plus special and random values.
 std::vector<float> encoder_inputs() {
   std::vector<float> in;
@@ -399,27 +439,45 @@ std::vector<float> encoder_inputs() {
 
 TEST_P(CpuVariantTest, FastEncoderMatchesEncodeValueOnEveryInput) {
   const std::vector<float> in = encoder_inputs();
-  for (auto map : {bnb::QuantMap::signed_dynamic, bnb::QuantMap::unsigned_dynamic}) {
-    const k::QuantTable& t = bnb::quant_table(map);
-    std::vector<std::uint8_t> got(in.size());
-    codec_of(GetParam(), t)->encode(in.data(), in.size(), 1.0f, got.data());  // scale 1: y == x exactly
-    std::size_t mismatches = 0;
-    for (std::size_t i = 0; i < in.size(); ++i) {
-      const std::uint8_t want = k::encode_value(t, in[i]);
-      if (got[i] != want && ++mismatches <= 5) {
-        ADD_FAILURE() << "map " << static_cast<int>(map) << " input " << in[i] << " (bits " << std::hex
-                      << k::float_bits(in[i]) << std::dec << "): code " << int{got[i]} << ", want " << int{want};
+  for (const k::EncoderKind encoder : kForcibleEncoders) {
+    const ForcedEncoder forced(encoder);
+    for (auto map : {bnb::QuantMap::signed_dynamic, bnb::QuantMap::unsigned_dynamic}) {
+      const k::QuantTable& t = bnb::quant_table(map);
+      std::vector<std::uint8_t> got(in.size());
+      codec_of(GetParam(), t)->encode(in.data(), in.size(), 1.0f, got.data());  // scale 1: y == x exactly
+      std::size_t mismatches = 0;
+      for (std::size_t i = 0; i < in.size(); ++i) {
+        const std::uint8_t want = k::encode_value(t, in[i]);
+        if (got[i] != want && ++mismatches <= 5) {
+          ADD_FAILURE() << k::encoder_name(encoder) << " map " << static_cast<int>(map) << " input " << in[i]
+                        << " (bits " << std::hex << k::float_bits(in[i]) << std::dec << "): code " << int{got[i]}
+                        << ", want " << int{want};
+        }
       }
+      EXPECT_EQ(mismatches, 0u) << k::encoder_name(encoder);
     }
-    EXPECT_EQ(mismatches, 0u);
   }
 }
 
-// The built-in maps must take the bucket-table encoder, not the binary-search fallback.
+// The built-in maps must take a fast encoder, not the binary-search fallback: the one forced
+// (the decade encoder only with AVX-512: the others keep the bucket table), else the automatic
+// choice by CPU kind. Other maps never take the decade encoder.
 TEST_P(CpuVariantTest, BuiltInMapsUseTheFastEncoder) {
+  const auto expected = [&](k::EncoderKind preferred) {
+    return is_avx512(GetParam()) ? preferred : k::EncoderKind::buckets;
+  };
   for (auto map : {bnb::QuantMap::signed_dynamic, bnb::QuantMap::unsigned_dynamic}) {
-    EXPECT_EQ(codec_of(GetParam(), bnb::quant_table(map))->encoder_kind(), k::EncoderKind::buckets)
+    EXPECT_EQ(codec_of(GetParam(), bnb::quant_table(map))->encoder_kind(), expected(k::automatic_encoder()))
         << static_cast<int>(map);
+    for (const k::EncoderKind encoder : kForcibleEncoders) {
+      const ForcedEncoder forced(encoder);
+      EXPECT_EQ(codec_of(GetParam(), bnb::quant_table(map))->encoder_kind(), expected(encoder))
+          << static_cast<int>(map) << " forced " << k::encoder_name(encoder);
+    }
+  }
+  const ForcedEncoder forced(k::EncoderKind::decades);
+  for (const auto& [name, t] : custom_tables()) {
+    EXPECT_NE(codec_of(GetParam(), t)->encoder_kind(), k::EncoderKind::decades) << name;
   }
 }
 
@@ -671,6 +729,62 @@ TEST_P(CpuVariantTest, AdemamixQuotientEdgesAreBitIdenticalToScalar) {
     EXPECT_TRUE(step_ademamix_edges(GetParam(), f) == step_ademamix_edges(k::CpuVariant::scalar, f))
         << "format " << static_cast<int>(f);
   }
+}
+
+/// The vendor_id of /proc/cpuinfo (empty where there is none).
+std::string cpu_vendor() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("vendor_id", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return {};
+}
+
+/// BNB_CPU_ENCODER set for a scope (unset at its end).
+class EncoderEnv {
+ public:
+  explicit EncoderEnv(const char* value) { setenv("BNB_CPU_ENCODER", value, 1); }
+  ~EncoderEnv() { unsetenv("BNB_CPU_ENCODER"); }
+  EncoderEnv(const EncoderEnv&) = delete;
+  EncoderEnv& operator=(const EncoderEnv&) = delete;
+};
+
+// The automatic choice by CPU kind (decades on AMD, whose gathers are slow; buckets elsewhere),
+// the environment variable over it, force_encoder over both, and a bad value an error.
+TEST(EncoderChoice, AutomaticByCpuKindOverriddenByEnvironmentAndForce) {
+  unsetenv("BNB_CPU_ENCODER");
+  const k::EncoderKind automatic =
+      cpu_vendor() == "AuthenticAMD" ? k::EncoderKind::decades : k::EncoderKind::buckets;
+  EXPECT_EQ(k::automatic_encoder(), automatic) << "vendor " << cpu_vendor();
+  EXPECT_EQ(k::preferred_encoder(), automatic);
+  for (const k::EncoderKind encoder : kForcibleEncoders) {
+    const std::string name(k::encoder_name(encoder));
+    EXPECT_EQ(k::parse_encoder(name), encoder);
+    {
+      const EncoderEnv env(name.c_str());
+      EXPECT_EQ(k::preferred_encoder(), encoder) << name;
+      const k::EncoderKind other = encoder == k::EncoderKind::buckets ? k::EncoderKind::decades : k::EncoderKind::buckets;
+      const ForcedEncoder forced(other);
+      EXPECT_EQ(k::preferred_encoder(), other) << "force_encoder over BNB_CPU_ENCODER=" << name;
+    }
+  }
+  {
+    const EncoderEnv env("");
+    EXPECT_EQ(k::preferred_encoder(), automatic) << "empty: automatic";
+  }
+  for (const char* bad : {"gather", "search", "Decades"}) {
+    const EncoderEnv env(bad);
+    EXPECT_THROW(k::preferred_encoder(), std::invalid_argument) << bad;
+    const auto supported = k::supported_variants();
+    if (is_avx512(supported.back())) {  // preparing reads the choice there
+      EXPECT_THROW(k::prepare_cpu_codec(supported.back(), bnb::quant_table(bnb::QuantMap::signed_dynamic)),
+                   std::invalid_argument)
+          << bad;
+    }
+  }
+  EXPECT_THROW(k::force_encoder(k::EncoderKind::search), std::invalid_argument);
+  EXPECT_FALSE(k::parse_encoder("gather").has_value());
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, CpuVariantTest,

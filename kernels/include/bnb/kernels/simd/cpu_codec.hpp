@@ -4,15 +4,34 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string_view>
 
 #include "bnb/kernels/cpu_variant.hpp"
 #include "bnb/kernels/quant_table.hpp"
 
 namespace bnb::kernels {
 
-/// Which exact nearest-code search a prepared encoder runs: the one-look-up bucket table, or the
-/// binary search for maps the table does not fit.
-enum class EncoderKind { search, buckets };
+/// Which exact nearest-code search a prepared encoder runs: the one-look-up bucket table, the
+/// binary search for maps the table does not fit, or (AVX-512 variants, the two built-in maps)
+/// the gather-free decade encoder, with the bucket table for the vectors it does not vouch for.
+/// All give the same codes (encode_value()); only the speed differs.
+enum class EncoderKind { search, buckets, decades };
+
+std::string_view encoder_name(EncoderKind k);
+std::optional<EncoderKind> parse_encoder(std::string_view name);
+
+/// The encoder the AVX-512 variants prepare for the built-in maps (other variants and other maps
+/// keep the bucket table or the search): the forced one (force_encoder), else the environment
+/// variable BNB_CPU_ENCODER=buckets|decades, else automatic_encoder(). Throws
+/// std::invalid_argument for any other value of BNB_CPU_ENCODER.
+EncoderKind preferred_encoder();
+/// By CPU kind: decades where a 512-bit gather is slow (AMD: microcoded on every Zen with
+/// AVX-512, ~7 ns on Zen 4), buckets elsewhere (Intel, where the gather won, round 5).
+EncoderKind automatic_encoder();
+/// buckets or decades, or nullopt for the automatic choice; throws std::invalid_argument for
+/// search (a property of the map, not a choice).
+void force_encoder(std::optional<EncoderKind> k);
 
 /// An 8-bit codec prepared for one table with one CPU variant. Preparing builds (or finds in a
 /// per-thread cache) the encoder's tables, so a caller that codes many blocks prepares once;
