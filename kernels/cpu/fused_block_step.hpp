@@ -11,12 +11,17 @@
 // (results/perf/round7/): 8-bit Adam -8% at 1 thread, -7% at 2; the same interleave made of
 // calls per 64-256 elements was slower (the calls' set-up cost more than the overlap gained).
 //
+// Not with the decade encoder (decade_codec.hpp, preferred where gathers are slow): there is no
+// gather to hide, and on Zen 4 the fused body (two rows' decade tables and constants beside the
+// update's) ran slower than tensor_step's sequence: with hdopt's encoder (bcde021) 8-bit Adam
+// +12% / +7% at 1 / 2 threads, AdEMAMix +30% / +26% (results/perf/round10/decade_encoder.md). The loop is templated on the
+// per-16-values code functor, so DecadeCodes can be put back in one line to re-measure.
+//
 // Results are those of the sequential loop: every block's codes, scale and counts depend only on
 // its own elements and are computed by the same functions (Algo::update through update_element,
-// the encoder's per-16-values codes: the bucket table's DirectCodes, or the decade encoder's
-// DecadeCodes where the encoder prepared it, block_abs_max, settle_block). It steps the tensor's
-// whole blocks; a partial last block, and the cases it does not take (other types, the underflow
-// remedies, maps without direct tables), run tensor_step's loop.
+// the encoder's per-16-values codes, block_abs_max, settle_block). It steps the tensor's whole
+// blocks; a partial last block, and the cases it does not take (other types, the underflow
+// remedies, maps without direct tables, rows with the decade encoder), run tensor_step's loop.
 #include <omp.h>
 
 #include <algorithm>
@@ -208,16 +213,11 @@ std::size_t fused_block_step(const StepRequest& r, const RowCodecs<A::kRows>& co
     if (r.underflow_guard != UnderflowGuard::off || block % kFusedLanes != 0 || block > kMaxBlock || r.n < block) {
       return 0;
     }
-    bool decades = true;  // every row with the decade encoder (the built-in maps, where preferred)
     for (int k = 0; k < A::kRows; ++k) {
-      if (!codecs.encoders[k] || !codecs.encoders[k]->has_direct_codes()) return 0;
-      decades = decades && codecs.encoders[k]->has_decade_codes();
+      const auto& e = codecs.encoders[k];
+      if (!e || !e->has_direct_codes() || e->has_decade_codes()) return 0;  // decades: see the header
     }
-    if (decades) {
-      fused_by_constants<A, Codec, Encoder::DecadeCodes>(r, codecs, zero_codes, scale, block, nonfinite, under);
-    } else {
-      fused_by_constants<A, Codec, Encoder::DirectCodes>(r, codecs, zero_codes, scale, block, nonfinite, under);
-    }
+    fused_by_constants<A, Codec, Encoder::DirectCodes>(r, codecs, zero_codes, scale, block, nonfinite, under);
     return r.n / block;
   }
 #endif
