@@ -36,7 +36,6 @@
 // then codes(y, untrusted) per 16 quotients: the 16 codes as bytes, and the lanes to redo.
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 
 #include "bnb/kernels/bits.hpp"
@@ -180,10 +179,7 @@ inline const DecadeTables* builtin_decade_tables(const QuantTable& t) {
   static const std::optional<DecadeTables> signed_tables = make_decade_tables(signed_map);
   static const std::optional<DecadeTables> unsigned_tables = make_decade_tables(unsigned_map);
   const QuantTable& builtin = t.is_signed ? signed_map : unsigned_map;
-  if (t.zero_code != builtin.zero_code || std::memcmp(t.values, builtin.values, sizeof t.values) != 0 ||
-      std::memcmp(t.upper, builtin.upper, sizeof t.upper) != 0) {
-    return nullptr;
-  }
+  if (!same_table(t, builtin)) return nullptr;
   const std::optional<DecadeTables>& d = t.is_signed ? signed_tables : unsigned_tables;
   return d ? &*d : nullptr;
 }

@@ -13,7 +13,6 @@
 // Decode: values[code] * scale, by gathers, or by byte-plane look-ups with VBMI.
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <memory>
 
 #if defined(__AVX2__)
@@ -39,11 +38,6 @@ namespace bnb::kernels::cpu_detail {
 // Each variant's copies get their own symbols: these templates are compiled with different
 // -m flags per translation unit, and one merged (ODR) copy would run one variant's code for all.
 inline namespace BNB_CPU_VARIANT {
-
-inline bool same_table(const QuantTable& a, const QuantTable& b) {
-  return a.is_signed == b.is_signed && a.zero_code == b.zero_code &&
-         std::memcmp(a.values, b.values, sizeof a.values) == 0 && std::memcmp(a.upper, b.upper, sizeof a.upper) == 0;
-}
 
 /// Whether this variant's encoder looks words up by bits(y) >> shift (BucketTable::direct).
 #if BNB_SIMD_CODEC_AVX512

@@ -9,6 +9,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "bnb/kernels/bits.hpp"
 #include "bnb/kernels/hd.hpp"
@@ -59,6 +60,13 @@ inline QuantTable make_quant_table(const std::array<std::uint32_t, kCount>& bits
   float values[kCount];
   for (std::size_t i = 0; i < kCount; ++i) values[i] = bits_float(bits[i]);
   return make_quant_table(values, static_cast<int>(kCount), is_signed);
+}
+
+/// Whether two tables code alike (host only): the caches of prepared encoder tables and the
+/// built-in maps' decade tables key on this.
+inline bool same_table(const QuantTable& a, const QuantTable& b) {
+  return a.is_signed == b.is_signed && a.zero_code == b.zero_code &&
+         std::memcmp(a.values, b.values, sizeof a.values) == 0 && std::memcmp(a.upper, b.upper, sizeof a.upper) == 0;
 }
 
 /// Nearest code of a normalized value y (|y| <= 1 in normal use). Branch-free binary search over
