@@ -330,7 +330,9 @@ std::uint64_t state_run(const StepConstants& c, const float* grad, float* param,
 /// state_run on a tensor of type T. 16-bit tensors go through fp32 staging buffers (fp16 with
 /// F16C, half_staging.hpp): GCC vectorizes the update loop better on fp32 arrays (bf16 8-bit
 /// Adam in place ran 1.11x the fp32 time). float is read and written in place. The parameter's
-/// rounding (param_store.hpp): nearest rounds inside the update as SPEC.md §3 says; stochastic
+/// rounding (param_store.hpp): nearest rounds inside the update as SPEC.md §3 says, the last
+/// rounding by store_values (StoredLaterStorage: on Zen 4 fp16's ~11 vector operations per
+/// rounding were a fifth of the 8-bit step, results/perf/round11/half_params.md); stochastic
 /// and compensated run the update in fp32 and store its result with their own rule.
 template <class A, class T, bool kGuard>
 std::uint64_t tensor_run(const StepConstants& c, const T* grad, T* param, float* const* rows, std::size_t len,
@@ -350,7 +352,7 @@ std::uint64_t tensor_run(const StepConstants& c, const T* grad, T* param, float*
       for (int k = 0; k < A::kRows; ++k) staged_rows[k] = rows[k] + i;
       switch (store.mode) {
         case ParamRounding::nearest:
-          bad += state_run<A, VectorStorage<T>, kGuard>(c, g, p, staged_rows, n, 1.0f, scale);
+          bad += state_run<A, StoredLaterStorage<T>, kGuard>(c, g, p, staged_rows, n, 1.0f, scale);
           break;
         case ParamRounding::stochastic:
           bad += state_run<A, VectorStorage<float>, kGuard>(c, g, p, staged_rows, n, 1.0f, scale);

@@ -79,11 +79,23 @@ struct VectorStorage<half_t> {
   static float load(half_t v) { return half_to_float_select(v); }
   static half_t store(float v) { return float_to_half_select(v); }
   static float round(float v) { return round_to_half_select(v); }
+  static float round_result(float v) { return round_to_half_select(v); }
 };
 
 template <>
 struct VectorStorage<bf16_t> : Storage<bf16_t> {
   static float round(float v) { return round_to_bf16_select(v); }
+  static float round_result(float v) { return round_to_bf16_select(v); }
+};
+
+/// VectorStorage<T> for a parameter that its caller then stores to T with store_values
+/// (step_loops.hpp): the update's last rounding is left to that store, which rounds to
+/// nearest-even as round() does, with the same NaN rule (store(v) == store(round(v)) for every
+/// float: the rounding is idempotent). With weight decay Adam rounds twice per element; the
+/// first, which the decay multiplies, stays.
+template <class T>
+struct StoredLaterStorage : VectorStorage<T> {
+  static float round_result(float v) { return v; }
 };
 
 }  // namespace BNB_CPU_VARIANT

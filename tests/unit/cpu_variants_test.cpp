@@ -634,6 +634,36 @@ TEST(CpuConversions, SelectBf16RoundingMatchesDtype) {
   EXPECT_EQ(mismatches, 0u);
 }
 
+// StoredLaterStorage (vector_storage.hpp) leaves the update's last rounding to the store of the
+// staged parameter: storing a float must store what storing its rounding stores (the rounding is
+// idempotent, NaN rule included), for fp16 (dtype.hpp's conversion and the driver's select one;
+// half_staging_test ties F16C's to dtype.hpp's) and bf16. Every 251st float bit pattern, and the
+// floats around every 16-bit value and midpoint (rounding ties, the subnormal seam, overflow).
+TEST(CpuConversions, StoringTheRoundedValueStoresTheValue) {
+  namespace cd = k::cpu_detail;
+  std::size_t mismatches = 0;
+  const auto check = [&](float f) {
+    const bnb::half_t h = k::float_to_half(f);
+    mismatches += k::float_to_half(k::Storage<bnb::half_t>::round(f)).bits != h.bits ? 1 : 0;
+    mismatches += cd::float_to_half_select(cd::round_to_half_select(f)).bits != h.bits ? 1 : 0;
+    mismatches += cd::float_to_half_select(f).bits != h.bits ? 1 : 0;
+    const bnb::bf16_t b = k::float_to_bf16(f);
+    mismatches += k::float_to_bf16(k::Storage<bnb::bf16_t>::round(f)).bits != b.bits ? 1 : 0;
+    mismatches += k::float_to_bf16(cd::round_to_bf16_select(f)).bits != b.bits ? 1 : 0;
+  };
+  for (std::uint64_t u = 0; u < (std::uint64_t{1} << 32); u += 251) check(k::bits_float(static_cast<std::uint32_t>(u)));
+  for (std::uint32_t v = 0; v < 0x10000u; ++v) {
+    const float half = k::half_to_float(bnb::half_t{static_cast<std::uint16_t>(v)});
+    const float next_half = (v & 0x7fffu) == 0x7bffu ? std::copysign(65536.0f, half)  // 65520 rounds to Inf
+                                                      : k::half_to_float(bnb::half_t{static_cast<std::uint16_t>(v + 1)});
+    const std::uint32_t centres[] = {k::float_bits(half), k::float_bits((half + next_half) / 2.0f), v << 16, v << 16 | 0x8000u};
+    for (std::uint32_t centre : centres) {
+      for (std::uint32_t d = 0; d < 5; ++d) check(k::bits_float(centre + d - 2u));
+    }
+  }
+  EXPECT_EQ(mismatches, 0u);
+}
+
 TEST(CpuCodec, AbsMaxIgnoresNanAndMatchesSequentialMax) {
   std::vector<float> x(1000);
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(static_cast<float>(i)) * static_cast<float>(i % 37);

@@ -66,6 +66,18 @@ TEST_P(Fused, Blockwise1024AndTail) {
   expect_fused_equals_unfused(c, DType::bf16, kTailN, options, bnb::StateFormat::blockwise8);
 }
 
+/// Weight decay on 16-bit parameters: Adam, AdEMAMix and Lion round the parameter twice per
+/// element (the decay's rounding and the update's), the CPU driver leaves the last rounding to
+/// the store of its staged parameter (StoredLaterStorage, kernels/cpu/vector_storage.hpp).
+TEST_P(Fused, WeightDecaySixteenBit) {
+  const Algorithm a = GetParam();
+  const bool tensorwise = a == Algorithm::lamb || a == Algorithm::lars;
+  const AlgoCase c = with_arg(eight_bit_case(a), "weight_decay", 0.1);
+  for (DType d : {DType::f16, DType::bf16}) {
+    expect_fused_equals_unfused(c, d, kTailN, {}, tensorwise ? bnb::StateFormat::tensorwise8 : bnb::StateFormat::blockwise8);
+  }
+}
+
 /// Tensor-wise (one max per tensor, SPEC.md §6.2): LAMB's and LARS' default, block_wise = false
 /// for the others.
 TEST_P(Fused, TensorwiseEveryDType) {

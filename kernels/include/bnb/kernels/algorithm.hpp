@@ -7,7 +7,10 @@
 //   kClip                                    how a set max_unorm clips its update norm (ClipRule)
 //   kMomentStates                            its states are moments: 4-bit and fp8 state offered
 //   prepare(HyperParams, t) -> StepConstants   host side, once per step (bias corrections etc.)
-//   update<Store>(c, g, p, s, scale)         one element: new states in s, new parameter in p
+//   update<Store>(c, g, p, s, scale)         one element: new states in s, new parameter in p,
+//                                            rounded to the parameter's type by Store::round
+//                                            (a value the update goes on with) and, last,
+//                                            Store::round_result (dtype.hpp)
 //   unorm_term(c, g, p, s)                   squared contribution to the update norm (the
 //                                            algorithms that clip), new states not stored
 // so one generic driver per backend runs them all.

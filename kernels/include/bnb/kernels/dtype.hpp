@@ -73,7 +73,11 @@ BNB_HD half_t float_to_half(float f) {
   return half_t{static_cast<std::uint16_t>(out | sign)};
 }
 
-/// Loads a stored value as fp32 and stores fp32 back with round-to-nearest-even.
+/// Loads a stored value as fp32 and stores fp32 back with round-to-nearest-even. round() is
+/// what an update computes on (load(store(v))); round_result() rounds the parameter the
+/// update leaves, which its caller then stores: the same rounding, kept apart so that a caller
+/// whose store rounds anyway may skip it (store(round(v)) == store(v): the rounding is
+/// idempotent; the CPU driver's staged 16-bit tensors, kernels/cpu/step_loops.hpp).
 template <class T>
 struct Storage;
 
@@ -83,6 +87,7 @@ struct Storage<float> {
   BNB_HD static float load(float v) { return v; }
   BNB_HD static float store(float v) { return v; }
   BNB_HD static float round(float v) { return v; }
+  BNB_HD static float round_result(float v) { return v; }
 };
 template <>
 struct Storage<half_t> {
@@ -90,6 +95,7 @@ struct Storage<half_t> {
   BNB_HD static float load(half_t v) { return half_to_float(v); }
   BNB_HD static half_t store(float v) { return float_to_half(v); }
   BNB_HD static float round(float v) { return half_to_float(float_to_half(v)); }
+  BNB_HD static float round_result(float v) { return round(v); }
 };
 template <>
 struct Storage<bf16_t> {
@@ -97,6 +103,7 @@ struct Storage<bf16_t> {
   BNB_HD static float load(bf16_t v) { return bf16_to_float(v); }
   BNB_HD static bf16_t store(float v) { return float_to_bf16(v); }
   BNB_HD static float round(float v) { return bf16_to_float(float_to_bf16(v)); }
+  BNB_HD static float round_result(float v) { return round(v); }
 };
 
 }  // namespace bnb::kernels

@@ -19,7 +19,7 @@ struct Adagrad {
     if (c.has_weight_decay) g = g + c.weight_decay * p;
     if (c.skip_zeros && g == 0.0f) return;
     s[0] = s[0] + g * g;
-    p = Store::round(p - c.lr * g / (sqrtf(s[0]) + c.eps));
+    p = Store::round_result(p - c.lr * g / (sqrtf(s[0]) + c.eps));
   }
 
   BNB_HD static float unorm_term(const StepConstants&, float, float, const float*) { return 0.0f; }

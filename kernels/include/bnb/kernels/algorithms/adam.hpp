@@ -32,8 +32,9 @@ struct Adam {
   /// The new parameter from the new states.
   template <class Store>
   BNB_HD static void update_param(const StepConstants& c, float& p, const float* s, float scale) {
-    p = Store::round(p - scale * c.step_size * s[0] / (sqrtf(s[1]) + c.eps_scaled));
-    if (c.has_weight_decay) p = Store::round(p * c.decay);
+    p = p - scale * c.step_size * s[0] / (sqrtf(s[1]) + c.eps_scaled);
+    if (c.has_weight_decay) p = Store::round(p) * c.decay;
+    p = Store::round_result(p);
   }
 
   /// (m_hat / (sqrt(v_hat) + eps))^2 with the new moments: LAMB's update norm (SPEC.md §4.7).

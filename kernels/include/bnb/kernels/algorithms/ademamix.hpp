@@ -71,8 +71,9 @@ struct AdEMAMix {
   /// The new parameter from the step's numerator and denominator.
   template <class Store>
   BNB_HD static void step_param(const StepConstants& c, float& p, float numerator, float denominator) {
-    p = Store::round(p - numerator / denominator);
-    if (c.has_weight_decay) p = Store::round(p * c.decay);
+    p = p - numerator / denominator;
+    if (c.has_weight_decay) p = Store::round(p) * c.decay;
+    p = Store::round_result(p);
   }
 
   BNB_HD static float unorm_term(const StepConstants&, float, float, const float*) { return 0.0f; }

@@ -20,7 +20,7 @@ struct Lion {
     if (c.has_weight_decay) p = Store::round(p * c.decay);
     const float mix = c.beta1 * s[0] + c.one_minus_beta1 * g;
     const float sign = static_cast<float>(mix > 0.0f) - static_cast<float>(mix < 0.0f);
-    p = Store::round(p - scale * c.lr * sign);
+    p = Store::round_result(p - scale * c.lr * sign);
     s[0] = c.beta2 * s[0] + c.one_minus_beta2 * g;
   }
 

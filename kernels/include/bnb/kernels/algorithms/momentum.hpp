@@ -34,7 +34,7 @@ struct Momentum {
   /// The new parameter from the new state.
   template <class Store>
   BNB_HD static void update_param(const StepConstants& c, float& p, const float* s, float scale) {
-    p = Store::round(p - scale * c.lr * s[0]);
+    p = Store::round_result(p - scale * c.lr * s[0]);
   }
 
   /// LARS' update norm uses the new buffer computed WITHOUT the weight-decay term (SPEC.md §4.8).

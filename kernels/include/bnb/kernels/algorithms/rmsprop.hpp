@@ -19,7 +19,7 @@ struct RMSprop {
     if (c.has_weight_decay) g = g + c.weight_decay * p;
     if (c.skip_zeros && g == 0.0f) return;
     s[0] = c.beta1 * s[0] + c.one_minus_beta1 * (g * g);
-    p = Store::round(p - scale * c.lr * g / (sqrtf(s[0]) + c.eps));
+    p = Store::round_result(p - scale * c.lr * g / (sqrtf(s[0]) + c.eps));
   }
 
   /// (g / (sqrt(v_new) + eps))^2: the update norm when max_unorm is set by an override.
