@@ -24,6 +24,7 @@
 #include "fused_block_step.hpp"
 #include "state_runs.hpp"
 #include "pre_pass.hpp"
+#include "single_pass_step.hpp"
 #include "step_loops.hpp"
 
 namespace bnb::kernels::cpu_detail {
@@ -102,7 +103,9 @@ void tensor_step(const StepRequest& r, StepReport& report) {
 
   // The 8-bit step with fp32 tensors on AVX-512 interleaves update and encode of consecutive
   // blocks (fused_block_step.hpp); the loop below steps the blocks it leaves.
-  const std::size_t fused = fused_block_step<A, T, Codec>(r, codecs, zero_codes, scale, block, nonfinite, under);
+  // Rows with the decade encoder take one pass for update and absmax instead (single_pass_step.hpp).
+  std::size_t fused = fused_block_step<A, T, Codec>(r, codecs, zero_codes, scale, block, nonfinite, under);
+  if (fused == 0) fused = single_pass_step<A, T, Codec>(r, codecs, zero_codes, scale, block, nonfinite, under);
 #pragma omp parallel for schedule(static) num_threads(r.threads) reduction(+ : nonfinite, under[:kMaxStateRows])
   for (std::size_t b = fused; b < blocks; ++b) {
     const std::size_t begin = b * block;
