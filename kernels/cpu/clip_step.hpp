@@ -114,17 +114,6 @@ void param_pass_run(StepConstants c, const StepRequest& r, std::size_t begin, st
   }
 }
 
-/// Calls f.template operator()<kSkipZeros, kDecay>() with the step's two switches as constants.
-template <class F>
-decltype(auto) with_switches(const StepConstants& c, F&& f) {
-  if (c.skip_zeros) {
-    if (c.has_weight_decay) return f.template operator()<true, true>();
-    return f.template operator()<true, false>();
-  }
-  if (c.has_weight_decay) return f.template operator()<false, true>();
-  return f.template operator()<false, false>();
-}
-
 /// The whole clipping step of A (max_unorm > 0) on an fp32 tensor with fp32 state.
 template <class A>
 void clip_step(const StepRequest& r, StepReport& report) {

@@ -182,22 +182,10 @@ void fused_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const
   for (int k = 0; k < kMaxStateRows; ++k) under_out[k] += under[k];
 }
 
-/// fused_blocks specialized on the step's two switches the update tests per element.
-template <class A, class Codec, class Codes16>
-void fused_by_constants(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const ZeroCodes<A>& zero_codes,
-                        float scale, std::size_t block, std::uint64_t& nonfinite, std::uint64_t* under) {
-  const StepConstants& c = r.constants;
-  if (c.skip_zeros) {
-    if (c.has_weight_decay) {
-      fused_blocks<A, Codec, Codes16, true, true>(r, codecs, zero_codes, scale, block, nonfinite, under);
-    } else {
-      fused_blocks<A, Codec, Codes16, true, false>(r, codecs, zero_codes, scale, block, nonfinite, under);
-    }
-  } else if (c.has_weight_decay) {
-    fused_blocks<A, Codec, Codes16, false, true>(r, codecs, zero_codes, scale, block, nonfinite, under);
-  } else {
-    fused_blocks<A, Codec, Codes16, false, false>(r, codecs, zero_codes, scale, block, nonfinite, under);
-  }
+/// Whether a block loop over the tensor's whole 8-bit blocks, 16 lanes at a time, takes the
+/// step: no underflow remedy, a block of whole vectors that fits the buffers, one block at least.
+inline bool steps_whole_blocks(const StepRequest& r, std::size_t block) {
+  return r.underflow_guard == UnderflowGuard::off && block % kFusedLanes == 0 && block <= kMaxBlock && r.n >= block;
 }
 
 #endif  // BNB_SIMD_CODEC_AVX512
@@ -210,14 +198,14 @@ std::size_t fused_block_step(const StepRequest& r, const RowCodecs<A::kRows>& co
 #if BNB_SIMD_CODEC_AVX512
   if constexpr (std::is_same_v<T, float> && Codec::kScale == ScaleKind::per_block && Codec::kElementBits == 8 &&
                 Codec::kCodes == CodeKind::map_index) {
-    if (r.underflow_guard != UnderflowGuard::off || block % kFusedLanes != 0 || block > kMaxBlock || r.n < block) {
-      return 0;
-    }
+    if (!steps_whole_blocks(r, block)) return 0;
     for (int k = 0; k < A::kRows; ++k) {
       const auto& e = codecs.encoders[k];
       if (!e || !e->has_direct_codes() || e->has_decade_codes()) return 0;  // decades: see the header
     }
-    fused_by_constants<A, Codec, Encoder::DirectCodes>(r, codecs, zero_codes, scale, block, nonfinite, under);
+    with_switches(r.constants, [&]<bool kSkipZeros, bool kDecay>() {
+      fused_blocks<A, Codec, Encoder::DirectCodes, kSkipZeros, kDecay>(r, codecs, zero_codes, scale, block, nonfinite, under);
+    });
     return r.n / block;
   }
 #endif

@@ -87,24 +87,13 @@ std::size_t single_pass_step(const StepRequest& r, const RowCodecs<A::kRows>& co
 #if BNB_SIMD_CODEC_AVX512
   if constexpr (std::is_same_v<T, float> && Codec::kScale == ScaleKind::per_block && Codec::kElementBits == 8 &&
                 Codec::kCodes == CodeKind::map_index) {
-    if (r.underflow_guard != UnderflowGuard::off || block % kFusedLanes != 0 || block > kMaxBlock || r.n < block) {
-      return 0;
-    }
+    if (!steps_whole_blocks(r, block)) return 0;
     for (int k = 0; k < A::kRows; ++k) {
       if (!codecs.encoders[k] || !codecs.encoders[k]->has_decade_codes()) return 0;
     }
-    const StepConstants& c = r.constants;
-    if (c.skip_zeros) {
-      if (c.has_weight_decay) {
-        single_pass_blocks<A, Codec, true, true>(r, codecs, zero_codes, scale, block, nonfinite, under);
-      } else {
-        single_pass_blocks<A, Codec, true, false>(r, codecs, zero_codes, scale, block, nonfinite, under);
-      }
-    } else if (c.has_weight_decay) {
-      single_pass_blocks<A, Codec, false, true>(r, codecs, zero_codes, scale, block, nonfinite, under);
-    } else {
-      single_pass_blocks<A, Codec, false, false>(r, codecs, zero_codes, scale, block, nonfinite, under);
-    }
+    with_switches(r.constants, [&]<bool kSkipZeros, bool kDecay>() {
+      single_pass_blocks<A, Codec, kSkipZeros, kDecay>(r, codecs, zero_codes, scale, block, nonfinite, under);
+    });
     return r.n / block;
   }
 #endif

@@ -316,6 +316,17 @@ std::uint64_t state_loop(StepConstants c, const float* __restrict grad, float* _
   return bad;
 }
 
+/// Calls f.template operator()<kSkipZeros, kDecay>() with the step's two switches as constants.
+template <class F>
+decltype(auto) with_switches(const StepConstants& c, F&& f) {
+  if (c.skip_zeros) {
+    if (c.has_weight_decay) return f.template operator()<true, true>();
+    return f.template operator()<true, false>();
+  }
+  if (c.has_weight_decay) return f.template operator()<false, true>();
+  return f.template operator()<false, false>();
+}
+
 template <class A, class Store, bool kGuard>
 std::uint64_t state_run(const StepConstants& c, const float* grad, float* param, float* const* rows, std::size_t len,
                         float gnorm_scale, float scale) {
