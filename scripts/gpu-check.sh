@@ -6,10 +6,13 @@
 #   scripts/gpu-check.sh prepare
 #       On one of our CPU machines: builds the gpu-check preset (the cuda preset as portable
 #       binaries) and bundles bnb-bench, the GPU test suite, tools/gpu_probe, the shared libraries
-#       they need beyond glibc and the driver, and the configs of the check into gpu-bundle/
-#       (ignored by git; carry it to the GPU machine). Its last line is the bundle's path.
+#       they need beyond glibc and the driver, and the configs of the check into gpu-bundle/,
+#       packed as gpu-bundle.tar.gz (both ignored by git; carry the packed one to the GPU
+#       machine). Its last line is the packed bundle's path.
 #   scripts/gpu-check.sh run [BUNDLE] [--results DIR]
-#       On the GPU machine, nothing built or installed (bash and coreutils): the parts device,
+#       On the GPU machine, nothing built or installed (bash, coreutils, tar and gzip): BUNDLE is
+#       gpu-bundle.tar.gz or an unpacked bundle (default: gpu-bundle/, else gpu-bundle.tar.gz,
+#       at the repository root). The parts device,
 #       device-tests, identity, suite, 256m, peers in order, stopping at the first that fails
 #       (peers is skipped without a torch that sees the device); one summary on stdout and in
 #       DIR/<date>-<device>.md (default results/gpu/).
@@ -24,7 +27,7 @@ export LC_ALL=C  # numbers printed and compared with a decimal point
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 
-# The comment above, as help text (bash alone: `run` must not need more than bash and coreutils).
+# The comment above, as help text (bash alone: `run` must not need more than bash, coreutils, tar and gzip).
 usage() {
   local line
   ((${1:-64} == 0)) || exec >&2

@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # `scripts/gpu-check.sh prepare` (sourced): build the gpu-check preset and bundle what `run` needs
-# into gpu-bundle/, then prove the bundle needs nothing of this machine beyond glibc.
+# into gpu-bundle/, then prove the bundle needs nothing of this machine beyond glibc, and pack it
+# as gpu-bundle.tar.gz: that is what travels (the CUDA code compresses about 3:1, and the binaries
+# alone are over the 64 MiB a GPU machine receives).
 #
 # Bundle layout (paths relative to the bundle):
 #   bin/            bnb-bench, gpu_probe (stripped; RPATH $ORIGIN/../lib)
@@ -10,12 +12,13 @@
 #                   as in the repository, so a config's trace path still resolves)
 #   peers/          the peer bridge (bnb_bench_peer/) and, when a peers environment is here
 #                   (scripts/setup-peers.sh), a copy of its bitsandbytes in site/: the Python files,
-#                   the CPU library and the newest CUDA libraries that keep the bundle under the
-#                   limit (the whole package is ~125 MiB: one library per CUDA version)
+#                   the CPU library and the newest CUDA libraries that keep the packed bundle under
+#                   the limit (the whole package is ~125 MiB: one library per CUDA version)
 #   INFO            key=value: revision, build date, CUDA architectures, glibc_required
 #   MANIFEST        sha256sum of every other file (`run` checks it: a damaged carry stops there)
 
 bundle_dir=$root/gpu-bundle
+bundle_archive=$root/gpu-bundle.tar.gz
 build_dir=$root/build/gpu-check
 # What every glibc system has (glibc, and libgcc_s, which glibc itself loads for thread
 # cancellation); anything else a binary needs must come from the bundle's lib/. libcuda.so.1 is
@@ -23,7 +26,7 @@ build_dir=$root/build/gpu-check
 # it is never a link-time dependency.
 base_libs=(linux-vdso.so.1 libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0 librt.so.1 ld-linux-x86-64.so.2
            libgcc_s.so.1)
-bundle_limit_mib=64  # what travels to a GPU machine besides the working tree
+bundle_limit_mib=56  # the packed bundle: a GPU machine receives 64 MiB, the working tree (~7 MiB) included
 glibc_max=2.34       # Ubuntu 22.04 has 2.35, RHEL 9 2.34: the oldest systems CUDA 13 supports that we aim at
 
 prepare_bundle() {
@@ -49,8 +52,12 @@ prepare_bundle() {
   bundle_peers
   write_bundle_info "${info[@]}"
   (cd "$bundle_dir" && find . -type f ! -name MANIFEST | LC_ALL=C sort | xargs sha256sum >MANIFEST)
+  tar -C "$root" -czf "$bundle_archive" "$(basename "$bundle_dir")"
   verify_bundle
 }
+
+# Bytes that PATHS... take packed (tar | gzip, as bundle_archive is made).
+packed_bytes() { tar -C "$root" -cf - "$@" | gzip -c | wc -c; }
 
 # peers/: the bridge, and bitsandbytes from the peers environment ($BNB_BENCH_PEERS_VENV, else
 # .venv-peers) when there is one: the GPU machines have torch but not bitsandbytes.
@@ -67,13 +74,14 @@ bundle_peers() {
   cp -r "$package" "$(dirname "$package")"/bitsandbytes-*.dist-info "$bundle_dir/peers/site/"
   find "$bundle_dir/peers/site" \( -name __pycache__ -o -name 'libbitsandbytes_*.so' \) -prune -exec rm -rf {} +
   cp "$package/libbitsandbytes_cpu.so" "$bundle_dir/peers/site/bitsandbytes/"
-  used=$(du -sb "$bundle_dir" | cut -f1)
+  used=$(packed_bytes "$(basename "$bundle_dir")")
   left=$((bundle_limit_mib * 1048576 - used - 1048576))  # 1 MiB for INFO and MANIFEST
-  local kept=() dropped=()
+  local kept=() dropped=() size
   while read -r lib; do
-    if (($(stat -c %s "$lib") <= left)); then
+    size=$(gzip -c "$lib" | wc -c)
+    if ((size <= left)); then
       cp "$lib" "$bundle_dir/peers/site/bitsandbytes/"
-      left=$((left - $(stat -c %s "$lib")))
+      left=$((left - size))
       kept+=("$(basename "$lib")")
     else
       dropped+=("$(basename "$lib")")
@@ -153,18 +161,21 @@ verify_bundle() {
   glibc=$(sed -n 's/^glibc_required=//p' "$bundle_dir/INFO")
   [[ $(printf '%s\n' "$glibc" "$glibc_max" | sort -V | tail -n 1) == "$glibc_max" ]] ||
     problems+=("the binaries need glibc $glibc, newer than the $glibc_max a GPU machine may have: $(bundle_elf_files | xargs objdump -T | grep -F "GLIBC_$glibc" | sed 's/.* //' | sort -u | tr '\n' ' ')")
+  local packed
   bytes=$(du -sb "$bundle_dir" | cut -f1)
-  ((bytes < bundle_limit_mib * 1024 * 1024)) || problems+=("the bundle is $((bytes / 1048576)) MiB, over the ${bundle_limit_mib} MiB a GPU machine receives")
+  packed=$(stat -c %s "$bundle_archive")
+  ((packed < bundle_limit_mib * 1024 * 1024)) || problems+=("the packed bundle is $((packed / 1048576)) MiB, over the ${bundle_limit_mib} MiB that may travel to a GPU machine beside the working tree")
   if ((${#problems[@]})); then
+    rm -f "$bundle_archive"
     printf 'gpu-check prepare: the bundle is not self-contained:\n' >&2
     printf '  %s\n' "${problems[@]}" >&2
     exit 1
   fi
   echo "gpu-check prepare: bundle self-contained (checked with env -i ldd: only glibc and libgcc_s outside the bundle)"
   (cd "$bundle_dir" && find . -type f -printf '  %-40p %10s bytes\n' | LC_ALL=C sort)
-  echo "  total $((bytes / 1024)) KiB ($(mib "$bytes") MiB), limit ${bundle_limit_mib} MiB; needs glibc >= $glibc"
-  echo "carry to the GPU machine: ${bundle_dir#"$root"/} (relative to the repository root)"
-  echo "$bundle_dir"
+  echo "  total $((bytes / 1024)) KiB ($(mib "$bytes") MiB); packed $(mib "$packed") MiB, limit ${bundle_limit_mib} MiB; needs glibc >= $glibc"
+  echo "carry to the GPU machine: ${bundle_archive#"$root"/} (relative to the repository root)"
+  echo "$bundle_archive"
 }
 
 # Bytes as MiB with one decimal, in bash integer arithmetic.

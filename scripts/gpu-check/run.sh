@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # `scripts/gpu-check.sh run [BUNDLE] [--results DIR]` (sourced): the check on a GPU machine, from
-# the bundle alone (bash and coreutils; nothing built or installed). The parts, in order, each
+# the bundle alone (bash, coreutils, tar and gzip; nothing built or installed). The parts, in order, each
 # under its own time budget (`timeout`); the first that fails stops the run:
 #   device        tools/gpu_probe: a CUDA device, its memory free, driver and runtime versions
 #   device-tests  every GoogleTest binary of the GPU suite (tests/device), run directly; a test
@@ -36,9 +36,9 @@ run_check() {
       *) [[ -z $bundle ]] || usage; bundle=$1; shift ;;
     esac
   done
-  bundle=$(cd "${bundle:-$root/gpu-bundle}" 2>/dev/null && pwd) || refuse "${bundle:-$root/gpu-bundle}: no such bundle (run 'scripts/gpu-check.sh prepare' on a CPU machine and carry gpu-bundle/)"
   work=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check.XXXXXX")
   trap 'rm -rf "$work"' EXIT
+  open_bundle "$bundle"
   check_bundle
   declare -gA status=() seconds=() notes=() device=()
   entries=() record="" started=$(date -u '+%Y-%m-%d %H:%M UTC') load_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -73,6 +73,28 @@ run_check() {
 refuse() {
   echo "gpu-check run: $1" >&2
   exit 64
+}
+
+# open_bundle [PATH]: bundle=the bundle's directory. PATH is a bundle directory or prepare's
+# packed gpu-bundle.tar.gz (unpacked into $work); by default gpu-bundle/, else gpu-bundle.tar.gz,
+# at the repository root.
+open_bundle() {
+  local path=$1
+  if [[ -z $path ]]; then
+    path=$root/gpu-bundle
+    [[ -d $path || ! -f $root/gpu-bundle.tar.gz ]] || path=$root/gpu-bundle.tar.gz
+  fi
+  if [[ -f $path ]]; then
+    mkdir -p "$work/unpacked"
+    tar -xzf "$path" -C "$work/unpacked" 2>"$work/unpack.log" ||
+      refuse "$path is not a packed gpu-check bundle: $(head -n 1 "$work/unpack.log")"
+    local dirs=("$work"/unpacked/*/)
+    [[ ${#dirs[@]} == 1 && -d ${dirs[0]} ]] || refuse "$path holds more than one folder: not a packed gpu-check bundle"
+    bundle=${dirs[0]%/}
+  else
+    bundle=$(cd "$path" 2>/dev/null && pwd) ||
+      refuse "$path: no such bundle (run 'scripts/gpu-check.sh prepare' on a CPU machine and carry gpu-bundle.tar.gz)"
+  fi
 }
 
 # The bundle arrived whole (MANIFEST) and this machine's glibc is new enough for its binaries.

@@ -2,8 +2,9 @@
 # scripts/gpu-check.sh run without a GPU (CTest, label e2e; docs/gpu-check.md). Two cases:
 #
 #   no-device GPU_PROBE    the real tools/gpu_probe of this build in a one-file bundle: run stops at
-#                          the first part with "no CUDA device" and exit 2, writes no file; bundles
-#                          that are missing, damaged or need a newer glibc are refused with 64.
+#                          the first part with "no CUDA device" and exit 2, writes no file, also
+#                          from the packed bundle (.tar.gz); bundles that are missing, damaged,
+#                          not an archive or need a newer glibc are refused with 64.
 #                          Skipped (77) on a machine that has a CUDA device.
 #   dry-run BNB_BENCH      every part on a bundle of stand-ins: a probe that reports a device, a
 #                          GoogleTest-like binary, bnb-bench of this build with `--device cuda`
@@ -56,6 +57,11 @@ no_device() {
   [[ ! -e $scratch/results ]] || fail "a run without a device wrote $(ls "$scratch/results")"
 
   expect 64 "no such bundle" run "$scratch/absent"
+  # The packed form prepare makes (gpu-bundle.tar.gz) runs like the folder; other files are refused.
+  tar -C "$scratch" -czf "$scratch/packed.tar.gz" bundle
+  expect 2 "FAILED at part 'device': no CUDA device" run "$scratch/packed.tar.gz"
+  echo "not an archive" >"$scratch/packed.tar.gz"
+  expect 64 "is not a packed gpu-check bundle" run "$scratch/packed.tar.gz"
   echo extra >>"$b/bin/gpu_probe"
   expect 64 "damaged or incomplete: .*gpu_probe: FAILED" run "$b"
   seal "$b" 99.0
