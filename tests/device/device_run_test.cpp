@@ -103,12 +103,17 @@ TEST_F(GpuRunLoop, ReportsTheDeviceAndADeviceFloor) {
   const nlohmann::json& d = r.machine.at("device");
   EXPECT_EQ(d.at("backend"), "cuda");
   EXPECT_FALSE(d.at("name").get<std::string>().empty());
+  // The device's used bytes (cudaMemGetInfo) move in the driver's pages (2 MiB): the first entry's
+  // buffers take new pages, the later entries' few KiB can fit in pages already taken (seen on an
+  // H200: adam-8, lamb-8 and adamw-8-pc left the count unchanged), so only the first must grow it.
   for (const EntryResult& e : r.entries) {
     EXPECT_EQ(e.throughput.floor_memory_level, "device") << e.label;
     EXPECT_GT(e.throughput.floor_ns_per_param, 0) << e.label;
     ASSERT_TRUE(e.memory.device_used_before_bytes && e.memory.device_used_after_bytes) << e.label;
-    EXPECT_GT(*e.memory.device_used_after_bytes, *e.memory.device_used_before_bytes) << e.label;
+    EXPECT_GE(*e.memory.device_used_after_bytes, *e.memory.device_used_before_bytes) << e.label;
   }
+  ASSERT_FALSE(r.entries.empty());
+  EXPECT_GT(*r.entries.front().memory.device_used_after_bytes, *r.entries.front().memory.device_used_before_bytes);
 }
 
 TEST(GpuRun, PagingBudgetEvictsToTheHostAndKeepsTheBits) {

@@ -168,7 +168,7 @@ dry_run() {
   [[ -f ${records[0]%.md}/gpu-peers.csv ]] || fail "the peers results are not kept beside the summary"
   BNB_BENCH_PYTHON=/nonexistent/python3 expect 0 "result: PASS, 5 of 6 parts \(skipped: peers\)" \
     run "$scratch/stub" --results "$out"
-  grep -Eq '^\| peers \| skipped \| [0-9]+ \| 90 \| no Python interpreter "/nonexistent/python3"' "$scratch/out" ||
+  grep -Eq '^\| peers \| skipped \| [0-9]+ \| 180 \| no Python interpreter "/nonexistent/python3"' "$scratch/out" ||
     fail "the summary does not show the peers part skipped and why"
 
   stub_bundle refuse "$bin"
