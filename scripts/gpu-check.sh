@@ -12,8 +12,8 @@
 #   scripts/gpu-check.sh run [BUNDLE] [--results DIR]
 #       On the GPU machine, nothing built or installed (bash, coreutils, tar and gzip): BUNDLE is
 #       gpu-bundle.tar.gz or an unpacked bundle (default: gpu-bundle/, else gpu-bundle.tar.gz,
-#       at the repository root). The parts device,
-#       device-tests, identity, suite, 256m, peers in order, stopping at the first that fails
+#       at the repository root). The parts device, device-tests, identity, suite, 256m,
+#       algorithms, peers in order, stopping at the first that fails
 #       (peers is skipped without a torch that sees the device); one summary on stdout and in
 #       DIR/<date>-<device>.md (default results/gpu/).
 #   scripts/gpu-check.sh compare-dumps DIR_A DIR_B

@@ -46,7 +46,7 @@ prepare_bundle() {
     esac
   done <"$build_dir/gpu-check-inputs.txt"
   bundle_shared_libraries
-  cp configs/gpu-identity-replay.json configs/gpu-identity-dtypes.json configs/gpu-256m.json \
+  cp configs/gpu-identity-replay.json configs/gpu-identity-dtypes.json configs/gpu-256m.json configs/gpu-algorithms.json \
     configs/gpu-peers.json configs/gpu-peers-bitsandbytes.json "$bundle_dir/configs/"
   cp tests/data/example_trace.safetensors "$bundle_dir/tests/data/"
   bundle_peers

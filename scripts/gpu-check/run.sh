@@ -9,20 +9,23 @@
 #                 --dump, then every tensor of every dump compared byte for byte (compare-dumps.sh)
 #   suite         bnb-bench run --device cuda: the built-in suite
 #   256m          configs/gpu-256m.json with --device cuda, after checking the device's free memory
+#   algorithms    configs/gpu-algorithms.json with --device cuda: every algorithm, 32- and 8-bit, on
+#                 64M fp32 elements (the device speed of each, recorded; nothing enforced)
 #   peers         torch's and bitsandbytes' optimizers on CUDA tensors beside ours (peers.sh);
 #                 skipped, and saying why, without a torch that sees the device
 # The summary (every part's result and time, ns/param and roofline fraction of every entry, the
 # goals of issue 17) goes to stdout and, once a device was found, to DIR/<date>-<device>.md with
 # the parts' logs and CSV results in DIR/<date>-<device>/.
 
-parts=(device device-tests identity suite 256m peers)
-# Seconds per part. They add up to 500 s, so a run ends within 9 minutes even when every part
-# uses all of its budget. On an H200 (2026-12-04) the parts took 1, <45, ~5, 4, 33 s, and peers
-# ran out of 90 s in its second run (two runs, each starting Python and torch per peer).
-declare -A budget=([device]=20 [device-tests]=45 [identity]=90 [suite]=45 [256m]=120 [peers]=180)
-# Free device memory the 256m part needs: its 4 entries of 2^28 fp32 parameters keep parameters
-# and gradients (2 GiB per entry) and states (32-bit Adam 2 GiB, 8-bit 0.5 GiB plus absmax) alive
-# until timing, 13 GiB, plus room for the bandwidth measurement and the CUDA context.
+parts=(device device-tests identity suite 256m algorithms peers)
+# Seconds per part. They add up to 515 s, so a run ends within 9 minutes even when every part
+# uses all of its budget (a device runner's command may last 10). On an H200 (2026-12-04) the
+# parts took 1, 2, 4, 4, 33, 46 and 97 s (peers: two runs, Python and torch started per peer).
+declare -A budget=([device]=20 [device-tests]=45 [identity]=60 [suite]=45 [256m]=90 [algorithms]=75 [peers]=180)
+# Free device memory the 256m and algorithms parts need: 256m's 4 entries of 2^28 fp32 parameters
+# keep parameters and gradients (2 GiB per entry) and states (32-bit Adam 2 GiB, 8-bit 0.5 GiB
+# plus absmax) alive until timing, 13 GiB (algorithms' 18 entries of 2^26, ~14 GiB), plus room
+# for the bandwidth measurement and the CUDA context.
 need_256m_bytes=$((16 << 30))
 roofline_goal=0.8     # issue 17: 32- and 8-bit Adam at >= 0.8 of the memory-traffic floor
 roofline_suspect=1.05 # docs/cli.md: above this the floor measurement, not the step, is wrong
@@ -251,6 +254,16 @@ part_256m() {
   csv_entries 256m "$work/256m.csv"
 }
 
+part_algorithms() {
+  probe || return 1
+  if ((device[free_bytes] < need_256m_bytes)); then
+    note="needs $(gib "$need_256m_bytes") GiB of free device memory, the device has $(gib "${device[free_bytes]}") GiB free"
+    return 1
+  fi
+  tool algorithms run "$bundle/configs/gpu-algorithms.json" --device cuda --quiet --output "$work/algorithms.csv" || return 1
+  csv_entries algorithms "$work/algorithms.csv"
+}
+
 # csv_entries RUN FILE: "RUN|label|ns/param median|roofline fraction" of every row into entries.
 csv_entries() {
   local run=$1 header line i il=-1 in=-1 ir=-1 count=0
@@ -274,6 +287,38 @@ csv_entries() {
     done
   } <"$2"
   note="$count entries"
+}
+
+# twin_ratios RUN: "- X-8: R x the 32-bit step" for every X-8 entry of RUN with an X-32 twin.
+twin_ratios() {
+  local e run label ns roof
+  local -A ns_of=()
+  for e in "${entries[@]}"; do
+    IFS='|' read -r run label ns roof <<<"$e"
+    [[ $run == "$1" ]] && ns_of[$label]=$ns
+  done
+  for e in "${entries[@]}"; do
+    IFS='|' read -r run label ns roof <<<"$e"
+    [[ $run == "$1" && $label == *-8 && -n ${ns_of[${label%-8}-32]-} && -n $ns ]] || continue
+    local r
+    r=$(hundredths_of_ratio "$ns" "${ns_of[${label%-8}-32]}") || continue
+    echo "- $label: $((r / 100)).$(printf '%02d' $((r % 100)))x the 32-bit step"
+  done
+}
+
+# hundredths_of_ratio A B: round(100 A / B) for positive numbers in any printf notation, in bash
+# integer arithmetic (no awk or bc on a bare machine): each as 7 digits and a power of ten.
+hundredths_of_ratio() {
+  local x y ma mb ea eb
+  x=$(printf '%.6e' "$1") y=$(printf '%.6e' "$2") || return 1
+  ma=${x%e*} mb=${y%e*} ea=${x#*e} eb=${y#*e}
+  ma=$((10#${ma/./})) mb=$((10#${mb/./}))
+  ea=$((${ea:0:1}10#${ea:1})) eb=$((${eb:0:1}10#${eb:1}))
+  ((mb > 0)) || return 1
+  ma=$((ma * 100))
+  for ((; ea > eb; ea--)); do ma=$((ma * 10)); done
+  for ((; eb > ea; eb--)); do mb=$((mb * 10)); done
+  echo $(((ma + mb / 2) / mb))
 }
 
 # num_less A B: whether number A < number B (decimal or exponent notation; coreutils' sort -g).
@@ -347,6 +392,12 @@ summary() {
     echo "## Goals of issue 17 (256m run; reported, not enforced)"
     echo
     goals
+  fi
+  if [[ ${status[algorithms]-} == pass ]]; then
+    echo
+    echo "## 8-bit against 32-bit (algorithms run: step time of X-8 over X-32)"
+    echo
+    twin_ratios algorithms
   fi
 }
 

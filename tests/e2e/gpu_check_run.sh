@@ -121,6 +121,9 @@ EOF
   echo "{\"schema\": 1, $params, $grads, \"optimizers\": [$adam, {\"name\": \"AdamW32bit\", \"label\": \"adamw-32\"},
    {\"name\": \"AdamW8bit\", \"label\": \"adamw-8\", \"min_8bit_size\": 0}], \"reference\": {\"mode\": \"off\"}, $timing}" \
     >"$b/configs/gpu-256m.json"
+  echo "{\"schema\": 1, $params, $grads, \"optimizers\": [$adam, {\"name\": \"Lion32bit\", \"label\": \"lion-32\"},
+   {\"name\": \"Lion8bit\", \"label\": \"lion-8\", \"min_8bit_size\": 0}], \"reference\": {\"mode\": \"off\"}, $timing}" \
+    >"$b/configs/gpu-algorithms.json"
   echo "{\"schema\": 1, \"params\": [{\"name\": \"w\", \"shape\": [16, 24]}], $grads, \"optimizers\": [
    {\"name\": \"AdamW32bit\", \"label\": \"adamw-32\"}, {\"implementation\": \"python\", \"name\": \"AdamW\"}], $timing}" \
     >"$b/configs/gpu-peers.json"
@@ -147,13 +150,14 @@ dry_run() {
   local bin=$1 out=$scratch/results
   stub_bundle cpu "$bin"
   stand_in_python
-  BNB_BENCH_PYTHON=$scratch/python expect 0 "result: PASS, all 6 parts" run "$scratch/stub" --results "$out"
+  BNB_BENCH_PYTHON=$scratch/python expect 0 "result: PASS, all 7 parts" run "$scratch/stub" --results "$out"
   local summary
   summary=$(cat "$scratch/out")
   for re in '^\| device \| pass \| [0-9]+ \| 20 \| Stand-in GPU 9000, compute capability 9.0, 132 SMs, 79.0 GiB free of 80.0 GiB' \
             '^\| device-tests \| pass \| .*stand_in_test: 3 passed' \
             '^\| identity \| pass \| .*replay: 2 dumps, [0-9]+ tensors bit-identical; dtypes: 2 dumps' \
-            '^\| suite \| pass \| .*2 entries' '^\| 256m \| pass \| .*4 entries' \
+            '^\| suite \| pass \| .*2 entries' '^\| 256m \| pass \| .*4 entries' '^\| algorithms \| pass \| [0-9]+ \| 75 \| 4 entries' \
+            '^\| algorithms \| lion-8 \| [0-9.e+-]+ \| [0-9.e+-]+ \|$' '^- lion-8: [0-9]+\.[0-9][0-9]x the 32-bit step$' \
             '^\| suite \| adam-8 \| [0-9.e+-]+ \| [0-9.e+-]+ \|$' '^\| 256m \| adamw-32 \| [0-9.e+-]+ \| [0-9.e+-]+ \|$' \
             '^- adamw-8 at [0-9.e+-]+ of the memory-traffic floor \(goal >= 0.8\): (not )?met' \
             '^- adam-8 faster than adam-32 \([0-9.e+-]+ vs [0-9.e+-]+ ns/param\): (not )?met$' \
@@ -166,7 +170,7 @@ dry_run() {
   grep -q '^| 256m | pass |' "${records[0]}" || fail "${records[0]} is not the summary"
   [[ -f ${records[0]%.md}/256m.csv ]] || fail "the 256m results are not kept beside the summary"
   [[ -f ${records[0]%.md}/gpu-peers.csv ]] || fail "the peers results are not kept beside the summary"
-  BNB_BENCH_PYTHON=/nonexistent/python3 expect 0 "result: PASS, 5 of 6 parts \(skipped: peers\)" \
+  BNB_BENCH_PYTHON=/nonexistent/python3 expect 0 "result: PASS, 6 of 7 parts \(skipped: peers\)" \
     run "$scratch/stub" --results "$out"
   grep -Eq '^\| peers \| skipped \| [0-9]+ \| 180 \| no Python interpreter "/nonexistent/python3"' "$scratch/out" ||
     fail "the summary does not show the peers part skipped and why"
