@@ -273,8 +273,16 @@ __global__ void __launch_bounds__(kThreadsPerBlock) prepass_kernel(const KernelA
 /// strided share; otherwise 256 elements, one per thread). Mirrors cpu_detail::tensor_step's
 /// block loop. Block-wise rows are staged in dynamic shared memory until the block's new absmax
 /// is known; the parameter is written from the unquantized new states (SPEC.md §5.3 step 3).
+/// Thread blocks of the step each multiprocessor must hold at once (the register cap follows:
+/// 65536 / (5 * 256) = 51, so ptxas keeps 48). On an H200 the 8-bit Adam step is latency-bound
+/// at 50% occupancy with 54-56 registers (results/gpu/README.md); with the cap it takes 47 and
+/// spills nothing, like every step kernel of one or two state rows. AdEMAMix's three rows would
+/// spill under it (44-92 bytes a thread), so it keeps the compiler's choice.
+template <class A>
+inline constexpr int kStepBlocksPerSm = A::kRows >= 3 ? 1 : 5;
+
 template <class A, class T, StateFormat F>
-__global__ void __launch_bounds__(kThreadsPerBlock) step_kernel(const KernelArgs a) {
+__global__ void __launch_bounds__(kThreadsPerBlock, kStepBlocksPerSm<A>) step_kernel(const KernelArgs a) {
   using Codec = StateCodec<F>;
   constexpr bool kGuard = Codec::kQuantized;  // SPEC.md §3: 8-bit paths skip non-finite g
   constexpr bool kPerBlock = Codec::kScale == ScaleKind::per_block;
