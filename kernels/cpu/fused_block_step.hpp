@@ -14,8 +14,7 @@
 // Not with the decade encoder (decade_codec.hpp, preferred where gathers are slow): there is no
 // gather to hide, and on Zen 4 the fused body (two rows' decade tables and constants beside the
 // update's) ran slower than tensor_step's sequence: with hdopt's encoder (bcde021) 8-bit Adam
-// +12% / +7% at 1 / 2 threads, AdEMAMix +30% / +26% (results/perf/round10/decade_encoder.md). The loop is templated on the
-// per-16-values code functor, so DecadeCodes can be put back in one line to re-measure.
+// +12% / +7% at 1 / 2 threads, AdEMAMix +30% / +26% (results/perf/round10/decade_encoder.md).
 //
 // Results are those of the sequential loop: every block's codes, scale and counts depend only on
 // its own elements and are computed by the same functions (Algo::update through update_element,
@@ -73,24 +72,15 @@ template <class A, bool kSkipZeros, bool kDecay>
   }
 }
 
-/// The per-16-values code functor of one row: the decade encoder's or the direct words'.
-template <class Codes16>
-Codes16 row_codes(const Encoder& e) {
-  if constexpr (std::is_same_v<Codes16, Encoder::DecadeCodes>) {
-    return e.decade_codes();
-  } else {
-    return e.direct_codes();
-  }
-}
-
-template <class Codes16, int kRows, std::size_t... K>
-std::array<Codes16, kRows> all_row_codes(const RowCodecs<kRows>& codecs, std::index_sequence<K...>) {
-  return {row_codes<Codes16>(*codecs.encoders[K])...};
+/// Each row's per-16-values code functor (its direct words').
+template <int kRows, std::size_t... K>
+std::array<Encoder::DirectCodes, kRows> all_row_codes(const RowCodecs<kRows>& codecs, std::index_sequence<K...>) {
+  return {codecs.encoders[K]->direct_codes()...};
 }
 
 /// The fused loop over this thread's contiguous share of the blocks (the share schedule(static)
 /// gives), with two block buffers: block b decoded and updated, block b - 1 encoded.
-template <class A, class Codec, class Codes16, bool kSkipZeros, bool kDecay>
+template <class A, class Codec, bool kSkipZeros, bool kDecay>
 void fused_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const ZeroCodes<A>& zero_codes, float scale,
                   std::size_t block, std::uint64_t& nonfinite_out, std::uint64_t* under_out) {
   constexpr int kRows = A::kRows;
@@ -110,7 +100,7 @@ void fused_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const
     // GCC reloaded it every 16 elements after the code stores (uint8_t, which may alias it).
     const StepConstants c = r.constants;
     const float gnorm_scale = r.gnorm_scale;
-    const std::array<Codes16, kRows> codes = all_row_codes<Codes16>(codecs, std::make_index_sequence<kRows>{});
+    const std::array<Encoder::DirectCodes, kRows> codes = all_row_codes(codecs, std::make_index_sequence<kRows>{});
     bool tiny_codes_agree[kRows];
     for (int k = 0; k < kRows; ++k) {
       const QuantTable& map = *r.state.table[k];
@@ -204,7 +194,7 @@ std::size_t fused_block_step(const StepRequest& r, const RowCodecs<A::kRows>& co
       if (!e || !e->has_direct_codes() || e->has_decade_codes()) return 0;  // decades: see the header
     }
     with_switches(r.constants, [&]<bool kSkipZeros, bool kDecay>() {
-      fused_blocks<A, Codec, Encoder::DirectCodes, kSkipZeros, kDecay>(r, codecs, zero_codes, scale, block, nonfinite, under);
+      fused_blocks<A, Codec, kSkipZeros, kDecay>(r, codecs, zero_codes, scale, block, nonfinite, under);
     });
     return r.n / block;
   }
