@@ -70,6 +70,18 @@ inline void interleave_planes(const __m512i (&b)[4], __m512i (&out)[4]) {
   out[3] = _mm512_unpackhi_epi16(t1, t3);
 }
 
+/// values[code] * scale of 64 codes, in registers: out[q] holds elements 16q .. 16q + 15
+/// (order: plane_order_index(); vscale: the scale in every lane).
+[[gnu::always_inline]] inline void decode_64_codes(const BytePlanes& values, const std::uint8_t* codes, __m512i order,
+                                                   __m512 vscale, __m512 (&out)[4]) {
+  const __m512i c = _mm512_permutexvar_epi8(order, _mm512_loadu_si512(codes));
+  const __mmask64 bit7 = _mm512_movepi8_mask(c);
+  __m512i b[4], w[4];
+  for (int k = 0; k < 4; ++k) b[k] = lookup_plane(values.planes[k], c, bit7);
+  interleave_planes(b, w);
+  for (int q = 0; q < 4; ++q) out[q] = _mm512_mul_ps(_mm512_castsi512_ps(w[q]), vscale);
+}
+
 /// values[code] * scale for the first len / 64 * 64 codes; returns how many were done.
 inline std::size_t decode_byte_planes(const BytePlanes& values, const std::uint8_t* codes, std::size_t len, float scale,
                                       float* out) {
@@ -77,12 +89,9 @@ inline std::size_t decode_byte_planes(const BytePlanes& values, const std::uint8
   const __m512 vscale = _mm512_set1_ps(scale);
   std::size_t i = 0;
   for (; i + 64 <= len; i += 64) {
-    const __m512i c = _mm512_permutexvar_epi8(order, _mm512_loadu_si512(codes + i));
-    const __mmask64 bit7 = _mm512_movepi8_mask(c);
-    __m512i b[4], w[4];
-    for (int k = 0; k < 4; ++k) b[k] = lookup_plane(values.planes[k], c, bit7);
-    interleave_planes(b, w);
-    for (int q = 0; q < 4; ++q) _mm512_storeu_ps(out + i + 16 * q, _mm512_mul_ps(_mm512_castsi512_ps(w[q]), vscale));
+    __m512 v[4];
+    decode_64_codes(values, codes + i, order, vscale, v);
+    for (int q = 0; q < 4; ++q) _mm512_storeu_ps(out + i + 16 * q, v[q]);
   }
   return i;
 }

@@ -418,6 +418,11 @@ class Decoder {
     decode_scaled(table_, codes + i, len - i, scale, out + i);
   }
 
+#if BNB_BYTE_PLANE_CODEC
+  /// The values as byte planes (for decoding in registers: decode_64_codes).
+  const BytePlanes& planes() const { return values_; }
+#endif
+
  private:
   const QuantTable& table_;
 #if BNB_BYTE_PLANE_CODEC

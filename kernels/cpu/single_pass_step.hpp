@@ -3,6 +3,9 @@
 // with the decade encoder (decade_codec.hpp): per block, decode, then one pass that updates 16
 // elements at a time and folds each new state row into its running absmax in registers, then
 // the encode. tensor_step's sequence reads every new state row once more for block_abs_max.
+// With VBMI the decode is inside that pass: each row's 64 codes per byte-plane look-up
+// (byte_plane_codec.hpp) go to the update in registers, not through the block's buffer (Adam
+// -8 to -15% CPU time, 1 and 2 threads: results/perf/round12/registers_decode.md).
 //
 // Results are those of the sequential loop: the same decode, update (update_lanes of
 // fused_block_step.hpp, i.e. update_element), encode_run and settle_block; the running absmax
@@ -33,6 +36,20 @@ inline float fold_abs_max(__m512 m) {
   return fold_lanes(_mm256_max_ps(_mm256_load_ps(lanes), _mm256_load_ps(lanes + 8)));
 }
 
+/// update_lanes on states held in registers: s[k] holds row k's 16 states, the new ones after.
+/// Through this function's own arrays, which nothing else can reach, so GCC keeps the states
+/// in registers; through the block's buffer it reloaded them (a parameter store may alias it).
+template <class A, bool kSkipZeros, bool kDecay>
+[[gnu::always_inline]] inline void update_registers(const StepConstants& c, const AdemamixDivisors& divisors,
+                                                    const float* grad, float* param, __m512 (&s)[A::kRows],
+                                                    float gnorm_scale, float scale, std::uint32_t* bad) {
+  alignas(64) float lanes[A::kRows][kFusedLanes];
+  for (int k = 0; k < A::kRows; ++k) _mm512_store_ps(lanes[k], s[k]);
+  update_lanes<A, kSkipZeros, kDecay>(c, divisors, grad, param, lanes[0], lanes[A::kRows > 1 ? 1 : 0],
+                                      lanes[A::kRows > 2 ? 2 : 0], gnorm_scale, scale, bad);
+  for (int k = 0; k < A::kRows; ++k) s[k] = _mm512_load_ps(lanes[k]);
+}
+
 template <class A, class Codec, bool kSkipZeros, bool kDecay>
 void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const ZeroCodes<A>& zero_codes,
                         float scale, std::size_t block, std::uint64_t& nonfinite_out, std::uint64_t* under_out) {
@@ -52,17 +69,46 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
     alignas(64) std::uint32_t bad[kFusedLanes] = {};
     float* s1 = st[kRows > 1 ? 1 : 0];
     float* s2 = st[kRows > 2 ? 2 : 0];
+#if BNB_BYTE_PLANE_CODEC
+    const __m512i order = plane_order_index();
+    const BytePlanes* planes[kRows];
+    for (int k = 0; k < kRows; ++k) planes[k] = &codecs.decoders[k]->planes();
+#endif
 #pragma omp for schedule(static)
     for (std::size_t b = 0; b < blocks; ++b) {
       const std::size_t begin = b * block;
       prefetch_block<A, float>(r, begin + kPrefetchAhead * block, block);
-      for (int k = 0; k < kRows; ++k) decode_state_run<Codec>(r.state, codecs, k, begin, block, st[k]);
       __m512 m[kRows];
       for (int k = 0; k < kRows; ++k) m[k] = _mm512_setzero_ps();
-      for (std::size_t i = 0; i < block; i += kFusedLanes) {
-        update_lanes<A, kSkipZeros, kDecay>(c, divisors, grad + begin + i, param + begin + i, st[0] + i, s1 + i, s2 + i,
-                                             gnorm_scale, scale, bad);
-        for (int k = 0; k < kRows; ++k) m[k] = _mm512_max_ps(_mm512_and_ps(_mm512_load_ps(st[k] + i), magnitude), m[k]);
+#if BNB_BYTE_PLANE_CODEC
+      if (block % 64 == 0) {  // each row's 64 codes decoded in registers, updated 16 at a time
+        __m512 vscale[kRows];
+        for (int k = 0; k < kRows; ++k) vscale[k] = _mm512_set1_ps(r.state.absmax[k][b]);
+        for (std::size_t i = 0; i < block; i += 64) {
+          __m512 v[kRows][4];
+          for (int k = 0; k < kRows; ++k) decode_64_codes(*planes[k], r.state.codes[k] + begin + i, order, vscale[k], v[k]);
+          for (int q = 0; q < 4; ++q) {
+            const std::size_t j = begin + i + 16 * q;
+            __m512 s[kRows];
+            for (int k = 0; k < kRows; ++k) s[k] = v[k][q];
+            update_registers<A, kSkipZeros, kDecay>(c, divisors, grad + j, param + j, s, gnorm_scale, scale, bad);
+            for (int k = 0; k < kRows; ++k) {
+              _mm512_store_ps(st[k] + i + 16 * q, s[k]);
+              m[k] = _mm512_max_ps(_mm512_and_ps(s[k], magnitude), m[k]);
+            }
+          }
+        }
+      } else
+#endif
+      {
+        for (int k = 0; k < kRows; ++k) decode_state_run<Codec>(r.state, codecs, k, begin, block, st[k]);
+        for (std::size_t i = 0; i < block; i += kFusedLanes) {
+          update_lanes<A, kSkipZeros, kDecay>(c, divisors, grad + begin + i, param + begin + i, st[0] + i, s1 + i,
+                                               s2 + i, gnorm_scale, scale, bad);
+          for (int k = 0; k < kRows; ++k) {
+            m[k] = _mm512_max_ps(_mm512_and_ps(_mm512_load_ps(st[k] + i), magnitude), m[k]);
+          }
+        }
       }
       for (int k = 0; k < kRows; ++k) {
         const float s = fold_abs_max(m[k]);
