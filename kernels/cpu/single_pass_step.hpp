@@ -5,7 +5,7 @@
 // the encode. tensor_step's sequence reads every new state row once more for block_abs_max.
 // With VBMI the decode is inside that pass: each row's 64 codes per byte-plane look-up
 // (byte_plane_codec.hpp) go to the update in registers, not through the block's buffer (Adam
-// -8 to -15% CPU time, 1 and 2 threads: results/perf/round12/registers_decode.md).
+// -5 to -15% CPU time at 1 thread, -7 to -8% at 2: results/perf/round12/registers_decode.md).
 //
 // Results are those of the sequential loop: the same decode, update (update_lanes of
 // fused_block_step.hpp, i.e. update_element), encode_run and settle_block; the running absmax
