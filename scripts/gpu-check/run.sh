@@ -26,7 +26,7 @@ declare -A budget=([device]=20 [device-tests]=45 [identity]=60 [suite]=45 [256m]
 # keep parameters and gradients (2 GiB per entry) and states (32-bit Adam 2 GiB, 8-bit 0.5 GiB
 # plus absmax) alive until timing, 13 GiB (algorithms' 18 entries of 2^26, ~14 GiB), plus room
 # for the bandwidth measurement and the CUDA context.
-need_256m_bytes=$((16 << 30))
+need_large_bytes=$((16 << 30))
 roofline_goal=0.8     # issue 17: 32- and 8-bit Adam at >= 0.8 of the memory-traffic floor
 roofline_suspect=1.05 # docs/cli.md: above this the floor measurement, not the step, is wrong
 
@@ -244,22 +244,23 @@ part_suite() {
   csv_entries suite "$work/suite.csv"
 }
 
-part_256m() {
+# room_on_device: the device, probed again now, has need_large_bytes free (else note says so).
+room_on_device() {
   probe || return 1
-  if ((device[free_bytes] < need_256m_bytes)); then
-    note="needs $(gib "$need_256m_bytes") GiB of free device memory, the device has $(gib "${device[free_bytes]}") GiB free"
+  if ((device[free_bytes] < need_large_bytes)); then
+    note="needs $(gib "$need_large_bytes") GiB of free device memory, the device has $(gib "${device[free_bytes]}") GiB free"
     return 1
   fi
+}
+
+part_256m() {
+  room_on_device || return 1
   tool 256m run "$bundle/configs/gpu-256m.json" --device cuda --quiet --output "$work/256m.csv" || return 1
   csv_entries 256m "$work/256m.csv"
 }
 
 part_algorithms() {
-  probe || return 1
-  if ((device[free_bytes] < need_256m_bytes)); then
-    note="needs $(gib "$need_256m_bytes") GiB of free device memory, the device has $(gib "${device[free_bytes]}") GiB free"
-    return 1
-  fi
+  room_on_device || return 1
   tool algorithms run "$bundle/configs/gpu-algorithms.json" --device cuda --quiet --output "$work/algorithms.csv" || return 1
   csv_entries algorithms "$work/algorithms.csv"
 }
