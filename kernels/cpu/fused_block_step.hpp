@@ -180,14 +180,19 @@ inline bool steps_whole_blocks(const StepRequest& r, std::size_t block) {
 
 #endif  // BNB_SIMD_CODEC_AVX512
 
+/// The tensors the whole-block 8-bit loops (this file's and single_pass_step.hpp's) step: fp32
+/// parameters, 8-bit map codes with a scale per block.
+template <class T, class Codec>
+inline constexpr bool kWholeBlockFormat = std::is_same_v<T, float> && Codec::kScale == ScaleKind::per_block &&
+                                          Codec::kElementBits == 8 && Codec::kCodes == CodeKind::map_index;
+
 /// The fused step over the tensor's whole blocks when it applies (see the header comment);
 /// returns the number of blocks it stepped (0 when it does not apply).
 template <class A, class T, class Codec>
 std::size_t fused_block_step(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const ZeroCodes<A>& zero_codes,
                       float scale, std::size_t block, std::uint64_t& nonfinite, std::uint64_t* under) {
 #if BNB_SIMD_CODEC_AVX512
-  if constexpr (std::is_same_v<T, float> && Codec::kScale == ScaleKind::per_block && Codec::kElementBits == 8 &&
-                Codec::kCodes == CodeKind::map_index) {
+  if constexpr (kWholeBlockFormat<T, Codec>) {
     if (!steps_whole_blocks(r, block)) return 0;
     for (int k = 0; k < A::kRows; ++k) {
       const auto& e = codecs.encoders[k];

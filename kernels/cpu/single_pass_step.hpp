@@ -17,7 +17,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <type_traits>
 
 #include "block_abs_max.hpp"
 #include "fused_block_step.hpp"
@@ -131,8 +130,7 @@ template <class A, class T, class Codec>
 std::size_t single_pass_step(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const ZeroCodes<A>& zero_codes,
                              float scale, std::size_t block, std::uint64_t& nonfinite, std::uint64_t* under) {
 #if BNB_SIMD_CODEC_AVX512
-  if constexpr (std::is_same_v<T, float> && Codec::kScale == ScaleKind::per_block && Codec::kElementBits == 8 &&
-                Codec::kCodes == CodeKind::map_index) {
+  if constexpr (kWholeBlockFormat<T, Codec>) {
     if (!steps_whole_blocks(r, block)) return 0;
     for (int k = 0; k < A::kRows; ++k) {
       if (!codecs.encoders[k] || !codecs.encoders[k]->has_decade_codes()) return 0;
