@@ -386,32 +386,47 @@ __global__ void __launch_bounds__(kThreadsPerBlock, kStepBlocksPerSm<A>) step_ke
 
 /// The pre-pass finalizer, one thread block: the chunk partials added in chunk order in double
 /// (exactly cpu_detail::pre_pass's order), sqrt, rounded to float, clip_scale; the tensor-wise
-/// old max kept aside for the step kernel's decoding and the new max stored. kStage partials are
-/// staged in shared memory per round so that thread 0's ordered sum reads fast memory. (A
-/// template only so that the header can define it in several translation units.)
+/// old max kept aside for the step kernel's decoding and the new max stored. The ordered sum is
+/// one dependent chain of double additions on thread 0 (LAMB/LARS at 64M: 262,144 partials per
+/// norm), so nothing else may sit on it: the partials are staged kStage at a time in shared
+/// memory, already converted to double, and warps 1.. stage the next kStage while thread 0 adds
+/// the current ones. (A template only so that the header can define it in several translation
+/// units, and so that a test can make the rounds small.)
 template <unsigned kStage = 1024>
 __global__ void __launch_bounds__(kThreadsPerBlock) finalize_kernel(const KernelArgs a, std::size_t chunks) {
-  __shared__ float unorm_stage[kStage];
-  __shared__ float pnorm_stage[kStage];
+  __shared__ double unorm_stage[2][kStage];
+  __shared__ double pnorm_stage[2][kStage];
   __shared__ float scratch[kMaxWarps + 1];
 
+  // Stages round `round`'s partials into buffer round % 2, threads [first, blockDim.x) taking part.
+  auto stage = [&](std::size_t round, unsigned first) {
+    const std::size_t base = round * kStage;
+    const std::size_t left = chunks - base;
+    const unsigned count = left < kStage ? static_cast<unsigned>(left) : kStage;
+    for (unsigned j = threadIdx.x - first; j < count; j += blockDim.x - first) {
+      unorm_stage[round % 2][j] = static_cast<double>(a.unorm_part[base + j]);
+      pnorm_stage[round % 2][j] = static_cast<double>(a.pnorm_part[base + j]);
+    }
+  };
   double unorm_sq = 0.0, pnorm_sq = 0.0;  // meaningful in thread 0
   if (a.clips) {
-    for (std::size_t base = 0; base < chunks; base += kStage) {
-      const std::size_t left = chunks - base;
-      const unsigned count = left < kStage ? static_cast<unsigned>(left) : kStage;
-      for (unsigned j = threadIdx.x; j < count; j += blockDim.x) {
-        unorm_stage[j] = a.unorm_part[base + j];
-        pnorm_stage[j] = a.pnorm_part[base + j];
-      }
-      __syncthreads();
+    const std::size_t rounds = (chunks + kStage - 1) / kStage;
+    if (rounds > 0) stage(0, 0);
+    __syncthreads();
+    for (std::size_t round = 0; round < rounds; ++round) {
       if (threadIdx.x == 0) {
+        const std::size_t left = chunks - round * kStage;
+        const unsigned count = left < kStage ? static_cast<unsigned>(left) : kStage;
+        const double* u = unorm_stage[round % 2];
+        const double* q = pnorm_stage[round % 2];
         for (unsigned j = 0; j < count; ++j) {
-          unorm_sq += static_cast<double>(unorm_stage[j]);
-          pnorm_sq += static_cast<double>(pnorm_stage[j]);
+          unorm_sq += u[j];
+          pnorm_sq += q[j];
         }
+      } else if (threadIdx.x >= kWarp && round + 1 < rounds) {
+        stage(round + 1, kWarp);
       }
-      __syncthreads();
+      __syncthreads();  // round + 1 staged, round's buffer free for round + 2
     }
   }
 
