@@ -8,7 +8,8 @@
 //   pre-pass  one thread block per 256-element reduction chunk: update-norm terms and parameter
 //             squares summed in the fixed lane order of step_request.hpp, and/or the chunk's
 //             max |new state| for tensor-wise state; nothing is stored but the partials;
-//   finalize  one thread block adds the chunk partials in chunk order in double (finalize_kernel.cu);
+//   finalize  one thread block adds the chunk partials in chunk order in double, or in parallel
+//             where exact_sum.hpp proves the same bits (finalize_kernel.cu);
 //   step      one thread block per state block: load, decode, update, store the parameter, encode.
 // Compiled with --fmad=false and without fast-math, so every + * / sqrt is an IEEE operation
 // rounded exactly as on the CPU.
@@ -23,6 +24,7 @@
 #include "bnb/kernels/cuda_step.hpp"
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/e4m3_codec.hpp"
+#include "bnb/kernels/exact_sum.hpp"
 #include "bnb/kernels/nibble_codec.hpp"
 #include "bnb/kernels/param_rounding.hpp"
 #include "bnb/kernels/quant_table.hpp"
@@ -384,20 +386,16 @@ __global__ void __launch_bounds__(kThreadsPerBlock, kStepBlocksPerSm<A>) step_ke
   if constexpr (Codec::kQuantized) add_underflows<A>(a, under);
 }
 
-/// The pre-pass finalizer, one thread block: the chunk partials added in chunk order in double
-/// (exactly cpu_detail::pre_pass's order), sqrt, rounded to float, clip_scale; the tensor-wise
-/// old max kept aside for the step kernel's decoding and the new max stored. The ordered sum is
-/// one dependent chain of double additions on thread 0 (LAMB/LARS at 64M: 262,144 partials per
-/// norm), so nothing else may sit on it: the partials are staged kStage at a time in shared
+/// The chunk partials of both norms added in chunk order in double (exactly cpu_detail::pre_pass's
+/// order), the result meaningful in thread 0; every thread of the block calls it. The ordered sum
+/// is one dependent chain of double additions on thread 0 (LAMB/LARS at 64M: 262,144 partials
+/// per norm), so nothing else may sit on it: the partials are staged kStage at a time in shared
 /// memory, already converted to double, and warps 1.. stage the next kStage while thread 0 adds
-/// the current ones. (A template only so that the header can define it in several translation
-/// units, and so that a test can make the rounds small.)
-template <unsigned kStage = 1024>
-__global__ void __launch_bounds__(kThreadsPerBlock) finalize_kernel(const KernelArgs a, std::size_t chunks) {
+/// the current ones.
+template <unsigned kStage>
+__device__ __forceinline__ void ordered_norm_sums(const KernelArgs& a, std::size_t chunks, double& unorm_sq, double& pnorm_sq) {
   __shared__ double unorm_stage[2][kStage];
   __shared__ double pnorm_stage[2][kStage];
-  __shared__ float scratch[kMaxWarps + 1];
-
   // Stages round `round`'s partials into buffer round % 2, threads [first, blockDim.x) taking part.
   auto stage = [&](std::size_t round, unsigned first) {
     const std::size_t base = round * kStage;
@@ -408,26 +406,88 @@ __global__ void __launch_bounds__(kThreadsPerBlock) finalize_kernel(const Kernel
       pnorm_stage[round % 2][j] = static_cast<double>(a.pnorm_part[base + j]);
     }
   };
+  unorm_sq = 0.0;
+  pnorm_sq = 0.0;
+  const std::size_t rounds = (chunks + kStage - 1) / kStage;
+  if (rounds > 0) stage(0, 0);
+  __syncthreads();
+  for (std::size_t round = 0; round < rounds; ++round) {
+    if (threadIdx.x == 0) {
+      const std::size_t left = chunks - round * kStage;
+      const unsigned count = left < kStage ? static_cast<unsigned>(left) : kStage;
+      const double* u = unorm_stage[round % 2];
+      const double* q = pnorm_stage[round % 2];
+      for (unsigned j = 0; j < count; ++j) {
+        unorm_sq += u[j];
+        pnorm_sq += q[j];
+      }
+    } else if (threadIdx.x >= kWarp && round + 1 < rounds) {
+      stage(round + 1, kWarp);
+    }
+    __syncthreads();  // round + 1 staged, round's buffer free for round + 2
+  }
+}
+
+/// Both norms' partials added in parallel, in no particular order, with the evidence of
+/// exact_sum.hpp; `exact` (same in every thread) says whether both sums were exact, and so equal
+/// to the ordered ones bit for bit. The sums are meaningful in thread 0 (blockDim.x a power of 2).
+__device__ __forceinline__ void parallel_norm_sums(const KernelArgs& a, std::size_t chunks, double& unorm_sq, double& pnorm_sq,
+                                                   bool& exact) {
+  __shared__ double sums[2][kThreadsPerBlock];
+  __shared__ int lowest[2][kThreadsPerBlock];
+  __shared__ bool eligible[2][kThreadsPerBlock];
+  ExactSumEvidence e[2];
+  double s[2] = {0.0, 0.0};
+  for (std::size_t c = threadIdx.x; c < chunks; c += blockDim.x) {
+    const float terms[2] = {a.unorm_part[c], a.pnorm_part[c]};
+    for (int k = 0; k < 2; ++k) {
+      s[k] += static_cast<double>(terms[k]);
+      e[k].add(terms[k]);
+    }
+  }
+  const unsigned t = threadIdx.x;
+  for (int k = 0; k < 2; ++k) {
+    sums[k][t] = s[k];
+    lowest[k][t] = e[k].lowest;
+    eligible[k][t] = e[k].eligible;
+  }
+  __syncthreads();
+  for (unsigned width = blockDim.x / 2; width > 0; width /= 2) {
+    if (t < width) {
+      for (int k = 0; k < 2; ++k) {
+        sums[k][t] += sums[k][t + width];
+        lowest[k][t] = lowest[k][t + width] < lowest[k][t] ? lowest[k][t + width] : lowest[k][t];
+        eligible[k][t] = eligible[k][t] && eligible[k][t + width];
+      }
+    }
+    __syncthreads();
+  }
+  exact = true;
+  for (int k = 0; k < 2; ++k) {
+    ExactSumEvidence all;
+    all.lowest = lowest[k][0];
+    all.eligible = eligible[k][0];
+    exact = exact && all.exact(sums[k][0]);
+  }
+  unorm_sq = sums[0][0];
+  pnorm_sq = sums[1][0];
+  __syncthreads();  // every thread has read the decision before shared memory is reused
+}
+
+/// The pre-pass finalizer, one thread block: the norms' chunk partials summed (in parallel when
+/// that is provably exact, else in chunk order: the same bits either way), sqrt, rounded to
+/// float, clip_scale; the tensor-wise old max kept aside for the step kernel's decoding and the
+/// new max stored. (A template only so that the header can define it in several translation
+/// units, and so that a test can make the ordered sum's rounds small.)
+template <unsigned kStage = 1024>
+__global__ void __launch_bounds__(kThreadsPerBlock) finalize_kernel(const KernelArgs a, std::size_t chunks) {
+  __shared__ float scratch[kMaxWarps + 1];
+
   double unorm_sq = 0.0, pnorm_sq = 0.0;  // meaningful in thread 0
   if (a.clips) {
-    const std::size_t rounds = (chunks + kStage - 1) / kStage;
-    if (rounds > 0) stage(0, 0);
-    __syncthreads();
-    for (std::size_t round = 0; round < rounds; ++round) {
-      if (threadIdx.x == 0) {
-        const std::size_t left = chunks - round * kStage;
-        const unsigned count = left < kStage ? static_cast<unsigned>(left) : kStage;
-        const double* u = unorm_stage[round % 2];
-        const double* q = pnorm_stage[round % 2];
-        for (unsigned j = 0; j < count; ++j) {
-          unorm_sq += u[j];
-          pnorm_sq += q[j];
-        }
-      } else if (threadIdx.x >= kWarp && round + 1 < rounds) {
-        stage(round + 1, kWarp);
-      }
-      __syncthreads();  // round + 1 staged, round's buffer free for round + 2
-    }
+    bool exact = false;
+    parallel_norm_sums(a, chunks, unorm_sq, pnorm_sq, exact);
+    if (!exact) ordered_norm_sums<kStage>(a, chunks, unorm_sq, pnorm_sq);
   }
 
   float new_max[kMaxStateRows] = {};

@@ -59,4 +59,29 @@ void run_emulated_kernels(const StepRequest& r, const KernelArgs& args, unsigned
   }
 }
 
+void run_emulated_finalize(const KernelArgs& args, std::size_t chunks, unsigned finalize_stage) {
+  emulation::Scheduler& s = emulation::Scheduler::instance();
+  switch (finalize_stage) {
+    case kDefaultFinalizeStage:
+      return s.launch(1, kThreadsPerBlock, 0, [&] { device::finalize_kernel<kDefaultFinalizeStage>(args, chunks); });
+    case 4: return s.launch(1, kThreadsPerBlock, 0, [&] { device::finalize_kernel<4>(args, chunks); });
+    default: throw std::invalid_argument("run_emulated_finalize: finalize stage 1024 or 4");
+  }
+}
+
+bool emulated_parallel_sums_are_exact(const KernelArgs& args, std::size_t chunks, double& unorm_sq, double& pnorm_sq) {
+  bool exact = false;
+  emulation::Scheduler::instance().launch(1, kThreadsPerBlock, 0, [&] {
+    double u = 0.0, q = 0.0;
+    bool e = false;
+    device::parallel_norm_sums(args, chunks, u, q, e);
+    if (threadIdx.x == 0) {
+      unorm_sq = u;
+      pnorm_sq = q;
+      exact = e;
+    }
+  });
+  return exact;
+}
+
 }  // namespace bnb::kernels::cuda

@@ -2,6 +2,7 @@
 // kernel-argument packing and request validation, and the errors when no device is usable.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -525,6 +526,60 @@ TEST(CudaKernelEmulation, BlockSizesAndMultiRoundFinalizeMatchCpu) {
   expect_emulation_matches_cpu<4>(Algorithm::adam, DType::bf16, StateFormat::tensorwise8, 2900, 256);
   // fp8 keeps its own 256-element blocks whatever the configured size.
   expect_emulation_matches_cpu(Algorithm::ademamix, DType::f32, StateFormat::blockwise_fp8, 1500, 64);
+}
+
+/// Sums in chunk order in double, as cpu_detail::pre_pass adds the partials.
+double ordered_double_sum(const std::vector<float>& parts) {
+  double s = 0.0;
+  for (float x : parts) s += static_cast<double>(x);
+  return s;
+}
+
+TEST(CudaKernelEmulation, FinalizerSumsInParallelOnlyWhereTheOrderCannotShow) {
+  std::mt19937 rng(3);
+  std::lognormal_distribution<float> magnitude(-6.0f, 1.0f);
+  const std::size_t chunks = 5000;
+  std::vector<float> typical_u(chunks), typical_p(chunks);
+  for (std::size_t c = 0; c < chunks; ++c) {
+    typical_u[c] = magnitude(rng);
+    typical_p[c] = magnitude(rng) * 100.0f;
+  }
+  // 1, then tiny partials that the ordered sum loses one by one and a parallel sum does not.
+  std::vector<float> wide_u(chunks, 0x1p-60f), wide_p = typical_p;
+  wide_u[0] = 1.0f;
+  struct Case {
+    const char* name;
+    std::vector<float>* u;
+    std::vector<float>* p;
+    bool parallel;
+  };
+  for (const Case& c : {Case{"typical", &typical_u, &typical_p, true}, Case{"wide", &wide_u, &wide_p, false}}) {
+    StepScalars scalars;
+    KernelArgs a{};
+    a.clips = true;
+    a.clip = ClipRule::param_norm;
+    a.max_unorm = 1.0f;
+    a.constants.eps = 1e-8f;
+    a.scalars = &scalars;
+    a.unorm_part = c.u->data();
+    a.pnorm_part = c.p->data();
+    const double ordered_u = ordered_double_sum(*c.u), ordered_p = ordered_double_sum(*c.p);
+    double u = 0.0, q = 0.0;
+    EXPECT_EQ(emulated_parallel_sums_are_exact(a, chunks, u, q), c.parallel) << c.name;
+    if (c.parallel) {
+      EXPECT_EQ(u, ordered_u) << c.name;  // bit for bit: the parallel sum is the ordered one
+      EXPECT_EQ(q, ordered_p) << c.name;
+    } else {
+      EXPECT_NE(u, ordered_u) << c.name;  // the order shows here, so the finalizer must not take u
+    }
+    for (unsigned stage : {kDefaultFinalizeStage, 4u}) {
+      scalars = StepScalars{};
+      run_emulated_finalize(a, chunks, stage);
+      EXPECT_EQ(scalars.unorm, static_cast<float>(std::sqrt(ordered_u))) << c.name << " stage " << stage;
+      EXPECT_EQ(scalars.pnorm, static_cast<float>(std::sqrt(ordered_p))) << c.name << " stage " << stage;
+      EXPECT_EQ(scalars.update_scale, clip_scale(a.clip, scalars.unorm, scalars.pnorm, a.max_unorm, a.constants.eps));
+    }
+  }
 }
 
 }  // namespace
