@@ -123,7 +123,7 @@ class CudaBackend final : public DeviceBackend {
     stream_.synchronize();
   }
 
-  void step(const StepRequest& r, const QuantTable* device_tables, DeviceStepSlot* slot) override {
+  void step(const StepRequest& r, const DeviceCodeTable* device_tables, DeviceStepSlot* slot) override {
     enqueue_step(r, device_tables, reinterpret_cast<StepResults*>(slot), stream_.get(), workspace_.impl());
   }
 

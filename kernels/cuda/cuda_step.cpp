@@ -34,7 +34,7 @@ struct ScratchLayout {
 
   ScratchLayout(int rows, std::size_t chunks) {
     tables = align_up(sizeof(StepResults));
-    unorm_part = align_up(tables + static_cast<std::size_t>(rows) * sizeof(QuantTable));
+    unorm_part = align_up(tables + static_cast<std::size_t>(rows) * sizeof(DeviceCodeTable));
     pinned_bytes = unorm_part;
     pnorm_part = align_up(unorm_part + chunks * sizeof(float));
     max_part = align_up(pnorm_part + chunks * sizeof(float));
@@ -106,7 +106,7 @@ void cuda_step(const StepRequest& r, StepReport& report, StreamHandle stream) {
   cuda_step(r, report, stream, workspace);
 }
 
-void enqueue_step(const StepRequest& r, const QuantTable* device_tables, StepResults* results, cudaStream_t s,
+void enqueue_step(const StepRequest& r, const DeviceCodeTable* device_tables, StepResults* results, cudaStream_t s,
                   StepWorkspace::Impl& w) {
   const int rows = state_rows(r.algorithm);
   const std::size_t chunks = block_count(r.n, kReductionBlock);
@@ -155,14 +155,14 @@ void cuda_step(const StepRequest& r, StepReport& report, StreamHandle stream, St
   auto* device = static_cast<unsigned char*>(w.device.data());
   auto* pinned = static_cast<unsigned char*>(w.pinned.data());
   auto* results = reinterpret_cast<StepResults*>(device + layout.results);
-  auto* tables = reinterpret_cast<QuantTable*>(device + layout.tables);
+  auto* tables = reinterpret_cast<DeviceCodeTable*>(device + layout.tables);
   cudaStream_t s = stream;
   check(cudaMemsetAsync(results, 0, sizeof(StepResults), s), "cudaMemsetAsync(step results)");
   if (format_codec(r.state.format).quantized) {
     for (int k = 0; k < rows && r.state.table[k] != nullptr; ++k) {
-      std::memcpy(pinned + layout.tables + static_cast<std::size_t>(k) * sizeof(QuantTable), r.state.table[k], sizeof(QuantTable));
+      prepare_device_code_table(*r.state.table[k], *reinterpret_cast<DeviceCodeTable*>(pinned + layout.tables + static_cast<std::size_t>(k) * sizeof(DeviceCodeTable)));
     }
-    check(cudaMemcpyAsync(tables, pinned + layout.tables, static_cast<std::size_t>(rows) * sizeof(QuantTable),
+    check(cudaMemcpyAsync(tables, pinned + layout.tables, static_cast<std::size_t>(rows) * sizeof(DeviceCodeTable),
                           cudaMemcpyHostToDevice, s),
           "cudaMemcpyAsync(quantization tables)");
   }

@@ -1,6 +1,8 @@
 // The parts of the CUDA backend that need neither the CUDA toolkit nor a device: the launch plan
 // and the packing of the kernel arguments. Compiled into every build so that the host test checks
 // them on machines without a GPU.
+#include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -99,6 +101,18 @@ KernelArgs pack_kernel_args(const StepRequest& r, const ScratchPointers& scratch
     a.absmax[k] = r.state.absmax[k];
   }
   a.tables = codec.quantized ? scratch.tables : nullptr;
+  for (int k = 0; codec.quantized && k < rows; ++k) {
+    const QuantTable& t = *r.state.table[k];
+    RowEncoder& e = a.encoders[k];
+    e.shape = host_bucket_shape(t);
+    if (e.shape.per_sign > 0 && scratch.tables != nullptr) {
+      // The address of the device copy's words (the pointer is not dereferenced on the host).
+      e.shape.words = reinterpret_cast<const std::uint32_t*>(reinterpret_cast<std::uintptr_t>(scratch.tables + k) +
+                                                             offsetof(DeviceCodeTable, buckets) + offsetof(CodeBuckets, words));
+    }
+    e.zero_code = t.zero_code;
+    e.zero_is_zero = t.values[t.zero_code] == 0.0f;
+  }
   a.block_size = codec.scale == ScaleKind::per_block ? r.state.block_size : kReductionBlock;
   a.constants = r.constants;
   a.gnorm_scale = r.gnorm_scale;

@@ -21,6 +21,7 @@
 #include <cstdint>
 
 #include "bnb/kernels/algorithms/all.hpp"
+#include "bnb/kernels/code_buckets.hpp"
 #include "bnb/kernels/cuda_step.hpp"
 #include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/e4m3_codec.hpp"
@@ -55,9 +56,10 @@ __device__ __forceinline__ bool is_finite(float x) { return fabsf(x) <= kFloatMa
 __device__ __forceinline__ float keep_max(float m, float x) { return m < x ? x : m; }
 
 /// encode_block's per-element rule (block_codec.hpp, SPEC.md §5.3 step 6): scale 0 stores the
-/// zero code, else the nearest code of x / scale.
-__device__ __forceinline__ std::uint8_t encode_scaled(const QuantTable& t, float x, float scale) {
-  return scale == 0.0f ? t.zero_code : encode_value(t, x / scale);
+/// zero code, else the nearest code of x / scale (the bucket encoder where the map has one: one
+/// look-up instead of eight dependent ones, code_buckets.hpp).
+__device__ __forceinline__ std::uint8_t encode_scaled(const RowEncoder& r, const QuantTable& map, float x, float scale) {
+  return scale == 0.0f ? r.zero_code : encode_with(r.shape, map, x / scale);
 }
 
 /// encode_e4m3's per-element rule (e4m3_codec.hpp, docs/fp8.md): scale 0 stores code 0, else the
@@ -73,17 +75,27 @@ __device__ __forceinline__ std::uint8_t encode_e4m3_scaled(const QuantTable& t, 
 template <class A, class Codec>
 __device__ __forceinline__ void store_codes(const KernelArgs& a, std::size_t e, const float* s, const float* scales,
                                             unsigned long long* under) {
+  const RowEncoder* enc = a.encoders;
   if constexpr (Codec::kCodes == CodeKind::e4m3) {
-    for (int k = 0; k < A::kRows; ++k) a.codes[k][e] = encode_e4m3_scaled(a.tables[k], s[k], scales[k]);
+    for (int k = 0; k < A::kRows; ++k) a.codes[k][e] = encode_e4m3_scaled(a.tables[k].map, s[k], scales[k]);
   } else {
-    const QuantTable* tables[A::kRows];
-    std::uint8_t codes[A::kRows], old[A::kRows];
-    for (int k = 0; k < A::kRows; ++k) {
-      tables[k] = &a.tables[k];
-      codes[k] = encode_scaled(a.tables[k], s[k], scales[k]);
-      old[k] = a.codes[k][e];  // this thread decoded it and has not overwritten it yet
+    std::uint8_t codes[A::kRows];
+    for (int k = 0; k < A::kRows; ++k) codes[k] = encode_scaled(enc[k], a.tables[k].map, s[k], scales[k]);
+    unsigned rows = 0;
+    if (a.underflow_guard == UnderflowGuard::off) {
+      // settle_element's count alone (underflowed()), from the registers instead of the table.
+      for (int k = 0; k < A::kRows; ++k) {
+        rows |= codes[k] == enc[k].zero_code && enc[k].zero_is_zero && fabsf(s[k]) > 0.0f ? 1u << k : 0u;
+      }
+    } else {
+      const QuantTable* tables[A::kRows];
+      std::uint8_t old[A::kRows];
+      for (int k = 0; k < A::kRows; ++k) {
+        tables[k] = &a.tables[k].map;
+        old[k] = a.codes[k][e];  // this thread decoded it and has not overwritten it yet
+      }
+      rows = settle_element<A>(a.underflow_guard, tables, s, codes, StallContext{old, scales, a.state_rounding_key, a.first_element + e});
     }
-    const unsigned rows = settle_element<A>(a.underflow_guard, tables, s, codes, StallContext{old, scales, a.state_rounding_key, a.first_element + e});
     for (int k = 0; k < A::kRows; ++k) {
       under[k] += rows >> k & 1u;
       a.codes[k][e] = codes[k];
@@ -124,9 +136,9 @@ __device__ __forceinline__ float load_state(const KernelArgs& a, int row, std::s
   if constexpr (!StateCodec<F>::kQuantized) {
     return a.values[row][e];
   } else if constexpr (StateCodec<F>::kElementBits == 4) {
-    return decode_value(a.tables[row], nibble_at(a.codes[row], e), old_scale);
+    return decode_value(a.tables[row].map, nibble_at(a.codes[row], e), old_scale);
   } else {
-    return decode_value(a.tables[row], a.codes[row][e], old_scale);
+    return decode_value(a.tables[row].map, a.codes[row][e], old_scale);
   }
 }
 
@@ -371,7 +383,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock, kStepBlocksPerSm<A>) step_ke
         for (int k = 0; k < A::kRows; ++k) {
           const float* row = staged + static_cast<std::size_t>(k) * a.block_size;
           a.codes[k][begin / 2 + j] =
-              nibble_pair(a.tables[k].upper, a.tables[k].zero_code, row[2 * j], has_hi ? row[2 * j + 1] : 0.0f, has_hi, m[k]);
+              nibble_pair(a.tables[k].map.upper, a.tables[k].map.zero_code, row[2 * j], has_hi ? row[2 * j + 1] : 0.0f, has_hi, m[k]);
         }
       }
     } else {

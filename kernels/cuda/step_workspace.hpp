@@ -44,7 +44,7 @@ struct StepWorkspace::Impl {
 /// Enqueues pre-pass, finalize and step of `r` on `s` with no host synchronisation: the tables
 /// and the read-back `results` are device memory, the partial sums come from the workspace
 /// (cuda_step.cpp). cuda_step() is this plus the table upload and the read-back.
-void enqueue_step(const StepRequest& r, const QuantTable* device_tables, StepResults* results, cudaStream_t s,
+void enqueue_step(const StepRequest& r, const DeviceCodeTable* device_tables, StepResults* results, cudaStream_t s,
                   StepWorkspace::Impl& w);
 
 }  // namespace bnb::kernels::cuda

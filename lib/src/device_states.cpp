@@ -1,5 +1,7 @@
 #include "device_states.hpp"
 
+#include <memory>
+
 #include <string>
 #include <utility>
 
@@ -62,7 +64,7 @@ void DeviceStates::allocate(Tensor& t, const ParamState& st, bool paged) {
   t.compensation_bytes = st.compensation.size();
   t.compensation = backend_->allocate(t.compensation_bytes);
   if (format_codec(st.format).quantized) {
-    t.tables = static_cast<kernels::QuantTable*>(backend_->allocate(static_cast<std::size_t>(st.rows) * sizeof(kernels::QuantTable)));
+    t.tables = static_cast<kernels::DeviceCodeTable*>(backend_->allocate(static_cast<std::size_t>(st.rows) * sizeof(kernels::DeviceCodeTable)));
   }
   t.slot = static_cast<kernels::DeviceStepSlot*>(backend_->allocate(sizeof(kernels::DeviceStepSlot)));
   t.allocated = true;
@@ -77,7 +79,11 @@ void DeviceStates::to_device(std::size_t i, const ParamState& st, bool paged) {
     if (t.scales[r] != nullptr) backend_->upload(t.scales[r], st.absmax[r].data(), st.absmax[r].size() * sizeof(float));
     // The tables change only with the state's maps (initialization, a checkpoint): uploaded here,
     // never with a step.
-    if (t.tables != nullptr) backend_->upload(t.tables + r, &*st.table[r], sizeof(kernels::QuantTable));
+    if (t.tables != nullptr) {
+      const auto table = std::make_unique<kernels::DeviceCodeTable>();  // 34 KiB: not on the stack
+      kernels::prepare_device_code_table(*st.table[r], *table);
+      backend_->upload(t.tables + r, table.get(), sizeof(kernels::DeviceCodeTable));
+    }
   }
   backend_->upload(t.compensation, st.compensation.data(), t.compensation_bytes);
   t.newer = Newer::same;

@@ -63,7 +63,7 @@ class DeviceStates {
     std::array<float*, kMaxStateRows> scales{};
     void* compensation = nullptr;  // param_rounding compensated (16-bit parameters)
     std::size_t compensation_bytes = 0;
-    kernels::QuantTable* tables = nullptr;
+    kernels::DeviceCodeTable* tables = nullptr;  // the rows' maps with their bucket encoders
     kernels::DeviceStepSlot* slot = nullptr;
     std::size_t row_bytes = 0;
     int rows_used = 0;

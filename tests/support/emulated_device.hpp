@@ -32,7 +32,7 @@ class EmulatedDevice final : public DeviceBackend {
   explicit EmulatedDevice(std::size_t total_bytes = kTotalBytes) : total_(total_bytes) {}
 
   std::size_t uploads = 0, downloads = 0, steps = 0, downloads_while_timing = 0;
-  std::size_t table_uploads = 0;  // uploads of exactly one QuantTable
+  std::size_t table_uploads = 0;  // uploads of exactly one DeviceCodeTable
   std::size_t managed_allocations = 0;
   std::size_t prefetches_to_device = 0, evictions_to_host = 0;
   std::size_t peak_resident_managed = 0;  // managed bytes on the "device", measured at each step
@@ -85,7 +85,7 @@ class EmulatedDevice final : public DeviceBackend {
   }
   void upload(void* device, const void* host, std::size_t bytes) override {
     ++uploads;
-    if (bytes == sizeof(QuantTable)) ++table_uploads;
+    if (bytes == sizeof(DeviceCodeTable)) ++table_uploads;
     std::memcpy(device, host, bytes);
   }
   void download(void* host, const void* device, std::size_t bytes) override {
@@ -93,7 +93,7 @@ class EmulatedDevice final : public DeviceBackend {
     if (timing_) ++downloads_while_timing;
     std::memcpy(host, device, bytes);
   }
-  void step(const StepRequest& r, const QuantTable* device_tables, DeviceStepSlot* slot) override {
+  void step(const StepRequest& r, const DeviceCodeTable* device_tables, DeviceStepSlot* slot) override {
     ++steps;
     for (int k = 0; k < r.state.rows; ++k) {  // cuda_step prefetches managed state rows
       for (void* row : {static_cast<void*>(r.state.values[k]), static_cast<void*>(r.state.codes[k])}) {

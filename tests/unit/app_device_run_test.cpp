@@ -175,7 +175,7 @@ TEST(DeviceOptimizer, RefusesPagedStateThatWouldNotFitEvenWhenEvicted) {
   // before the second is allocated, but both must fit in the device's free memory. The device has
   // room for the first tensor's device buffers (two tables, five scales per row, the slot) and
   // 3300 bytes more: enough for one tensor's rows at a time, not for both.
-  const std::size_t device_buffers = 2 * sizeof(kernels::QuantTable) + 2 * 5 * sizeof(float) + sizeof(kernels::DeviceStepSlot);
+  const std::size_t device_buffers = 2 * sizeof(kernels::DeviceCodeTable) + 2 * 5 * sizeof(float) + sizeof(kernels::DeviceStepSlot);
   auto device = std::make_shared<EmulatedDevice>(device_buffers + 3300);
   const OptimizerOptions o = paged_on(device, 1);  // below one tensor's state: the library accepts it (the CLI does not)
   Optimizer opt("PagedAdam8bit", {{"min_8bit_size", 0.0}}, {{"a", DType::f32, 1100}, {"b", DType::f32, 1100}}, {}, o);

@@ -123,7 +123,7 @@ struct EightBitRequest {
 
 ScratchPointers fake_scratch() {
   ScratchPointers s;
-  s.tables = fake<const QuantTable>(0x9000);
+  s.tables = fake<const DeviceCodeTable>(0x9000);
   s.scalars = fake<StepScalars>(0xa000);
   s.unorm_part = fake<float>(0xb000);
   s.pnorm_part = fake<float>(0xc000);
@@ -291,9 +291,9 @@ template <unsigned kStage>
 void emulated_step(const StepRequest& r, StepReport& report) {
   const int rows = state_rows(r.algorithm);
   const std::size_t chunks = block_count(r.n, kReductionBlock);
-  std::vector<QuantTable> tables(static_cast<std::size_t>(rows));
+  std::vector<DeviceCodeTable> tables(static_cast<std::size_t>(rows));
   if (r.state.format != StateFormat::fp32) {
-    for (int k = 0; k < rows; ++k) tables[static_cast<std::size_t>(k)] = *r.state.table[k];
+    for (int k = 0; k < rows; ++k) prepare_device_code_table(*r.state.table[k], tables[static_cast<std::size_t>(k)]);
   }
   StepScalars scalars;
   unsigned long long nonfinite = 0;

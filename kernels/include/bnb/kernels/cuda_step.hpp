@@ -13,6 +13,7 @@
 #include <string>
 #include <type_traits>
 
+#include "bnb/kernels/code_buckets.hpp"
 #include "bnb/kernels/quant_table.hpp"
 #include "bnb/kernels/step_request.hpp"
 
@@ -186,6 +187,17 @@ struct StepScalars {
   float new_max[kMaxStateRows] = {};  // tensor-wise: the scale the new codes use
 };
 
+/// What the step kernel needs of one row's map to encode besides the table itself, in the kernel
+/// arguments so that it costs no load and no register per element (read from the table, the
+/// code stores that may alias it for the compiler make it reload every field per element): the
+/// bucket encoder's shape (words: the device copy's), the map's zero code and whether it decodes
+/// to 0 (underflow_guard.hpp's underflowed()).
+struct RowEncoder {
+  BucketShape shape;
+  std::uint8_t zero_code = 0;
+  bool zero_is_zero = false;
+};
+
 /// Everything a kernel reads, packed once on the host and passed by value (no positional float
 /// lists). Device pointers only.
 struct KernelArgs {
@@ -200,7 +212,8 @@ struct KernelArgs {
   float* values[kMaxStateRows] = {};        // 32-bit state rows
   std::uint8_t* codes[kMaxStateRows] = {};  // 8-bit codes
   float* absmax[kMaxStateRows] = {};        // block-wise: per block; tensor-wise: [0]
-  const QuantTable* tables = nullptr;       // device copy, one per row (8-bit only)
+  const DeviceCodeTable* tables = nullptr;  // device copy, one per row (8-bit only)
+  RowEncoder encoders[kMaxStateRows] = {};  // 8-bit: per row, from the host's maps
   std::size_t block_size = kDefaultBlockSize;
   StepConstants constants{};
   float gnorm_scale = 1.0f;
@@ -224,7 +237,7 @@ static_assert(std::is_trivially_copyable_v<StepScalars>);
 
 /// Scratch pointers of one step (from the workspace, or null when a pass is not needed).
 struct ScratchPointers {
-  const QuantTable* tables = nullptr;
+  const DeviceCodeTable* tables = nullptr;
   StepScalars* scalars = nullptr;
   float* unorm_part = nullptr;
   float* pnorm_part = nullptr;

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "bnb/kernels/code_buckets.hpp"
 #include "bnb/kernels/quant_table.hpp"
 #include "bnb/kernels/step_request.hpp"
 
@@ -77,9 +78,10 @@ class DeviceBackend {
   virtual void download(void* host, const void* device, std::size_t bytes) = 0;
 
   /// Enqueues one step of one tensor. Every pointer of `r` is device (or managed) memory;
-  /// `r.state.table` is ignored: `device_tables` holds the rows' QuantTables in device memory
-  /// (uploaded once per tensor). `slot` is a DeviceStepSlot in device memory.
-  virtual void step(const StepRequest& r, const QuantTable* device_tables, DeviceStepSlot* slot) = 0;
+  /// `r.state.table` is ignored: `device_tables` holds the rows' maps with their bucket encoders
+  /// in device memory (prepare_device_code_table, uploaded once per tensor). `slot` is a
+  /// DeviceStepSlot in device memory.
+  virtual void step(const StepRequest& r, const DeviceCodeTable* device_tables, DeviceStepSlot* slot) = 0;
   /// Waits for everything enqueued.
   virtual void synchronize() = 0;
 
