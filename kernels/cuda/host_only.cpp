@@ -38,7 +38,11 @@ LaunchGeometry step_geometry(StateFormat format, int rows, std::size_t n, std::s
   if (format_codec(format).scale == ScaleKind::per_block) {
     check_block_size(block_size);
     g.elements_per_block = block_size;
-    g.threads = block_size < kThreadsPerBlock ? static_cast<unsigned>(block_size) : kThreadsPerBlock;
+    // kStepElementsPerThread elements a thread (at least one warp, at most 256 threads): a thread's
+    // set-up, the block's absmax reductions and the epilogue are shared by that many elements
+    // (one element a thread spent a third of the kernel's instructions there, results/gpu/kernel-8bit.md).
+    const std::size_t threads = block_size / kStepElementsPerThread;
+    g.threads = static_cast<unsigned>(threads < 32 ? 32 : threads > kThreadsPerBlock ? kThreadsPerBlock : threads);
     const std::size_t scratch_floats = kThreadsPerBlock / 32 + 1;
     g.shared_bytes = (scratch_floats + static_cast<std::size_t>(rows) * block_size) * sizeof(float);
   } else {

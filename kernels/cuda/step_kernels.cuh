@@ -291,7 +291,8 @@ __global__ void __launch_bounds__(kThreadsPerBlock) prepass_kernel(const KernelA
 /// compiler's choice). On an H200 the 8-bit step of the two-row algorithms (Adam, AdamW, LAMB) is
 /// latency-bound at 50% occupancy with 54-56 registers; capped at 48 by five blocks (65536 / (5 *
 /// 256) = 51), ptxas takes 47 without spilling and the 8-bit Adam step kernel runs 14% faster
-/// (results/gpu/README.md). The one-row kernels already fit (26-40 registers) and AdEMAMix's
+/// (results/gpu/README.md). The cap holds for any block size (it counts 256-thread blocks); the
+/// block-wise step's 64-thread blocks (kStepElementsPerThread) then fit 21 to an SM. The one-row kernels already fit (26-40 registers) and AdEMAMix's
 /// three rows would spill (44-92 bytes a thread): they keep the compiler's code, identical to the
 /// unbounded kernel's.
 template <class A>

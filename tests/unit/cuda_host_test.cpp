@@ -61,10 +61,13 @@ TEST(CudaGeometry, TailBlockCoversTheRemainder) {
 TEST(CudaGeometry, BlockwiseThreadsAndStagingFollowTheBlockSize) {
   // Scratch of 9 floats (8 warps + the result) plus the staged rows.
   const LaunchGeometry small = step_geometry(StateFormat::blockwise8, 2, 10000, 64);
-  EXPECT_EQ(small.threads, 64u);  // two whole warps, one element each
+  EXPECT_EQ(small.threads, 32u);  // one whole warp, two elements each
   EXPECT_EQ(small.elements_per_block, 64u);
   EXPECT_EQ(small.grid, 157u);  // ceil(10000 / 64)
   EXPECT_EQ(small.shared_bytes, (9u + 2u * 64u) * sizeof(float));
+
+  EXPECT_EQ(step_geometry(StateFormat::blockwise8, 2, 10000, 256).threads, 64u);  // kStepElementsPerThread each
+  EXPECT_EQ(step_geometry(StateFormat::blockwise8, 2, 10000, 1024).threads, 256u);
 
   const LaunchGeometry large = step_geometry(StateFormat::blockwise8, 3, 10000, 4096);
   EXPECT_EQ(large.threads, 256u);  // 16 elements per thread

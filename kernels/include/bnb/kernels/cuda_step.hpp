@@ -169,10 +169,14 @@ struct LaunchGeometry {
   std::size_t shared_bytes = 0;       // dynamic shared memory per block
 };
 
+/// Elements each thread of the block-wise step kernel covers (fewer where 32 threads cover the
+/// block, more where 256 do not).
+inline constexpr std::size_t kStepElementsPerThread = 4;
+
 /// The update kernel: one thread block per state block. Block-wise 8-bit: one block per
-/// `block_size` elements (threads = min(block_size, 256), each thread a strided share), with the
-/// new state rows staged in shared memory until the block's absmax is known. 32-bit and
-/// tensor-wise 8-bit: one block per 256 elements, no staging.
+/// `block_size` elements (threads = block_size / kStepElementsPerThread within [32, 256], each
+/// thread a strided share), with the new state rows staged in shared memory until the block's
+/// absmax is known. 32-bit and tensor-wise 8-bit: one block per 256 elements, no staging.
 LaunchGeometry step_geometry(StateFormat format, int rows, std::size_t n, std::size_t block_size);
 
 /// The pre-pass (update norm, tensor-wise new max): one block per 256-element reduction chunk.
