@@ -74,7 +74,7 @@ __device__ __forceinline__ std::uint8_t encode_e4m3_scaled(const QuantTable& t, 
 /// above 0 by construction (docs/fp8.md), so it has no such hazard and is not counted.
 template <class A, class Codec>
 __device__ __forceinline__ void store_codes(const KernelArgs& a, std::size_t e, const float* s, const float* scales,
-                                            unsigned long long* under) {
+                                            unsigned* under) {
   const RowEncoder* enc = a.encoders;
   if constexpr (Codec::kCodes == CodeKind::e4m3) {
     for (int k = 0; k < A::kRows; ++k) a.codes[k][e] = encode_e4m3_scaled(a.tables[k].map, s[k], scales[k]);
@@ -105,9 +105,9 @@ __device__ __forceinline__ void store_codes(const KernelArgs& a, std::size_t e, 
 
 /// Adds one thread's underflow counts to the step's (kMaxStateRows counters).
 template <class A>
-__device__ __forceinline__ void add_underflows(const KernelArgs& a, const unsigned long long* under) {
+__device__ __forceinline__ void add_underflows(const KernelArgs& a, const unsigned* under) {
   for (int k = 0; k < A::kRows; ++k) {
-    if (under[k] != 0) atomicAdd(&a.underflows[k], under[k]);
+    if (under[k] != 0) atomicAdd(&a.underflows[k], static_cast<unsigned long long>(under[k]));
   }
 }
 
@@ -305,10 +305,12 @@ __global__ void __launch_bounds__(kThreadsPerBlock, kStepBlocksPerSm<A>) step_ke
   constexpr bool kPerBlock = Codec::kScale == ScaleKind::per_block;
   float* shared = dynamic_shared();  // block-wise: [kMaxWarps + 1 scratch][rows][block_size]
 
+  // 32-bit counts and offsets inside the block (at most 4096 elements), the block's start once in
+  // 64 bits: the per-element index arithmetic and counters stay single instructions.
   const std::size_t per_block = kPerBlock ? a.block_size : kThreadsPerBlock;
   const std::size_t begin = static_cast<std::size_t>(blockIdx.x) * per_block;
   const std::size_t rest = a.n - begin;
-  const std::size_t len = rest < per_block ? rest : per_block;
+  const unsigned len = static_cast<unsigned>(rest < per_block ? rest : per_block);
 
   const float scale = a.scalars != nullptr ? a.scalars->update_scale : 1.0f;
   float old_scale[A::kRows];
@@ -321,11 +323,12 @@ __global__ void __launch_bounds__(kThreadsPerBlock, kStepBlocksPerSm<A>) step_ke
   }
   float* scratch = shared;
   float* staged = shared + (kMaxWarps + 1);
+  const unsigned stride = static_cast<unsigned>(a.block_size);  // between the staged rows
 
   const T* grad = static_cast<const T*>(a.grad);
-  unsigned long long bad = 0;
-  unsigned long long under[A::kRows] = {};
-  for (std::size_t i = threadIdx.x; i < len; i += blockDim.x) {
+  unsigned bad = 0;
+  unsigned under[A::kRows] = {};
+  for (unsigned i = threadIdx.x; i < len; i += blockDim.x) {
     const std::size_t e = begin + i;
     const float g = Storage<T>::load(grad[e]) * a.gnorm_scale;
     float stored, comp;
@@ -348,7 +351,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock, kStepBlocksPerSm<A>) step_ke
       store_codes<A, Codec>(a, e, s, new_max, under);
     } else {
       for (int k = 0; k < A::kRows; ++k) {
-        staged[static_cast<std::size_t>(k) * a.block_size + i] = s[k];
+        staged[k * stride + i] = s[k];
         local_max[k] = keep_max(local_max[k], fabsf(s[k]));
       }
     }
@@ -379,23 +382,23 @@ __global__ void __launch_bounds__(kThreadsPerBlock, kStepBlocksPerSm<A>) step_ke
     if constexpr (Codec::kElementBits == 4) {
       // Two codes per byte: each thread encodes a pair of staged elements (begin is even: the
       // blocks are 64 elements) as encode_nibbles does; 4-bit maps have no underflow remedy.
-      for (std::size_t j = threadIdx.x; 2 * j < len; j += blockDim.x) {
+      for (unsigned j = threadIdx.x; 2 * j < len; j += blockDim.x) {
         const bool has_hi = 2 * j + 1 < len;
         for (int k = 0; k < A::kRows; ++k) {
-          const float* row = staged + static_cast<std::size_t>(k) * a.block_size;
+          const float* row = staged + k * stride;
           a.codes[k][begin / 2 + j] =
               nibble_pair(a.tables[k].map.upper, a.tables[k].map.zero_code, row[2 * j], has_hi ? row[2 * j + 1] : 0.0f, has_hi, m[k]);
         }
       }
     } else {
-      for (std::size_t i = threadIdx.x; i < len; i += blockDim.x) {
+      for (unsigned i = threadIdx.x; i < len; i += blockDim.x) {
         float s[A::kRows];
-        for (int k = 0; k < A::kRows; ++k) s[k] = staged[static_cast<std::size_t>(k) * a.block_size + i];
+        for (int k = 0; k < A::kRows; ++k) s[k] = staged[k * stride + i];
         store_codes<A, Codec>(a, begin + i, s, m, under);
       }
     }
   }
-  if (bad != 0) atomicAdd(a.nonfinite, bad);
+  if (bad != 0) atomicAdd(a.nonfinite, static_cast<unsigned long long>(bad));
   if constexpr (Codec::kQuantized) add_underflows<A>(a, under);
 }
 
