@@ -71,35 +71,35 @@ __device__ __forceinline__ std::uint8_t encode_e4m3_scaled(const QuantTable& t, 
 /// Encodes one element's new states (all rows, each with its scale) and stores the codes. Map
 /// codes also get the underflow remedy (underflow_guard.hpp, as cpu_detail::settle_block) and
 /// each row's underflows counted into `under`; e4m3 keeps a non-negative row's positive values
-/// above 0 by construction (docs/fp8.md), so it has no such hazard and is not counted.
+/// above 0 by construction (docs/fp8.md), so it has no such hazard and is not counted. `out`:
+/// the rows' codes from the thread block's first element on, `i` the element's offset there and
+/// `e` its index in the step's range (begin + i).
 template <class A, class Codec>
-__device__ __forceinline__ void store_codes(const KernelArgs& a, std::size_t e, const float* s, const float* scales,
-                                            unsigned* under) {
+__device__ __forceinline__ void store_codes(const KernelArgs& a, std::uint8_t* const* out, unsigned i, std::size_t e,
+                                            const float* s, const float* scales, unsigned* under) {
   const RowEncoder* enc = a.encoders;
   if constexpr (Codec::kCodes == CodeKind::e4m3) {
-    for (int k = 0; k < A::kRows; ++k) a.codes[k][e] = encode_e4m3_scaled(a.tables[k].map, s[k], scales[k]);
+    for (int k = 0; k < A::kRows; ++k) out[k][i] = encode_e4m3_scaled(a.tables[k].map, s[k], scales[k]);
   } else {
     std::uint8_t codes[A::kRows];
     for (int k = 0; k < A::kRows; ++k) codes[k] = encode_scaled(enc[k], a.tables[k].map, s[k], scales[k]);
-    unsigned rows = 0;
     if (a.underflow_guard == UnderflowGuard::off) {
-      // settle_element's count alone (underflowed()), from the registers instead of the table.
+      // settle_element's count alone (underflowed()), from the kernel arguments, not the table.
       for (int k = 0; k < A::kRows; ++k) {
-        rows |= codes[k] == enc[k].zero_code && enc[k].zero_is_zero && fabsf(s[k]) > 0.0f ? 1u << k : 0u;
+        under[k] += codes[k] == enc[k].zero_code && enc[k].zero_is_zero && fabsf(s[k]) > 0.0f ? 1u : 0u;
       }
     } else {
       const QuantTable* tables[A::kRows];
       std::uint8_t old[A::kRows];
       for (int k = 0; k < A::kRows; ++k) {
         tables[k] = &a.tables[k].map;
-        old[k] = a.codes[k][e];  // this thread decoded it and has not overwritten it yet
+        old[k] = out[k][i];  // this thread decoded it and has not overwritten it yet
       }
-      rows = settle_element<A>(a.underflow_guard, tables, s, codes, StallContext{old, scales, a.state_rounding_key, a.first_element + e});
+      const unsigned rows =
+          settle_element<A>(a.underflow_guard, tables, s, codes, StallContext{old, scales, a.state_rounding_key, a.first_element + e});
+      for (int k = 0; k < A::kRows; ++k) under[k] += rows >> k & 1u;
     }
-    for (int k = 0; k < A::kRows; ++k) {
-      under[k] += rows >> k & 1u;
-      a.codes[k][e] = codes[k];
-    }
+    for (int k = 0; k < A::kRows; ++k) out[k][i] = codes[k];
   }
 }
 
@@ -324,6 +324,8 @@ __global__ void __launch_bounds__(kThreadsPerBlock, kStepBlocksPerSm<A>) step_ke
   float* scratch = shared;
   float* staged = shared + (kMaxWarps + 1);
   const unsigned stride = static_cast<unsigned>(a.block_size);  // between the staged rows
+  std::uint8_t* out[A::kRows];  // the rows' codes from the block's first element on (8-bit codes)
+  for (int k = 0; k < A::kRows; ++k) out[k] = Codec::kQuantized && Codec::kElementBits == 8 ? a.codes[k] + begin : nullptr;
 
   const T* grad = static_cast<const T*>(a.grad);
   unsigned bad = 0;
@@ -348,7 +350,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock, kStepBlocksPerSm<A>) step_ke
     if constexpr (!Codec::kQuantized) {
       for (int k = 0; k < A::kRows; ++k) a.values[k][e] = s[k];
     } else if constexpr (Codec::kScale == ScaleKind::per_tensor) {
-      store_codes<A, Codec>(a, e, s, new_max, under);
+      store_codes<A, Codec>(a, out, i, e, s, new_max, under);
     } else {
       for (int k = 0; k < A::kRows; ++k) {
         staged[k * stride + i] = s[k];
@@ -394,7 +396,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock, kStepBlocksPerSm<A>) step_ke
       for (unsigned i = threadIdx.x; i < len; i += blockDim.x) {
         float s[A::kRows];
         for (int k = 0; k < A::kRows; ++k) s[k] = staged[k * stride + i];
-        store_codes<A, Codec>(a, begin + i, s, m, under);
+        store_codes<A, Codec>(a, out, i, begin + i, s, m, under);
       }
     }
   }
