@@ -43,7 +43,7 @@ struct DeviceCodeTable {
 /// one threshold at every resolution up to kMaxCodeBuckets (host only; kernels/cuda/code_buckets.cpp).
 CodeBuckets make_code_buckets(const QuantTable& t);
 
-/// The map with its bucket encoder (host only).
+/// The map with its bucket encoder (host only; the encoder built once per table content).
 void prepare_device_code_table(const QuantTable& t, DeviceCodeTable& out);
 
 /// What bucket_encode reads besides the words, separate from the table so that a kernel reads it
