@@ -8,7 +8,9 @@
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -71,6 +73,42 @@ void fill(Tensor& t, DType d, StateFormat f, int rows, std::size_t n, std::size_
   }
 }
 
+/// A standard normal value for index i of stream `seed` (counter-based, so the fill runs in
+/// parallel and every run sees the same values): splitmix64, then Box-Muller.
+float normal_at(std::uint64_t seed, std::uint64_t i) {
+  auto mix = [](std::uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  };
+  const std::uint64_t a = mix(seed * 0x9e3779b97f4a7c15ull + 2 * i), b = mix(seed * 0x9e3779b97f4a7c15ull + 2 * i + 1);
+  const double u1 = (static_cast<double>(a >> 11) + 1.0) * 0x1p-53;  // (0, 1]
+  const double u2 = static_cast<double>(b >> 11) * 0x1p-53;          // [0, 1)
+  return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * 3.141592653589793 * u2));
+}
+
+/// What `bnb-bench run configs/perf.json` steps: gradients 0.01 N(0, 1), parameters 0.05 N(0, 1),
+/// fp32; states from zero (as a new optimizer's), settled later by a few steps.
+void fill_normal(Tensor& t, StateFormat f, int rows, std::size_t n, std::size_t block) {
+  t.g32.resize(n);
+  t.p32.resize(n);
+  const auto count = static_cast<std::int64_t>(n);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < count; ++i) {
+    t.g32[static_cast<std::size_t>(i)] = 0.01f * normal_at(1, static_cast<std::uint64_t>(i));
+    t.p32[static_cast<std::size_t>(i)] = 0.05f * normal_at(2, static_cast<std::uint64_t>(i));
+  }
+  const bnb::FormatCodec& codec = bnb::format_codec(f);
+  for (int r = 0; r < rows; ++r) {
+    if (!codec.quantized) {
+      t.values[r].assign(n, 0.0f);
+    } else {
+      t.codes[r].assign(codec.row_bytes(n), 0);  // set to the row's zero code in step_bench
+      t.absmax[r].assign(codec.scale_slots(n, block), 0.0f);
+    }
+  }
+}
+
 bnb::StepRequest make_request(Tensor& t, Algorithm a, DType d, StateFormat f, std::size_t n, int threads) {
   bnb::StepRequest r;
   r.algorithm = a;
@@ -104,17 +142,43 @@ void set_counters(benchmark::State& state, std::size_t n, double bytes_per_elem)
   state.SetBytesProcessed(static_cast<std::int64_t>(items * bytes_per_elem));
 }
 
+/// The data a step runs on: step_bench's ramp (every code 140 at scale 0.01 to start, periodic
+/// gradients (i % 2001 - 1000) 1e-5, weight decay 1e-2: the figures of rounds 4-12), or what a
+/// run steps (fill_normal, the optimizer's default hyperparameters, no weight decay for Adam).
+enum class Data { ramp, normal };
+
+/// Steps that settle the normal data's states from zero before the timing (a run's accuracy
+/// and warm-up steps: configs/perf.json has 2 + 2).
+constexpr int kSettleSteps = 4;
+
 void step_bench(benchmark::State& state, Algorithm a, DType d, StateFormat f, k::CpuVariant v, std::size_t n,
-                int threads, k::UnderflowGuard guard) {
+                int threads, k::UnderflowGuard guard, Data data) {
   Tensor t;
   const int rows = k::state_rows(a);
-  fill(t, d, f, rows, n, bnb::kDefaultBlockSize);
+  if (data == Data::normal) {
+    fill_normal(t, f, rows, n, bnb::kDefaultBlockSize);
+  } else {
+    fill(t, d, f, rows, n, bnb::kDefaultBlockSize);
+  }
   bnb::StepRequest r = make_request(t, a, d, f, n, threads);
+  if (data == Data::normal) {
+    for (int row = 0; row < rows; ++row) {
+      if (!t.codes[row].empty()) std::fill(t.codes[row].begin(), t.codes[row].end(), r.state.table[row]->zero_code);
+    }
+    r.constants = k::base_step_constants(bnb::HyperParams{}, 1);
+  }
   bnb::StepReport report;
   r.underflow_guard = guard;
   std::int64_t step = 1;
   r.state_rounding_key = k::rounding_key(1, 2, step);
   k::cpu_step(v, r, report);  // warm-up: page in, settle the states
+  if (data == Data::normal) {
+    while (step < kSettleSteps) {
+      r.constants = k::base_step_constants(bnb::HyperParams{}, ++step);
+      r.state_rounding_key = k::rounding_key(1, 2, step);
+      k::cpu_step(v, r, report);
+    }
+  }
   for (auto _ : state) {
     r.state_rounding_key = k::rounding_key(1, 2, ++step);  // a stream per step, as in a run
     k::cpu_step(v, r, report);
@@ -171,13 +235,15 @@ std::string format_name(StateFormat f) {
 }
 
 /// guard: underflow_guard's remedy (bnb/kernels/underflow_guard.hpp), named "/guard:unstall" when on.
+/// data: the ramp (no suffix: the name every round since 4 used) or "/data:normal" (fp32 only).
 void add_step(Algorithm a, DType d, StateFormat f, k::CpuVariant v, std::size_t n, int threads,
-              k::UnderflowGuard guard = k::UnderflowGuard::off) {
+              k::UnderflowGuard guard = k::UnderflowGuard::off, Data data = Data::ramp) {
   const std::string name = "step/" + algo_name(a) + "/" + dtype_name(d) + "/" + format_name(f) + "/" +
                            std::string(k::variant_name(v)) + "/n:" + std::to_string(n) +
                            "/threads:" + std::to_string(threads) +
-                           (guard == k::UnderflowGuard::drop_momentum_unstall ? "/guard:unstall" : "");
-  benchmark::RegisterBenchmark(name.c_str(), step_bench, a, d, f, v, n, threads, guard)
+                           (guard == k::UnderflowGuard::drop_momentum_unstall ? "/guard:unstall" : "") +
+                           (data == Data::normal ? "/data:normal" : "");
+  benchmark::RegisterBenchmark(name.c_str(), step_bench, a, d, f, v, n, threads, guard, data)
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond)
       ->MinTime(0.3);
@@ -213,6 +279,10 @@ const bool kRegistered = [] {
     }
   }
   const k::CpuVariant best = variants.back();
+  // Adam on what a run steps (normal gradients, settled states): the goal is read here.
+  for (StateFormat f : {StateFormat::fp32, block8}) {
+    for (int threads : {1, 2}) add_step(Algorithm::adam, DType::f32, f, best, kN64M, threads, k::UnderflowGuard::off, Data::normal);
+  }
   // 8-bit Adam under underflow_guard (drop momentum + unstall) with every variant's vector rule.
   for (k::CpuVariant v : variants) {
     for (int threads : {1, 2}) add_step(Algorithm::adam, DType::f32, block8, v, kN64M, threads, k::UnderflowGuard::drop_momentum_unstall);

@@ -46,6 +46,12 @@ def main():
                  f"{floor(32, 32, 2) / adam32:.2f} ({adam32:.3f} ns/param; floor {floor(32, 32, 2):.3f})"))
     rows.append(("8-bit block-wise Adam time <= 32-bit Adam time",
                  f"{adam8 / adam32:.2f}x ({adam8:.3f} vs {adam32:.3f} ns/param)"))
+    # step_bench's ramp data (above, every round's figure) next to what a run steps: normal
+    # gradients, states settled from zero (results/perf/round13/adam8.md); absent in older files.
+    normal = [ns.get(f"step/adam/fp32/{fmt}/{variant}/{M64}/threads:2/data:normal") for fmt in ("state32", "blockwise8")]
+    if all(normal):
+        rows.append(("8-bit block-wise Adam time <= 32-bit Adam time (normal gradients, settled states)",
+                     f"{normal[1] / normal[0]:.2f}x ({normal[1]:.3f} vs {normal[0]:.3f} ns/param)"))
     rows.append(("8-bit roofline_fraction >= 0.8 on its own traffic (stretch)",
                  f"{floor(32, 8, 2) / adam8:.2f} (floor {floor(32, 8, 2):.3f} ns/param)"))
     for fmt in ("state32", "blockwise8", "tensorwise8"):
