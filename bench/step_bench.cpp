@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bnb/cache_line_allocator.hpp"
 #include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/kernels/cpu_variant.hpp"
 #include "bnb/kernels/underflow_guard.hpp"
@@ -39,12 +40,16 @@ double model_bytes(DType d, StateFormat f, int rows) {
   return pg + state * rows;
 }
 
+/// A 64-byte aligned array, as the tool's tensors and the library's state buffers are.
+template <class T>
+using Aligned = std::vector<T, bnb::CacheLineAllocator<T>>;
+
 struct Tensor {
-  std::vector<std::uint16_t> g16, p16;
-  std::vector<float> g32, p32;
-  std::vector<float> values[bnb::kMaxStateRows];
-  std::vector<std::uint8_t> codes[bnb::kMaxStateRows];
-  std::vector<float> absmax[bnb::kMaxStateRows];
+  Aligned<std::uint16_t> g16, p16;
+  Aligned<float> g32, p32;
+  Aligned<float> values[bnb::kMaxStateRows];
+  Aligned<std::uint8_t> codes[bnb::kMaxStateRows];
+  Aligned<float> absmax[bnb::kMaxStateRows];
 };
 
 void fill(Tensor& t, DType d, StateFormat f, int rows, std::size_t n, std::size_t block) {
@@ -214,8 +219,8 @@ template <class P, class S, int Rows>
 
 template <class P, class S>
 void floor_bench(benchmark::State& state, int rows, std::size_t n, int threads) {
-  std::vector<P> g(n, P{1}), p(n, P{2});
-  std::vector<std::vector<S>> s(static_cast<std::size_t>(rows), std::vector<S>(n, S{3}));
+  Aligned<P> g(n, P{1}), p(n, P{2});
+  std::vector<Aligned<S>> s(static_cast<std::size_t>(rows), Aligned<S>(n, S{3}));
   S* sp[bnb::kMaxStateRows] = {};
   for (int r = 0; r < rows; ++r) sp[r] = s[static_cast<std::size_t>(r)].data();
   const auto run = rows == 1 ? floor_loop<P, S, 1> : floor_loop<P, S, 2>;

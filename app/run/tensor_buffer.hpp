@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bnb/kernels/dtype.hpp"
+#include "bnb/cache_line_allocator.hpp"
 
 namespace bnb::app {
 
@@ -33,7 +34,7 @@ class TensorBuffer {
  private:
   DType dtype_ = DType::f32;
   std::size_t numel_ = 0;
-  std::vector<std::byte> bytes_;
+  std::vector<std::byte, CacheLineAllocator<std::byte>> bytes_;  // 64-byte aligned, as the step reads it
 };
 
 }  // namespace bnb::app
