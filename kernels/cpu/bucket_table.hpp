@@ -29,10 +29,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "bnb/kernels/bits.hpp"
+#include "bnb/kernels/code_buckets.hpp"
 #include "bnb/kernels/quant_table.hpp"
 
 #ifndef BNB_CPU_VARIANT
@@ -77,19 +77,6 @@ inline int negative_count(const QuantTable& t) {
   return n + (t.values[n] < 0.0f ? 1 : 0);
 }
 
-/// encode_value()'s sign correction of a count for a nonzero y of the given sign.
-inline int sign_corrected(const QuantTable& t, int negatives, int count, bool negative) {
-  if (!t.is_signed) return count;
-  return negative ? count - (count >= negatives ? 1 : 0) : count + (count < negatives ? 1 : 0);
-}
-
-/// Number of thresholds <= y: encode_value()'s search without the sign correction.
-inline int threshold_count(const QuantTable& t, float y) {
-  int code = 0;
-  for (int step = 128; step >= 1; step >>= 1) code += (y >= t.upper[code + step - 1]) ? step : 0;
-  return code;
-}
-
 /// The code of any y that is not NaN or zero, from the table (NaN and zero give some code in
 /// 0..255; encode() replaces them).
 inline int bucket_code(const BucketTable& b, float y) {
@@ -104,93 +91,27 @@ inline int bucket_code(const BucketTable& b, float y) {
   return static_cast<int>((word + key) >> 24);
 }
 
-/// Bit patterns of the smallest nonzero and the largest threshold magnitude: the binades a
-/// bucket scheme must resolve. Empty when a threshold is not finite or all are zero (no bucket
-/// scheme applies then).
-struct ThresholdMagnitudes {
-  std::uint32_t min = 0, max = 0;
-};
-
-inline std::optional<ThresholdMagnitudes> threshold_magnitudes(const QuantTable& t) {
-  ThresholdMagnitudes r{0x7f800000u, 0};
-  for (int j = 0; j < 255; ++j) {
-    const std::uint32_t m = float_bits(t.upper[j]) & 0x7fffffffu;
-    if (m >= 0x7f800000u) return std::nullopt;
-    if (m != 0 && m < r.min) r.min = m;
-    if (m > r.max) r.max = m;
-  }
-  if (r.max == 0) return std::nullopt;
-  return r;
-}
-
-/// The bucket table with 2^mantissa_bits buckets per binade, or nullptr when some bucket holds
-/// more than one threshold (or an end bucket holds any) or the table would exceed max_per_sign.
-inline std::unique_ptr<BucketTable> try_bucket_table(const QuantTable& t, int mantissa_bits, std::int32_t max_per_sign) {
-  // Covered binades: one below that of the smallest nonzero threshold magnitude up to two above
-  // the largest finite one, so that the clamped end buckets hold no threshold.
-  const std::optional<ThresholdMagnitudes> mags = threshold_magnitudes(t);
-  if (!mags) return nullptr;
-  const std::int32_t e_top = static_cast<std::int32_t>(mags->max >> 23) + 2;  // first binade not covered
-  const std::int32_t e_low = static_cast<std::int32_t>(mags->min >> 23) - 1;
-  const std::int32_t per_binade = std::int32_t{1} << mantissa_bits;
-  if (e_low < 0 || e_top > 254 || (e_top - e_low) * per_binade > max_per_sign) return nullptr;
-
+/// The bucket table of `t`, or nullptr when the map does not fit (some bucket would hold more
+/// than one threshold at every resolution up to 32 KiB of words), with the direct words too when
+/// `with_direct` and they take at most 256 KiB (7 mantissa bits or fewer). The buckets come from
+/// the one builder, make_code_buckets (code_buckets.hpp, compiled once, not per variant), which
+/// the CUDA step's tables use too.
+inline std::unique_ptr<BucketTable> make_bucket_table(const QuantTable& t, bool with_direct) {
+  constexpr int kMinDirectShift = 16;  // at most 2^16 direct words
+  const auto buckets = std::make_unique<CodeBuckets>(make_code_buckets(t));  // 32 KiB: not on the stack
+  if (!buckets->usable) return nullptr;
   auto table = std::make_unique<BucketTable>();
   BucketTable& b = *table;
-  b.shift = 23 - mantissa_bits;
-  b.base = (e_low << 23) >> b.shift;
-  b.per_sign = (e_top - e_low) * per_binade;
-  b.low_mask = (1u << b.shift) - 1u;
-  b.words.assign(static_cast<std::size_t>(2 * b.per_sign), 0);
-  const int negatives = negative_count(t);
-
-  for (std::int32_t i = 0; i < b.per_sign; ++i) {
-    // Magnitude range of bucket i: [low, high] as bit patterns (end buckets reach 0 and +inf).
-    const bool end_bucket = i == 0 || i == b.per_sign - 1;
-    const std::uint32_t low = i == 0 ? 0u : static_cast<std::uint32_t>(b.base + i) << b.shift;
-    const std::uint32_t high =
-        i == b.per_sign - 1 ? 0x7f800000u : (static_cast<std::uint32_t>(b.base + i + 1) << b.shift) - 1u;
-    for (int negative = 0; negative < 2; ++negative) {
-      const float lowest = negative ? -bits_float(high) : bits_float(low);
-      const float highest = negative ? -bits_float(low) : bits_float(high);
-      const int lo = threshold_count(t, lowest);
-      const int inside = threshold_count(t, highest) - lo;
-      if (inside > 1 || (inside == 1 && end_bucket)) return nullptr;
-      const int code_lo = sign_corrected(t, negatives, lo, negative != 0);
-      std::uint32_t carry = 0;
-      if (inside == 1 && sign_corrected(t, negatives, lo + 1, negative != 0) != code_lo) {
-        // upper[lo] lies in this bucket: same sign, same bucket bits; keep its low bits. It is
-        // above the bucket's lowest value, so sub >= 1.
-        const std::uint32_t th = float_bits(t.upper[lo]);
-        const std::uint32_t mag = th & 0x7fffffffu;
-        if ((th >> 31) != static_cast<std::uint32_t>(negative) || (mag >> b.shift) != static_cast<std::uint32_t>(b.base + i)) {
-          return nullptr;
-        }
-        const std::uint32_t sub = negative ? b.low_mask - (mag & b.low_mask) : mag & b.low_mask;
-        if (sub == 0) return nullptr;
-        carry = (1u << 24) - sub;
-      }
-      b.words[static_cast<std::size_t>(i + negative * b.per_sign)] = static_cast<std::uint32_t>(code_lo) << 24 | carry;
-    }
-  }
+  b.shift = static_cast<int>(buckets->shift);
+  b.base = buckets->base;
+  b.per_sign = buckets->per_sign;
+  b.low_mask = buckets->low_mask;
+  b.words.assign(buckets->words, buckets->words + 2 * b.per_sign);
   // +-0 sit in bucket 0 of their sign with key 0 (+0) and low_mask (-0, reversed).
-  b.zero_code_value = encode_value(t, 0.0f);
+  b.zero_code_value = buckets->zero_code;
   b.zero_fix = bucket_code(b, 0.0f) != b.zero_code_value || bucket_code(b, -0.0f) != b.zero_code_value;
+  if (with_direct && b.shift >= kMinDirectShift) b.direct = direct_words(b);
   return table;
-}
-
-/// The smallest table that fits (fewest buckets per binade), with the direct words too when
-/// `with_direct` and they take at most 256 KiB (7 mantissa bits or fewer).
-inline std::unique_ptr<BucketTable> make_bucket_table(const QuantTable& t, bool with_direct) {
-  constexpr std::int32_t kMaxPerSign = 4096;  // at most 32 KiB of table
-  constexpr int kMinDirectShift = 16;         // at most 2^16 direct words
-  for (int mantissa_bits = 3; mantissa_bits <= 8; ++mantissa_bits) {
-    if (auto table = try_bucket_table(t, mantissa_bits, kMaxPerSign)) {
-      if (with_direct && table->shift >= kMinDirectShift) table->direct = direct_words(*table);
-      return table;
-    }
-  }
-  return nullptr;
 }
 
 }  // namespace BNB_CPU_VARIANT

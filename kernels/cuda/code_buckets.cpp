@@ -1,7 +1,6 @@
 // The bucket encoder's builder (code_buckets.hpp), compiled once into bnb_kernels in every build:
-// the CUDA host code uploads its tables and the emulated-device tests read them on the host. The
-// construction follows the CPU's (kernels/cpu/bucket_table.hpp), which is compiled per CPU
-// variant and cannot be linked from here.
+// the CPU variants' tables (kernels/cpu/bucket_table.hpp) are made from it, the CUDA host code
+// uploads its tables and the emulated-device tests read them on the host.
 #include <cstdint>
 #include <memory>
 #include <mutex>

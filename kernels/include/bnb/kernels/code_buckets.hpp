@@ -6,9 +6,9 @@
 // mantissa bits ("key") decide whether the bucket's one threshold is passed, and
 //     code(y) = (word + key(y)) >> 24,   word = code_lo << 24 | (2^24 - sub),
 // with the signed map's sign correction baked into code_lo. The words here are a fixed-size array
-// so that the whole table is one trivially copyable block uploaded beside the map (the CPU's
-// builder is compiled once per CPU variant and keeps std::vectors; this one is compiled once,
-// kernels/cuda/code_buckets.cpp, and used by the CUDA host code and the emulated-device tests).
+// so that the whole table is one trivially copyable block uploaded beside the map. The builder is
+// compiled once (kernels/cuda/code_buckets.cpp); the CPU variants copy its buckets into their
+// own tables (kernels/cpu/bucket_table.hpp), the CUDA host code uploads them.
 #include <cstdint>
 
 #include "bnb/kernels/bits.hpp"
