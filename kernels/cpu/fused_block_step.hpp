@@ -44,9 +44,27 @@ inline namespace BNB_CPU_VARIANT {  // one copy per variant (step_loops.hpp)
 inline constexpr std::size_t kFusedLanes = 16;
 static_assert(kFusedLanes == kLaneCount);
 
+/// Whether any of the gradients grad[0, 16 * kVectors) times gnorm_scale is NaN or infinite:
+/// the non-finite guard's case, which a step almost never meets.
+/// kScaledGrad false: gnorm_scale is 1 (g * 1 is g).
+template <int kVectors, bool kScaledGrad>
+[[gnu::always_inline]] inline bool any_nonfinite(const float* grad, float gnorm_scale) {
+  constexpr int kNanOrInfinite = 0x01 | 0x08 | 0x10 | 0x80;  // vfpclassps: QNaN, +Inf, -Inf, SNaN
+  const __m512 factor = _mm512_set1_ps(gnorm_scale);
+  __mmask16 bad = 0;
+  for (int v = 0; v < kVectors; ++v) {
+    const __m512 g = _mm512_loadu_ps(grad + 16 * v);
+    bad |= _mm512_fpclass_ps_mask(kScaledGrad ? _mm512_mul_ps(g, factor) : g, kNanOrInfinite);
+  }
+  return bad != 0;
+}
+
 /// state_loop's body for 16 elements (a constant trip count: one 512-bit iteration); the
-/// non-finite gradients counted per lane in bad.
-template <class A, bool kSkipZeros, bool kDecay>
+/// non-finite gradients counted per lane in bad. kGuard false: the caller has checked that every
+/// gradient is finite (any_nonfinite), so the guard would keep every lane and is left out.
+/// kScaledGrad false: gnorm_scale is 1, whose multiplication changes no gradient's bits (a NaN's
+/// may be quieted, but the guard discards that lane's results either way).
+template <class A, bool kSkipZeros, bool kDecay, bool kGuard = true, bool kScaledGrad = true>
 [[gnu::always_inline]] inline void update_lanes(StepConstants c, const AdemamixDivisors& divisors,
                                                 const float* __restrict grad, float* __restrict param,
                                                 float* __restrict s0, float* __restrict s1, float* __restrict s2,
@@ -57,14 +75,14 @@ template <class A, bool kSkipZeros, bool kDecay>
     return ademamix_lanes<A, VectorStorage<float>>(c, divisors, grad, param, s0, s1, s2, gnorm_scale, bad);
   }
   for (std::size_t i = 0; i < kFusedLanes; ++i) {
-    const float g = grad[i] * gnorm_scale;
+    const float g = kScaledGrad ? grad[i] * gnorm_scale : grad[i];
     float p = param[i];
     float s[A::kRows];
     s[0] = s0[i];
     if constexpr (A::kRows > 1) s[1] = s1[i];
     if constexpr (A::kRows > 2) s[2] = s2[i];
-    bad[i] += is_finite(g) ? 0u : 1u;
-    update_element<A, VectorStorage<float>, true>(c, g, p, s, scale);
+    if constexpr (kGuard) bad[i] += is_finite(g) ? 0u : 1u;
+    update_element<A, VectorStorage<float>, kGuard>(c, g, p, s, scale);
     param[i] = p;
     s0[i] = s[0];
     if constexpr (A::kRows > 1) s1[i] = s[1];

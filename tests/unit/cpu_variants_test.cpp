@@ -761,6 +761,62 @@ TEST_P(CpuVariantTest, AdemamixQuotientEdgesAreBitIdenticalToScalar) {
   }
 }
 
+/// Two 8-bit block-wise Adam steps (encoder `e`) whose stored scales include +Inf and NaN: a zero
+/// code times an infinite scale decodes to NaN, a NaN scale makes every state NaN, which the
+/// single-pass loop's running absmax must skip as block_abs_max does; and one
+/// 64-element group holds an Inf gradient (the guard's branch), another a NaN on the second
+/// step, whose gnorm_scale is not 1. Returns the parameter, code and scale bytes.
+std::vector<std::uint8_t> step_infinite_scales(k::CpuVariant v, k::EncoderKind e) {
+  const ForcedEncoder forced(e);
+  constexpr std::size_t n = 6 * 256 + 40;  // whole blocks (the single-pass loop) and a tail
+  std::vector<float> param(n), grad(n), values[2], absmax[2];
+  std::vector<std::uint8_t> codes[2];
+  bnb::StepRequest r;
+  r.algorithm = Algorithm::adam;
+  r.n = n;
+  r.param = param.data();
+  r.grad = grad.data();
+  attach_zero_state(r, StateFormat::blockwise8, values, codes, absmax);
+  std::mt19937 rng(99u);
+  std::normal_distribution<float> normal(0.0f, 0.1f);
+  for (std::size_t i = 0; i < n; ++i) {
+    param[i] = normal(rng);
+    for (int row = 0; row < 2; ++row) codes[row][i] = static_cast<std::uint8_t>(rng() % 256u);
+  }
+  for (int row = 0; row < 2; ++row) {
+    for (std::size_t b = 0; b < absmax[row].size(); ++b) absmax[row][b] = 0.01f * static_cast<float>(b + 1);
+  }
+  const float inf = std::numeric_limits<float>::infinity();
+  absmax[0][1] = inf;  // m's block 1
+  absmax[1][2] = inf;  // v's block 2
+  absmax[0][3] = absmax[1][3] = inf;
+  absmax[1][4] = std::numeric_limits<float>::quiet_NaN();  // every state NaN: block_abs_max gives 0
+  bnb::HyperParams h;
+  r.threads = 1;
+  for (int t = 1; t <= 2; ++t) {
+    for (std::size_t i = 0; i < n; ++i) grad[i] = normal(rng);
+    grad[4 * 256 + 70] = inf;
+    if (t == 2) grad[5 * 256 + 3] = std::numeric_limits<float>::quiet_NaN();
+    r.constants = prepare(Algorithm::adam, h, t);
+    r.gnorm_scale = t == 2 ? 0.75f : 1.0f;
+    bnb::StepReport report;
+    k::cpu_step(v, r, report);
+  }
+  std::vector<std::uint8_t> out = step_bytes(param.data(), n * 4, values, codes, 2);
+  for (int row = 0; row < 2; ++row) {
+    const auto* b = reinterpret_cast<const std::uint8_t*>(absmax[row].data());
+    out.insert(out.end(), b, b + absmax[row].size() * sizeof(float));
+  }
+  return out;
+}
+
+TEST_P(CpuVariantTest, InfiniteScalesAndNonFiniteGradientsStepAsScalar) {
+  for (const k::EncoderKind e : kForcibleEncoders) {
+    EXPECT_TRUE(step_infinite_scales(GetParam(), e) == step_infinite_scales(k::CpuVariant::scalar, e))
+        << k::encoder_name(e);
+  }
+}
+
 /// The vendor_id of /proc/cpuinfo (empty where there is none).
 std::string cpu_vendor() {
   std::ifstream in("/proc/cpuinfo");
