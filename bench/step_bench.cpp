@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "bnb/cache_line_allocator.hpp"
+#include "bnb/array_memory.hpp"
 #include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/kernels/cpu_variant.hpp"
 #include "bnb/kernels/underflow_guard.hpp"
@@ -40,9 +40,9 @@ double model_bytes(DType d, StateFormat f, int rows) {
   return pg + state * rows;
 }
 
-/// A 64-byte aligned array, as the tool's tensors and the library's state buffers are.
+/// An array allocated as the tool's tensors and the library's state buffers are (array_memory.hpp).
 template <class T>
-using Aligned = std::vector<T, bnb::CacheLineAllocator<T>>;
+using Aligned = std::vector<T, bnb::ArrayAllocator<T>>;
 
 struct Tensor {
   Aligned<std::uint16_t> g16, p16;

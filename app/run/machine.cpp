@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "bnb/array_memory.hpp"
 #include "bnb/kernels/cpu_variant.hpp"
 #include "bnb/kernels/qmap_bits.hpp"
 #include "bnb/kernels/quant_table.hpp"
@@ -86,6 +87,15 @@ nlohmann::json machine_context(int threads, std::size_t bandwidth_elements) {
   } catch (const std::exception& e) {
     m["cpu_encoder"] = std::string("unavailable: ") + e.what();
   }
+  // huge_pages: whether this run's tensor-sized arrays asked for transparent huge pages
+  // (array_memory.hpp; BNB_HUGE_PAGES=0 turns that off) and the kernel's THP mode, which decides
+  // what asking gets: a speed setting, like isa_variant (results/perf/round14/hugepages.md).
+  nlohmann::json huge_pages{{"requested", huge_pages_enabled()}};
+  const std::string thp = read_first_line("/sys/kernel/mm/transparent_hugepage/enabled");
+  if (const auto open = thp.find('['), close = thp.find(']'); open != std::string::npos && close > open) {
+    huge_pages["thp_mode"] = thp.substr(open + 1, close - open - 1);
+  }
+  m["huge_pages"] = huge_pages;
   nlohmann::json supported = nlohmann::json::array();
   for (const kernels::CpuVariant v : kernels::supported_variants()) supported.push_back(std::string(kernels::variant_name(v)));
   m["isa_supported"] = supported;

@@ -8,17 +8,22 @@
 
 #include <omp.h>
 
+#include "bnb/array_memory.hpp"
+
 namespace bnb::app {
 namespace {
 
-struct FreeDeleter {
-  void operator()(void* p) const { std::free(p); }
+// The floor's arrays are allocated as the step's (array_memory.hpp: alignment and huge pages),
+// and left uninitialised for the threads' first touch.
+struct ArrayDeleter {
+  std::size_t bytes = 0;
+  void operator()(std::byte* p) const { free_array(p, bytes); }
 };
-using Raw = std::unique_ptr<std::byte, FreeDeleter>;
+using Raw = std::unique_ptr<std::byte, ArrayDeleter>;
 
 Raw allocate(std::size_t bytes) {
-  const std::size_t rounded = (bytes + 63) / 64 * 64;
-  return Raw(static_cast<std::byte*>(std::aligned_alloc(64, std::max<std::size_t>(rounded, 64))));
+  const std::size_t rounded = std::max<std::size_t>((bytes + 63) / 64 * 64, 64);
+  return Raw(static_cast<std::byte*>(allocate_array(rounded)), ArrayDeleter{rounded});
 }
 
 // One chunk: read the gradient, fold it into one value, add it into each RMW array. The arrays

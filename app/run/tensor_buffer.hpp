@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "bnb/array_memory.hpp"
 #include "bnb/kernels/dtype.hpp"
-#include "bnb/cache_line_allocator.hpp"
 
 namespace bnb::app {
 
@@ -34,7 +34,7 @@ class TensorBuffer {
  private:
   DType dtype_ = DType::f32;
   std::size_t numel_ = 0;
-  std::vector<std::byte, CacheLineAllocator<std::byte>> bytes_;  // 64-byte aligned, as the step reads it
+  std::vector<std::byte, ArrayAllocator<std::byte>> bytes_;  // aligned as the step reads it (array_memory.hpp)
 };
 
 }  // namespace bnb::app

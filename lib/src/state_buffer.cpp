@@ -1,20 +1,18 @@
 #include "bnb/state_buffer.hpp"
 
-#include <cstdlib>
 #include <cstring>
-#include <new>
 #include <utility>
 
+#include "bnb/array_memory.hpp"
 #include "bnb/paged_arena.hpp"
 
 namespace bnb {
 
 StateBuffer StateBuffer::heap(std::size_t bytes) {
   StateBuffer b;
-  // 64-byte alignment: whole cache lines and aligned AVX-512 loads.
+  // Whole cache lines (aligned AVX-512 loads) and huge pages for large states: array_memory.hpp.
   const std::size_t rounded = (bytes + 63) / 64 * 64;
-  b.data_ = static_cast<std::byte*>(std::aligned_alloc(64, rounded == 0 ? 64 : rounded));
-  if (!b.data_) throw std::bad_alloc();
+  b.data_ = static_cast<std::byte*>(allocate_array(rounded == 0 ? 64 : rounded));
   std::memset(b.data_, 0, rounded == 0 ? 64 : rounded);
   b.size_ = bytes;
   return b;
@@ -48,7 +46,8 @@ void StateBuffer::release() noexcept {
   if (arena_) {
     arena_->release(data_);
   } else {
-    std::free(data_);
+    const std::size_t rounded = (size_ + 63) / 64 * 64;
+    free_array(data_, rounded == 0 ? 64 : rounded);
   }
   data_ = nullptr;
   size_ = 0;
