@@ -36,15 +36,16 @@ struct AdemamixDivisors {
 };
 
 /// update_element<A, Store, true> on 16 elements (g = grad * gnorm_scale); counts the
-/// non-finite gradients per lane in bad.
-template <class A, class Store>
+/// non-finite gradients per lane in bad. kGuard false: every gradient is finite (the caller
+/// checked), the guard's selects and count are left out; kScaledGrad false: gnorm_scale is 1.
+template <class A, class Store, bool kGuard = true, bool kScaledGrad = true>
 [[gnu::always_inline]] inline void ademamix_lanes(const StepConstants& c, const AdemamixDivisors& div,
                                                   const float* __restrict grad, float* __restrict param,
                                                   float* __restrict s0, float* __restrict s1, float* __restrict s2,
                                                   float gnorm_scale, std::uint32_t* __restrict bad) {
   alignas(64) float g[kLaneCount], m1[kLaneCount], m2[kLaneCount], nu[kLaneCount], root[kLaneCount];
   for (std::size_t i = 0; i < kLaneCount; ++i) {
-    g[i] = grad[i] * gnorm_scale;
+    g[i] = kScaledGrad ? grad[i] * gnorm_scale : grad[i];
     float s[3] = {s0[i], s1[i], s2[i]};
     A::update_states(c, g[i], param[i], s);
     m1[i] = s[0];
@@ -61,8 +62,8 @@ template <class A, class Store>
     const float numerator = A::step_numerator(c, m1_hat[i], m2[i]);
     const float denominator = A::step_denominator(c, root_hat[i]);
     A::template step_param<Store>(c, p, numerator, denominator);
-    const bool ok = is_finite(g[i]);
-    bad[i] += ok ? 0u : 1u;
+    const bool ok = !kGuard || is_finite(g[i]);
+    if constexpr (kGuard) bad[i] += ok ? 0u : 1u;
     param[i] = ok ? p : param[i];
     s0[i] = ok ? m1[i] : 0.0f;
     s1[i] = ok ? m2[i] : 0.0f;

@@ -72,7 +72,8 @@ template <class A, bool kSkipZeros, bool kDecay, bool kGuard = true, bool kScale
   c.skip_zeros = kSkipZeros;
   c.has_weight_decay = kDecay;
   if constexpr (kQuotientLanes<A>) {  // the same update, its divisions by c1 and c2 off the divider
-    return ademamix_lanes<A, VectorStorage<float>>(c, divisors, grad, param, s0, s1, s2, gnorm_scale, bad);
+    return ademamix_lanes<A, VectorStorage<float>, kGuard, kScaledGrad>(c, divisors, grad, param, s0, s1, s2,
+                                                                        gnorm_scale, bad);
   }
   for (std::size_t i = 0; i < kFusedLanes; ++i) {
     const float g = kScaledGrad ? grad[i] * gnorm_scale : grad[i];
