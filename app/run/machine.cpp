@@ -89,7 +89,7 @@ nlohmann::json machine_context(int threads, std::size_t bandwidth_elements) {
   }
   // huge_pages: whether this run's tensor-sized arrays asked for transparent huge pages
   // (array_memory.hpp; BNB_HUGE_PAGES=0 turns that off) and the kernel's THP mode, which decides
-  // what asking gets: a speed setting, like isa_variant (results/perf/round14/hugepages.md).
+  // what asking gets: a speed setting, like isa_variant (results/perf/round14/README.md).
   nlohmann::json huge_pages{{"requested", huge_pages_enabled()}};
   const std::string thp = read_first_line("/sys/kernel/mm/transparent_hugepage/enabled");
   if (const auto open = thp.find('['), close = thp.find(']'); open != std::string::npos && close > open) {

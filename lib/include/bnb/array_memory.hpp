@@ -6,8 +6,8 @@
 //   are 64-byte aligned too);
 // - an array of at least kHugePageBytes is 2 MiB aligned and asks Linux for transparent huge
 //   pages (madvise; the kernel's default mode here), since with 4 KiB pages a step streaming
-//   five 256 MiB arrays takes a TLB miss every 4 KiB of each of them: 64M fp32 Adam -9% (32-bit,
-//   1 thread) and -4% (8-bit, 1 and 2 threads) on Zen 4 (results/perf/round14/hugepages.md).
+//   five 256 MiB arrays takes a TLB miss every 4 KiB of each of them: 64M fp32 Adam -9 to -11%
+//   (32-bit, 1 thread) and -4 to -5% (8-bit, 1 and 2 threads) on Zen 4 (results/perf/round14/).
 //   BNB_HUGE_PAGES=0 in the environment (read once) keeps 4 KiB pages, for comparisons.
 #include <cstddef>
 
