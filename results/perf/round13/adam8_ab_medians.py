@@ -1,8 +1,11 @@
 import csv, sys, statistics, collections
-# usage: adam8_ab_medians.py OUT.csv BASE NEW: CPU time (ms) per benchmark and binary: medians, minima, rounds NEW lower
+# usage: adam8_ab_medians.py OUT.csv BASE NEW [NAME_COLUMN]: CPU time (ms) per benchmark and binary: medians,
+# minima, rounds NEW lower. Rows: round, binary, ..., the benchmark name in NAME_COLUMN (2 here; 3 in
+# round 14's ab.sh, which records the load before it), CPU time in column 5.
 rows = collections.defaultdict(lambda: collections.defaultdict(dict))
+name_column = int(sys.argv[4]) if len(sys.argv) > 4 else 2
 for r in csv.reader(open(sys.argv[1])):
-    rows[r[2]][r[1]][int(r[0])] = float(r[5])
+    rows[r[name_column]][r[1]][int(r[0])] = float(r[5])
 base, new = sys.argv[2], sys.argv[3]
 print("| benchmark | n | median " + base + " | median " + new + " | " + new + " vs " + base + " | rounds " + new + " lower | min " + base + " | min " + new + " | min vs |")
 print("|---|---|---|---|---|---|---|---|---|")
