@@ -132,7 +132,7 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
       for (int k = 0; k < kRows; ++k) {
         const float s = fold_abs_max(m[k]);
         r.state.absmax[k][b] = s;
-        encode_run(*codecs.encoders[k], *r.state.table[k], st[k], block, s, r.state.codes[k] + begin);
+        encode_run<true>(*codecs.encoders[k], *r.state.table[k], st[k], block, s, r.state.codes[k] + begin);
       }
       settle_block<A>(UnderflowGuard::off, zero_codes, r.state, st, begin, block, under);
     }

@@ -76,6 +76,9 @@ class VariantCodec final : public PreparedCodec {
   void encode(const float* x, std::size_t len, float scale, std::uint8_t* out) const override {
     cpu_detail::encode_run(encoder_, table_, x, len, scale, out);
   }
+  void encode_by_absmax(const float* x, std::size_t len, float scale, std::uint8_t* out) const override {
+    cpu_detail::encode_run<true>(encoder_, table_, x, len, scale, out);
+  }
   void decode(const std::uint8_t* codes, std::size_t len, float scale, float* out) const override {
     decoder_.decode(codes, len, scale, out);
   }

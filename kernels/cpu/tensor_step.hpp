@@ -148,7 +148,9 @@ void tensor_step(const StepRequest& r, StepReport& report) {
       if constexpr (Codec::kCodes == CodeKind::e4m3) {
         encode_e4m3_simd(st[k], len, m, !r.state.table[k]->is_signed, r.state.codes[k] + begin);
       } else {
-        encode_run(*codecs.encoders[k], *r.state.table[k], st[k], len, m, r.state.codes[k] + begin);
+        // A block's own absmax bounds its values (a tensor's scale comes from the pre-pass: not assumed).
+        encode_run<Codec::kScale == ScaleKind::per_block>(*codecs.encoders[k], *r.state.table[k], st[k], len, m,
+                                                          r.state.codes[k] + begin);
       }
     }
     if constexpr (kUnstall) {

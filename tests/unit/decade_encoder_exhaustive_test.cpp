@@ -1,7 +1,8 @@
 // The gather-free decade encoder (kernels/cpu/decade_codec.hpp: AVX-512 variants, the two
 // built-in maps) on every float bit pattern, both maps: [-1, 1] (zeros, subnormals, every
 // threshold and its neighbours) where it codes by itself, |y| > 1, infinities, NaNs and the
-// unsigned map's negatives where it must hand the vector to the bucket table. Tolerance: none
+// unsigned map's negatives where it must hand the vector to the bucket table; and the step's
+// encode_by_absmax on every float it admits. Tolerance: none
 // (bitwise equality is the contract).
 //  - In CI: against the bucket-table encoder of the same variant (an independent algorithm that
 //    cpu_variants_test checks against encode_value()), SIMD on both sides.
@@ -31,16 +32,34 @@ constexpr std::size_t kChunk = std::size_t{1} << 18;
 
 using Reference = std::function<void(const float*, std::size_t, std::uint8_t*)>;
 
+/// Whether the float with these bits has |x| in (1, Inf] (encode_by_absmax with scale 1 admits NaN
+/// and |x| <= 1).
+bool beyond_one(std::uint64_t bits) {
+  const std::uint64_t magnitude = bits & 0x7fffffffu;
+  return magnitude > 0x3f800000u && magnitude <= 0x7f800000u;
+}
+
 /// Encodes every float with `decade` and `reference` (scale 1: y == x exactly); returns the
-/// mismatches, reporting the first few.
-std::uint64_t compare_every_float(const k::PreparedCodec& decade, const Reference& reference, const char* map) {
-  std::uint64_t mismatches = 0;
-#pragma omp parallel for schedule(dynamic) reduction(+ : mismatches)
+/// mismatches, reporting the first few. by_absmax: decade's encode_by_absmax, on the floats its
+/// precondition admits with scale 1 (NaN and |x| <= 1; the others replaced by 0).
+std::uint64_t compare_every_float(const k::PreparedCodec& decade, const Reference& reference, const char* map,
+                                  bool by_absmax = false) {
+  std::uint64_t mismatches = 0, inputs = 0;
+#pragma omp parallel for schedule(dynamic) reduction(+ : mismatches, inputs)
   for (std::uint64_t first = 0; first < kPatterns; first += kChunk) {
+    if (by_absmax && beyond_one(first) && beyond_one(first + kChunk - 1)) continue;  // nothing admitted
+    inputs += kChunk;
     std::vector<float> x(kChunk);
     std::vector<std::uint8_t> got(kChunk), want(kChunk);
-    for (std::size_t i = 0; i < kChunk; ++i) x[i] = k::bits_float(static_cast<std::uint32_t>(first + i));
-    decade.encode(x.data(), kChunk, 1.0f, got.data());
+    for (std::size_t i = 0; i < kChunk; ++i) {
+      x[i] = k::bits_float(static_cast<std::uint32_t>(first + i));
+      if (by_absmax && beyond_one(first + i)) x[i] = 0.0f;
+    }
+    if (by_absmax) {
+      decade.encode_by_absmax(x.data(), kChunk, 1.0f, got.data());
+    } else {
+      decade.encode(x.data(), kChunk, 1.0f, got.data());
+    }
     reference(x.data(), kChunk, want.data());
     for (std::size_t i = 0; i < kChunk; ++i) {
       if (got[i] == want[i]) continue;
@@ -51,7 +70,7 @@ std::uint64_t compare_every_float(const k::PreparedCodec& decade, const Referenc
       }
     }
   }
-  std::printf("%s: %llu inputs, %llu mismatches\n", map, static_cast<unsigned long long>(kPatterns),
+  std::printf("%s: %llu inputs, %llu mismatches\n", map, static_cast<unsigned long long>(inputs),
               static_cast<unsigned long long>(mismatches));
   return mismatches;
 }
@@ -89,6 +108,23 @@ TEST(DecadeEncoder, MatchesTheBucketEncoderOnEveryFloat) {
       buckets->encode(x, n, 1.0f, out);
     };
     EXPECT_EQ(compare_every_float(*decade, reference, name), 0u);
+  }
+}
+
+// The step's path: quotients of a block by its own absmax, within [-1, 1] or NaN, where the
+// unsigned map leaves out its clamp to 1.
+TEST(DecadeEncoder, ByAbsmaxMatchesTheBucketEncoderOnEveryFloatWithinOne) {
+  const auto v = avx512_variant();
+  if (!v) GTEST_SKIP() << "no AVX-512 on this CPU";
+  for (const auto& [map, name] : kMaps) {
+    const k::QuantTable& t = bnb::quant_table(map);
+    const auto decade = prepared(*v, t, k::EncoderKind::decades);
+    ASSERT_EQ(decade->encoder_kind(), k::EncoderKind::decades) << name;
+    const auto buckets = prepared(*v, t, k::EncoderKind::buckets);
+    const Reference reference = [&](const float* x, std::size_t n, std::uint8_t* out) {
+      buckets->encode(x, n, 1.0f, out);
+    };
+    EXPECT_EQ(compare_every_float(*decade, reference, name, true), 0u);
   }
 }
 

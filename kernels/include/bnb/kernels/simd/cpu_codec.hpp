@@ -41,6 +41,10 @@ class PreparedCodec {
   virtual ~PreparedCodec() = default;
   /// Codes of x / scale; a zero scale stores the zero code everywhere (SPEC.md §5.3 step 6).
   virtual void encode(const float* x, std::size_t len, float scale, std::uint8_t* out) const = 0;
+  /// encode() where scale is the run's absmax: |x[i]| <= scale for every x[i] that is not NaN
+  /// (the step codes its blocks this way). Same codes; the precondition lets the decade encoder
+  /// skip a clamp.
+  virtual void encode_by_absmax(const float* x, std::size_t len, float scale, std::uint8_t* out) const = 0;
   /// values[code] * scale.
   virtual void decode(const std::uint8_t* codes, std::size_t len, float scale, float* out) const = 0;
   /// max |x| with NaNs skipped: exactly abs_max() of block_codec.hpp, vectorized (the block's
