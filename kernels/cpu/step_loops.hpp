@@ -89,10 +89,15 @@ struct RowCodecs {
 };
 
 /// Codes of x / scale; a zero scale stores the zero code everywhere (SPEC.md §5.3 step 6).
+/// kByAbsmax: scale is the run's absmax (|x[i]| <= scale for every x[i] that is not NaN), as in
+/// the step's blocks: Encoder::encode_by_absmax.
+template <bool kByAbsmax = false>
 inline void encode_run(const Encoder& e, const QuantTable& t, const float* x, std::size_t len, float scale,
                        std::uint8_t* out) {
   if (scale == 0.0f) {
     for (std::size_t i = 0; i < len; ++i) out[i] = t.zero_code;
+  } else if constexpr (kByAbsmax) {
+    e.encode_by_absmax(x, len, scale, out);
   } else {
     e.encode(x, len, scale, out);
   }
@@ -145,7 +150,7 @@ template <class A>
 /// After a block's rows are encoded (codes at s.codes[k] + begin, new values in st[k]): adds each
 /// row's underflows to under[k] and applies the remedy g at encode time (underflow_guard.hpp).
 /// The block is still in L1; a byte scan per row (code_scan.hpp) finds the zero codes, and only
-/// a block that holds one looks at floats (settle_hits).
+/// a block that holds one looks at floats (count_underflows, or settle_hits for a remedy).
 template <class A>
 [[gnu::always_inline]] inline void settle_block(UnderflowGuard g, const ZeroCodes<A>& z, const StateView& s,
                                                 const float (*st)[kMaxBlock], std::size_t begin, std::size_t len,
@@ -153,7 +158,11 @@ template <class A>
   const std::uint8_t* codes[A::kRows];
   for (int k = 0; k < A::kRows; ++k) codes[k] = s.codes[k] + begin;
   const unsigned hit = rows_holding<A::kRows>(codes, z.code, z.rows, len);
-  if (hit != 0) settle_hits<A>(g, hit, s, st, begin, len, under);
+  if (hit == 0) return;
+  if (g != UnderflowGuard::off) return settle_hits<A>(g, hit, s, st, begin, len, under);
+  for (int k = 0; k < A::kRows; ++k) {  // counting only
+    if (hit >> k & 1u) under[k] += count_underflows(codes[k], st[k], len, z.code[k]);
+  }
 }
 
 /// settle_block under drop_momentum_unstall: each element whose code stalled in some row (new
