@@ -80,8 +80,10 @@ inline std::size_t count_underflows(const std::uint8_t* codes, const float* x, s
 #if defined(__AVX512BW__)
   const __m512i wanted = _mm512_set1_epi8(static_cast<char>(code));
   for (; i + 64 <= len; i += 64) {
+    // Every 64 codes in full, without a test for a match: of a block's four groups of 64 the
+    // one that holds the zero code is random, and the mispredicted tests cost more than the
+    // float compares they skip (round 15: 8-bit Adam -5.8% / -5.0% at 1 / 2 threads).
     const std::uint64_t hits = _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(codes + i), wanted);
-    if (hits == 0) continue;
     std::uint64_t nonzero = 0;
     for (int q = 0; q < 4; ++q) {
       const __mmask16 m = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + i + 16 * q), _mm512_setzero_ps(), _CMP_NEQ_OQ);
