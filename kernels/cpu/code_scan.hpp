@@ -74,8 +74,9 @@ inline unsigned rows_holding(const std::uint8_t* const* codes, const std::uint8_
 /// the underflows of a run whose map decodes `code` to 0 (underflowed() of underflow_guard.hpp),
 /// for the step without a remedy. Whole vectors of codes and floats and a popcount each: the
 /// second moment's row holds the zero code in ~22% of blocks on normal gradients, where the
-/// element-wise walk (settle_hits) took more instructions (round 15).
-inline std::size_t count_underflows(const std::uint8_t* codes, const float* x, std::size_t len, std::uint8_t code) {
+/// element-wise walk (settle_hits) took more instructions (round 15). Out of line: inlined into the
+/// single pass (GCC's choice, which depends on the unit's other callers) it cost 1-4% (rounds 15, 16).
+[[gnu::noinline]] inline std::size_t count_underflows(const std::uint8_t* codes, const float* x, std::size_t len, std::uint8_t code) {
   std::size_t n = 0, i = 0;
 #if defined(__AVX512BW__)
   const __m512i wanted = _mm512_set1_epi8(static_cast<char>(code));

@@ -63,8 +63,10 @@ template <int kVectors, bool kScaledGrad>
 /// non-finite gradients counted per lane in bad. kGuard false: the caller has checked that every
 /// gradient is finite (any_nonfinite), so the guard would keep every lane and is left out.
 /// kScaledGrad false: gnorm_scale is 1, whose multiplication changes no gradient's bits (a NaN's
-/// may be quieted, but the guard discards that lane's results either way).
-template <class A, bool kSkipZeros, bool kDecay, bool kGuard = true, bool kScaledGrad = true>
+/// may be quieted, but the guard discards that lane's results either way). Store: the parameter's
+/// rounding inside the update (StoredLaterStorage for a 16-bit one staged as fp32, as tensor_run).
+template <class A, bool kSkipZeros, bool kDecay, bool kGuard = true, bool kScaledGrad = true,
+          class Store = VectorStorage<float>>
 [[gnu::always_inline]] inline void update_lanes(StepConstants c, const AdemamixDivisors& divisors,
                                                 const float* __restrict grad, float* __restrict param,
                                                 float* __restrict s0, float* __restrict s1, float* __restrict s2,
@@ -72,8 +74,7 @@ template <class A, bool kSkipZeros, bool kDecay, bool kGuard = true, bool kScale
   c.skip_zeros = kSkipZeros;
   c.has_weight_decay = kDecay;
   if constexpr (kQuotientLanes<A>) {  // the same update, its divisions by c1 and c2 off the divider
-    return ademamix_lanes<A, VectorStorage<float>, kGuard, kScaledGrad>(c, divisors, grad, param, s0, s1, s2,
-                                                                        gnorm_scale, bad);
+    return ademamix_lanes<A, Store, kGuard, kScaledGrad>(c, divisors, grad, param, s0, s1, s2, gnorm_scale, bad);
   }
   for (std::size_t i = 0; i < kFusedLanes; ++i) {
     const float g = kScaledGrad ? grad[i] * gnorm_scale : grad[i];
@@ -83,7 +84,7 @@ template <class A, bool kSkipZeros, bool kDecay, bool kGuard = true, bool kScale
     if constexpr (A::kRows > 1) s[1] = s1[i];
     if constexpr (A::kRows > 2) s[2] = s2[i];
     if constexpr (kGuard) bad[i] += is_finite(g) ? 0u : 1u;
-    update_element<A, VectorStorage<float>, kGuard>(c, g, p, s, scale);
+    update_element<A, Store, kGuard>(c, g, p, s, scale);
     param[i] = p;
     s0[i] = s[0];
     if constexpr (A::kRows > 1) s1[i] = s[1];
@@ -199,11 +200,15 @@ inline bool steps_whole_blocks(const StepRequest& r, std::size_t block) {
 
 #endif  // BNB_SIMD_CODEC_AVX512
 
-/// The tensors the whole-block 8-bit loops (this file's and single_pass_step.hpp's) step: fp32
-/// parameters, 8-bit map codes with a scale per block.
+/// The state the whole-block 8-bit loops (this file's and single_pass_step.hpp's) step: 8-bit
+/// map codes with a scale per block.
+template <class Codec>
+inline constexpr bool kBlockwiseMapCodes = Codec::kScale == ScaleKind::per_block && Codec::kElementBits == 8 &&
+                                           Codec::kCodes == CodeKind::map_index;
+
+/// The tensors this file's loop steps: fp32 parameters with block-wise map codes.
 template <class T, class Codec>
-inline constexpr bool kWholeBlockFormat = std::is_same_v<T, float> && Codec::kScale == ScaleKind::per_block &&
-                                          Codec::kElementBits == 8 && Codec::kCodes == CodeKind::map_index;
+inline constexpr bool kWholeBlockFormat = std::is_same_v<T, float> && kBlockwiseMapCodes<Codec>;
 
 /// The fused step over the tensor's whole blocks when it applies (see the header comment);
 /// returns the number of blocks it stepped (0 when it does not apply).

@@ -1,11 +1,15 @@
 #pragma once
-// The 8-bit step (map codes, a scale per block, fp32 tensors, AVX-512) for rows that encode
-// with the decade encoder (decade_codec.hpp): per block, decode, then one pass that updates 16
+// The 8-bit step (map codes, a scale per block, AVX-512) for rows that encode with the decade
+// encoder (decade_codec.hpp): per block, decode, then one pass that updates 16
 // elements at a time and folds each new state row into its running absmax in registers, then
 // the encode. tensor_step's sequence reads every new state row once more for block_abs_max.
 // With VBMI the decode is inside that pass: each row's 64 codes per byte-plane look-up
 // (byte_plane_codec.hpp) go to the update in registers, not through the block's buffer (Adam
 // -5 to -15% CPU time at 1 thread, -7 to -8% at 2: results/perf/round12/registers_decode.md).
+// fp16 and bf16 tensors (rounding nearest) take it too, their gradients and parameters widened
+// to fp32 lanes and the parameters rounded back as tensor_run does (tensor_lanes.hpp): in
+// tensor_step's loop the 16-bit 8-bit step took 1.4x the fp32 one, here 1.0-1.1x without weight
+// decay (round 16).
 //
 // Results are those of the sequential loop: the same decode, update (update_lanes of
 // fused_block_step.hpp, i.e. update_element), encode_run and settle_block; the running absmax
@@ -24,6 +28,7 @@
 #include "fused_block_step.hpp"
 #include "state_runs.hpp"
 #include "step_loops.hpp"
+#include "tensor_lanes.hpp"
 
 namespace bnb::kernels::cpu_detail {
 inline namespace BNB_CPU_VARIANT {  // one copy per variant (step_loops.hpp)
@@ -40,25 +45,68 @@ inline float fold_abs_max(__m512 m) {
 /// update_lanes on states held in registers: s[k] holds row k's 16 states, the new ones after.
 /// Through this function's own arrays, which nothing else can reach, so GCC keeps the states
 /// in registers; through the block's buffer it reloaded them (a parameter store may alias it).
-template <class A, bool kSkipZeros, bool kDecay, bool kGuard, bool kScaledGrad>
+template <class A, bool kSkipZeros, bool kDecay, bool kGuard, bool kScaledGrad, class Store>
 [[gnu::always_inline]] inline void update_registers(const StepConstants& c, const AdemamixDivisors& divisors,
                                                     const float* grad, float* param, __m512 (&s)[A::kRows],
                                                     float gnorm_scale, float scale, std::uint32_t* bad) {
   alignas(64) float lanes[A::kRows][kFusedLanes];
   for (int k = 0; k < A::kRows; ++k) _mm512_store_ps(lanes[k], s[k]);
-  update_lanes<A, kSkipZeros, kDecay, kGuard, kScaledGrad>(c, divisors, grad, param, lanes[0],
-                                                          lanes[A::kRows > 1 ? 1 : 0], lanes[A::kRows > 2 ? 2 : 0],
-                                                          gnorm_scale, scale, bad);
+  update_lanes<A, kSkipZeros, kDecay, kGuard, kScaledGrad, Store>(c, divisors, grad, param, lanes[0],
+                                                                  lanes[A::kRows > 1 ? 1 : 0],
+                                                                  lanes[A::kRows > 2 ? 2 : 0], gnorm_scale, scale, bad);
   for (int k = 0; k < A::kRows; ++k) s[k] = _mm512_load_ps(lanes[k]);
 }
 
-template <class A, class Codec, bool kSkipZeros, bool kDecay>
+/// The same with the parameters p in registers too (a 16-bit tensor's, widened): the new ones in p
+/// after. An fp32 tensor's are read and written in place.
+template <class A, bool kSkipZeros, bool kDecay, bool kGuard, bool kScaledGrad, class Store>
+[[gnu::always_inline]] inline void update_registers(const StepConstants& c, const AdemamixDivisors& divisors,
+                                                    const float* grad, __m512& p, __m512 (&s)[A::kRows],
+                                                    float gnorm_scale, float scale, std::uint32_t* bad) {
+  alignas(64) float param[kFusedLanes];
+  _mm512_store_ps(param, p);
+  update_registers<A, kSkipZeros, kDecay, kGuard, kScaledGrad, Store>(c, divisors, grad, param, s, gnorm_scale, scale,
+                                                                      bad);
+  p = _mm512_load_ps(param);
+}
+
+/// encode_run of a block coded by its own absmax, out of line: GCC's choice to inline encode_run
+/// depends on its other callers, and inlined here it cost the fp32 step 1-5% (round 16).
+[[gnu::noinline]] inline void encode_block(const Encoder& e, const QuantTable& t, const float* x, std::size_t len,
+                                           float absmax, std::uint8_t* out) {
+  encode_run<true>(e, t, x, len, absmax, out);
+}
+
+/// kLen gradients of a T tensor as floats: an fp32 tensor's own, else widened into wide.
+template <class T, std::size_t kLen>
+[[gnu::always_inline]] inline const float* grad_floats(const T* grad, float* wide) {
+  if constexpr (std::is_same_v<T, float>) {
+    return grad;
+  } else {
+    for (std::size_t i = 0; i < kLen; i += kFusedLanes) _mm512_store_ps(wide + i, TensorLanes<T>::load(grad + i));
+    return wide;
+  }
+}
+
+/// The parameter's rounding inside the update of a tensor of T: tensor_run's for rounding
+/// nearest (StoredLaterStorage: the last rounding is TensorLanes<T>::store's).
+template <class T>
+using LaneStore = std::conditional_t<std::is_same_v<T, float>, VectorStorage<float>, StoredLaterStorage<T>>;
+
+// GCC 12 reports the placeholder operand of _mm512_max_ps (_mm512_undefined_ps, initialized by
+// itself) as "used uninitialized" in some of these instantiations (fp16 AdEMAMix): a known false
+// positive of the intrinsics header, silenced for this loop only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+template <class A, class T, class Codec, bool kSkipZeros, bool kDecay>
 void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const ZeroCodes<A>& zero_codes,
                         float scale, std::size_t block, std::uint64_t& nonfinite_out, std::uint64_t* under_out) {
   constexpr int kRows = A::kRows;
   const std::size_t blocks = r.n / block;  // whole blocks
-  float* param = static_cast<float*>(r.param);
-  const float* grad = static_cast<const float*>(r.grad);
+  using Store = LaneStore<T>;
+  using Lanes = TensorLanes<T>;
+  T* param = static_cast<T*>(r.param);
+  const T* grad = static_cast<const T*>(r.grad);
   std::uint64_t nonfinite = 0;
   std::uint64_t under[kMaxStateRows] = {};
 #pragma omp parallel num_threads(r.threads) reduction(+ : nonfinite, under[:kMaxStateRows])
@@ -70,6 +118,7 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
     const __m512 magnitude = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
     alignas(64) float st[kRows][kMaxBlock];
     alignas(64) std::uint32_t bad[kFusedLanes] = {};
+    alignas(64) float wide[64];  // a 16-bit tensor's gradients as floats (grad_floats)
     float* s1 = st[kRows > 1 ? 1 : 0];
     float* s2 = st[kRows > 2 ? 2 : 0];
 #if BNB_BYTE_PLANE_CODEC
@@ -80,7 +129,7 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
 #pragma omp for schedule(static)
     for (std::size_t b = 0; b < blocks; ++b) {
       const std::size_t begin = b * block;
-      prefetch_block<A, float>(r, begin + kPrefetchAhead * block, block);
+      prefetch_block<A, T>(r, begin + kPrefetchAhead * block, block);
       __m512 m[kRows];
       for (int k = 0; k < kRows; ++k) m[k] = _mm512_setzero_ps();
 #if BNB_BYTE_PLANE_CODEC
@@ -90,13 +139,22 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
         for (std::size_t i = 0; i < block; i += 64) {
           __m512 v[kRows][4];
           for (int k = 0; k < kRows; ++k) decode_64_codes(*planes[k], r.state.codes[k] + begin + i, order, vscale[k], v[k]);
+          // The 64 gradients as floats: an fp32 tensor's in place, a 16-bit one's widened.
+          const float* g = grad_floats<T, 64>(grad + begin + i, wide);
           const auto update_64 = [&]<bool kGuard, bool kScaledGrad>() {
             for (int q = 0; q < 4; ++q) {
               const std::size_t j = begin + i + 16 * q;
               __m512 s[kRows];
               for (int k = 0; k < kRows; ++k) s[k] = v[k][q];
-              update_registers<A, kSkipZeros, kDecay, kGuard, kScaledGrad>(c, divisors, grad + j, param + j, s,
-                                                                           gnorm_scale, update_scale, bad);
+              if constexpr (std::is_same_v<T, float>) {
+                update_registers<A, kSkipZeros, kDecay, kGuard, kScaledGrad, Store>(c, divisors, g + 16 * q, param + j,
+                                                                                    s, gnorm_scale, update_scale, bad);
+              } else {
+                __m512 p = Lanes::load(param + j);
+                update_registers<A, kSkipZeros, kDecay, kGuard, kScaledGrad, Store>(c, divisors, g + 16 * q, p, s,
+                                                                                    gnorm_scale, update_scale, bad);
+                Lanes::store(param + j, p);
+              }
               for (int k = 0; k < kRows; ++k) {
                 _mm512_store_ps(st[k] + i + 16 * q, s[k]);
                 m[k] = _mm512_max_ps(_mm512_and_ps(s[k], magnitude), m[k]);
@@ -106,12 +164,12 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
           // The guard's selects and count only where a gradient is not finite (see update_lanes);
           // no multiplication by a gnorm_scale of 1 (the step without percentile clipping).
           if (gnorm_scale == 1.0f) {
-            if (any_nonfinite<4, false>(grad + begin + i, gnorm_scale)) [[unlikely]] {
+            if (any_nonfinite<4, false>(g, gnorm_scale)) [[unlikely]] {
               update_64.template operator()<true, false>();
             } else {
               update_64.template operator()<false, false>();
             }
-          } else if (any_nonfinite<4, true>(grad + begin + i, gnorm_scale)) [[unlikely]] {
+          } else if (any_nonfinite<4, true>(g, gnorm_scale)) [[unlikely]] {
             update_64.template operator()<true, true>();
           } else {
             update_64.template operator()<false, true>();
@@ -122,8 +180,17 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
       {
         for (int k = 0; k < kRows; ++k) decode_state_run<Codec>(r.state, codecs, k, begin, block, st[k]);
         for (std::size_t i = 0; i < block; i += kFusedLanes) {
-          update_lanes<A, kSkipZeros, kDecay>(c, divisors, grad + begin + i, param + begin + i, st[0] + i, s1 + i,
-                                               s2 + i, gnorm_scale, update_scale, bad);
+          const float* g = grad_floats<T, kFusedLanes>(grad + begin + i, wide);
+          if constexpr (std::is_same_v<T, float>) {
+            update_lanes<A, kSkipZeros, kDecay>(c, divisors, g, param + begin + i, st[0] + i, s1 + i, s2 + i,
+                                                 gnorm_scale, update_scale, bad);
+          } else {
+            alignas(64) float p[kFusedLanes];
+            _mm512_store_ps(p, Lanes::load(param + begin + i));
+            update_lanes<A, kSkipZeros, kDecay, true, true, Store>(c, divisors, g, p, st[0] + i, s1 + i, s2 + i,
+                                                                    gnorm_scale, update_scale, bad);
+            Lanes::store(param + begin + i, _mm512_load_ps(p));
+          }
           for (int k = 0; k < kRows; ++k) {
             m[k] = _mm512_max_ps(_mm512_and_ps(_mm512_load_ps(st[k] + i), magnitude), m[k]);
           }
@@ -132,7 +199,7 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
       for (int k = 0; k < kRows; ++k) {
         const float s = fold_abs_max(m[k]);
         r.state.absmax[k][b] = s;
-        encode_run<true>(*codecs.encoders[k], *r.state.table[k], st[k], block, s, r.state.codes[k] + begin);
+        encode_block(*codecs.encoders[k], *r.state.table[k], st[k], block, s, r.state.codes[k] + begin);
       }
       settle_block<A>(UnderflowGuard::off, zero_codes, r.state, st, begin, block, under);
     }
@@ -141,6 +208,7 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
   nonfinite_out += nonfinite;
   for (int k = 0; k < kMaxStateRows; ++k) under_out[k] += under[k];
 }
+#pragma GCC diagnostic pop
 
 #endif  // BNB_SIMD_CODEC_AVX512
 
@@ -150,13 +218,14 @@ template <class A, class T, class Codec>
 std::size_t single_pass_step(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const ZeroCodes<A>& zero_codes,
                              float scale, std::size_t block, std::uint64_t& nonfinite, std::uint64_t* under) {
 #if BNB_SIMD_CODEC_AVX512
-  if constexpr (kWholeBlockFormat<T, Codec>) {
+  if constexpr (kLaneType<T> && kBlockwiseMapCodes<Codec>) {
     if (!steps_whole_blocks(r, block)) return 0;
+    if (!std::is_same_v<T, float> && r.rounding != ParamRounding::nearest) return 0;  // tensor_run's own rules
     for (int k = 0; k < A::kRows; ++k) {
       if (!codecs.encoders[k] || !codecs.encoders[k]->has_decade_codes()) return 0;
     }
     with_switches(r.constants, [&]<bool kSkipZeros, bool kDecay>() {
-      single_pass_blocks<A, Codec, kSkipZeros, kDecay>(r, codecs, zero_codes, scale, block, nonfinite, under);
+      single_pass_blocks<A, T, Codec, kSkipZeros, kDecay>(r, codecs, zero_codes, scale, block, nonfinite, under);
     });
     return r.n / block;
   }

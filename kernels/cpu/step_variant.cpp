@@ -1,7 +1,8 @@
 // The CPU step for one instruction set. This file is compiled once per variant (scalar, avx2,
 // avx512, avx512vbmi) with BNB_CPU_VARIANT naming the namespace and the variant's -m flags; cpu_dispatch.cpp
 // picks one at run time. All variants compute bit-identical results (no FMA contraction, IEEE
-// sqrt and division everywhere).
+// sqrt and division everywhere). The steps of fp16 and bf16 tensors are compiled next to it
+// (sixteen_bit_step_variant.cpp), the drop_momentum_unstall ones too (unstall_variant.cpp).
 #include <array>
 #include <cstring>
 #include <memory>
@@ -21,40 +22,28 @@ namespace {
 
 using StepFn = void (*)(const StepRequest&, StepReport&);
 
-template <class A, class T, StateFormat F>
-void step_one(const StepRequest& r, StepReport& report) {
-  if constexpr (cpu_detail::kUnstallable<A, F>) {
-    if (r.underflow_guard == UnderflowGuard::drop_momentum_unstall) return cpu_detail::unstall_step(r, report);
-  }
-  cpu_detail::tensor_step<A, T, F>(r, report);
-}
-
 using FormatTable = std::array<StepFn, kStateFormatCount>;
 
-template <class A, class T, std::size_t... F>
+template <class A, std::size_t... F>
 constexpr FormatTable by_format(std::index_sequence<F...>) {
-  return {&step_one<A, T, static_cast<StateFormat>(F)>...};
-}
-
-template <class A>
-constexpr std::array<FormatTable, 3> by_dtype() {
-  constexpr auto formats = std::make_index_sequence<kStateFormatCount>{};
-  return {by_format<A, float>(formats), by_format<A, half_t>(formats), by_format<A, bf16_t>(formats)};
+  return {&cpu_detail::table_step<A, float, static_cast<StateFormat>(F)>...};
 }
 
 template <std::size_t... I>
 constexpr auto make_table(std::index_sequence<I...>) {
-  return std::array<std::array<FormatTable, 3>, sizeof...(I)>{by_dtype<AlgorithmAt<static_cast<int>(I)>>()...};
+  constexpr auto formats = std::make_index_sequence<kStateFormatCount>{};
+  return std::array<FormatTable, sizeof...(I)>{by_format<AlgorithmAt<static_cast<int>(I)>>(formats)...};
 }
 
-// Indexed [Algorithm][DType][StateFormat], from the lists of algorithms/all.hpp and
+// fp32 tensors' steps, indexed [Algorithm][StateFormat], from the lists of algorithms/all.hpp and
 // state_format.hpp (all.hpp checks that the type list follows the enum).
 constexpr auto kStepTable = make_table(std::make_index_sequence<kAlgorithmCount>{});
 
 }  // namespace
 
 void step(const StepRequest& r, StepReport& report) {
-  kStepTable[static_cast<int>(r.algorithm)][static_cast<int>(r.dtype)][static_cast<int>(r.state.format)](r, report);
+  if (r.dtype != DType::f32) return cpu_detail::sixteen_bit_step(r, report);
+  kStepTable[static_cast<int>(r.algorithm)][static_cast<int>(r.state.format)](r, report);
 }
 
 double sum_squares(DType dtype, const void* data, std::size_t n, int threads, const ShardFold* shards) {

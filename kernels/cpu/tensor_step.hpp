@@ -43,6 +43,12 @@ inline constexpr bool kUnstallable = StateCodec<F>::kElementBits == 8 && StateCo
 /// and sgd-8 with the guard off, scripts/step-instructions.sh).
 void unstall_step(const StepRequest& r, StepReport& report);
 
+/// The step of an fp16 or bf16 tensor (tensor_step<A, T, F> for every A and F), compiled in its
+/// own translation unit (sixteen_bit_step_variant.cpp): beside the fp32 steps its instantiations
+/// changed GCC's inlining of theirs (the fp32 8-bit single pass took encode_run inline and an
+/// underflow count with it: +1% at 1 thread, round 16), and the two units build in parallel.
+void sixteen_bit_step(const StepRequest& r, StepReport& report);
+
 /// kUnstall: drop_momentum_unstall's work (the old codes kept per block, settle_block_unstall);
 /// a compile-time switch, so the unguarded step carries none of it.
 template <class A, class T, StateFormat F, bool kUnstall = false>
@@ -165,6 +171,16 @@ void tensor_step(const StepRequest& r, StepReport& report) {
   }
   report.nonfinite_grads = nonfinite;
   for (int k = 0; k < A::kRows; ++k) report.underflows[k] = under[k];
+}
+
+/// The step of (A, T, F) as the variants' tables call it: drop_momentum_unstall's own
+/// instantiation where there is one (unstall_step), else tensor_step.
+template <class A, class T, StateFormat F>
+void table_step(const StepRequest& r, StepReport& report) {
+  if constexpr (kUnstallable<A, F>) {
+    if (r.underflow_guard == UnderflowGuard::drop_momentum_unstall) return unstall_step(r, report);
+  }
+  tensor_step<A, T, F>(r, report);
 }
 
 /// Deterministic sum of squares of a stored tensor (percentile clipping's G, SPEC.md §6.1), through

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <tuple>
@@ -341,15 +342,16 @@ std::vector<std::uint8_t> step_bytes(const void* param, std::size_t param_bytes,
 }
 
 /// Two steps of algorithm a (gnorm_scale 0.75 on the second) on a 16-bit tensor whose
-/// parameters are every bit pattern of d and whose gradients are every pattern in another order,
-/// plus a tail (a partial last block): the parameter and state bytes after them.
+/// parameters are every bit pattern of d and whose gradients are every pattern in another order
+/// (or all one_grad), plus a tail (a partial last block): the parameter and state bytes after them.
 std::vector<std::uint8_t> step_every_pattern(k::CpuVariant v, DType d, StateFormat f, Algorithm a = Algorithm::adam,
-                                             bool skip_zeros = false, double weight_decay = 1e-2, int threads = 1) {
+                                             bool skip_zeros = false, double weight_decay = 1e-2, int threads = 1,
+                                             std::optional<std::uint16_t> one_grad = std::nullopt) {
   constexpr std::size_t n = 65536 + 13;
   std::vector<std::uint16_t> param(n), grad(n);
   for (std::size_t i = 0; i < n; ++i) {
     param[i] = static_cast<std::uint16_t>(i);
-    grad[i] = static_cast<std::uint16_t>(i * 40503u + 7u);  // odd multiplier: a permutation
+    grad[i] = one_grad.value_or(static_cast<std::uint16_t>(i * 40503u + 7u));  // odd multiplier: a permutation
   }
   std::vector<float> values[bnb::kMaxStateRows], absmax[bnb::kMaxStateRows];
   std::vector<std::uint8_t> codes[bnb::kMaxStateRows];
@@ -391,6 +393,24 @@ TEST_P(CpuVariantTest, EverySixteenBitPatternStepsAsScalar) {
         const auto want = step_every_pattern(k::CpuVariant::scalar, d, f, a, skip_zeros, decay);
         EXPECT_TRUE(step_every_pattern(GetParam(), d, f, a, skip_zeros, decay) == want) << what;
         EXPECT_TRUE(step_every_pattern(GetParam(), d, f, a, skip_zeros, decay, 2) == want) << what << " 2 threads";
+      }
+    }
+  }
+}
+
+// Every fp16 and bf16 parameter pattern under a gradient that leaves it as it was (NaN and Inf:
+// the non-finite guard; zero under skip_zeros): a kept parameter goes back through the store's
+// rounding and NaN rule (a signaling NaN comes back quiet), as in the scalar variant.
+TEST_P(CpuVariantTest, EverySixteenBitParameterKeptByItsGradientStepsAsScalar) {
+  for (DType d : {DType::f16, DType::bf16}) {
+    const std::uint16_t nan = d == DType::bf16 ? 0x7fc0 : 0x7e00, inf = d == DType::bf16 ? 0x7f80 : 0x7c00;
+    for (StateFormat f : {StateFormat::fp32, StateFormat::blockwise8}) {
+      for (const std::uint16_t g : {nan, inf, std::uint16_t{0}}) {
+        const bool skip_zeros = g == 0;
+        const std::string what = describe(Algorithm::adam, d, f) + " gradient " + std::to_string(g);
+        EXPECT_TRUE(step_every_pattern(GetParam(), d, f, Algorithm::adam, skip_zeros, 0.0, 1, g) ==
+                    step_every_pattern(k::CpuVariant::scalar, d, f, Algorithm::adam, skip_zeros, 0.0, 1, g))
+            << what;
       }
     }
   }
