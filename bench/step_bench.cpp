@@ -20,6 +20,7 @@
 #include "bnb/array_memory.hpp"
 #include "bnb/kernels/algorithms/all.hpp"
 #include "bnb/kernels/cpu_variant.hpp"
+#include "bnb/kernels/dtype.hpp"
 #include "bnb/kernels/underflow_guard.hpp"
 #include "bnb/quantize.hpp"
 
@@ -94,14 +95,29 @@ float normal_at(std::uint64_t seed, std::uint64_t i) {
 
 /// What `bnb-bench run configs/perf.json` steps: gradients 0.01 N(0, 1), parameters 0.05 N(0, 1),
 /// fp32; states from zero (as a new optimizer's), settled later by a few steps.
-void fill_normal(Tensor& t, StateFormat f, int rows, std::size_t n, std::size_t block) {
-  t.g32.resize(n);
-  t.p32.resize(n);
+void fill_normal(Tensor& t, DType d, StateFormat f, int rows, std::size_t n, std::size_t block) {
   const auto count = static_cast<std::int64_t>(n);
+  if (d == DType::f32) {
+    t.g32.resize(n);
+    t.p32.resize(n);
+  } else {
+    t.g16.resize(n);
+    t.p16.resize(n);
+  }
+  const auto store16 = [d](float v) -> std::uint16_t {
+    return d == DType::bf16 ? k::float_to_bf16(v).bits : k::float_to_half(v).bits;
+  };
 #pragma omp parallel for schedule(static)
   for (std::int64_t i = 0; i < count; ++i) {
-    t.g32[static_cast<std::size_t>(i)] = 0.01f * normal_at(1, static_cast<std::uint64_t>(i));
-    t.p32[static_cast<std::size_t>(i)] = 0.05f * normal_at(2, static_cast<std::uint64_t>(i));
+    const auto u = static_cast<std::size_t>(i);
+    const float g = 0.01f * normal_at(1, u), p = 0.05f * normal_at(2, u);
+    if (d == DType::f32) {
+      t.g32[u] = g;
+      t.p32[u] = p;
+    } else {
+      t.g16[u] = store16(g);
+      t.p16[u] = store16(p);
+    }
   }
   const bnb::FormatCodec& codec = bnb::format_codec(f);
   for (int r = 0; r < rows; ++r) {
@@ -161,7 +177,7 @@ void step_bench(benchmark::State& state, Algorithm a, DType d, StateFormat f, k:
   Tensor t;
   const int rows = k::state_rows(a);
   if (data == Data::normal) {
-    fill_normal(t, f, rows, n, bnb::kDefaultBlockSize);
+    fill_normal(t, d, f, rows, n, bnb::kDefaultBlockSize);
   } else {
     fill(t, d, f, rows, n, bnb::kDefaultBlockSize);
   }
@@ -240,7 +256,7 @@ std::string format_name(StateFormat f) {
 }
 
 /// guard: underflow_guard's remedy (bnb/kernels/underflow_guard.hpp), named "/guard:unstall" when on.
-/// data: the ramp (no suffix: the name every round since 4 used) or "/data:normal" (fp32 only).
+/// data: the ramp (no suffix: the name every round since 4 used) or "/data:normal".
 void add_step(Algorithm a, DType d, StateFormat f, k::CpuVariant v, std::size_t n, int threads,
               k::UnderflowGuard guard = k::UnderflowGuard::off, Data data = Data::ramp) {
   const std::string name = "step/" + algo_name(a) + "/" + dtype_name(d) + "/" + format_name(f) + "/" +
@@ -285,8 +301,12 @@ const bool kRegistered = [] {
   }
   const k::CpuVariant best = variants.back();
   // Adam on what a run steps (normal gradients, settled states): the goal is read here.
+  // 16-bit parameters on the same data: the bf16/fp16 goal without the ramp's weight decay (a
+  // second rounding per element that a run's default Adam does not do).
   for (StateFormat f : {StateFormat::fp32, block8}) {
-    for (int threads : {1, 2}) add_step(Algorithm::adam, DType::f32, f, best, kN64M, threads, k::UnderflowGuard::off, Data::normal);
+    for (DType d : {DType::f32, DType::f16, DType::bf16}) {
+      for (int threads : {1, 2}) add_step(Algorithm::adam, d, f, best, kN64M, threads, k::UnderflowGuard::off, Data::normal);
+    }
   }
   // 8-bit Adam under underflow_guard (drop momentum + unstall) with every variant's vector rule.
   for (k::CpuVariant v : variants) {

@@ -61,6 +61,12 @@ def main():
         rows.append((f"bf16 params at least as fast as fp32 ({fmt})",
                      f"bf16/fp32 {s('adam', fmt, 'bf16') / s('adam', fmt):.2f}, "
                      f"fp16/fp32 {s('adam', fmt, 'fp16') / s('adam', fmt):.2f}"))
+        # The same on normal data without the ramp's weight decay (its second rounding per
+        # element): what a run's default Adam steps; absent in files before round 16.
+        normal16 = [ns.get(f"step/adam/{d}/{fmt}/{variant}/{M64}/threads:2/data:normal") for d in ("fp32", "bf16", "fp16")]
+        if all(normal16):
+            rows.append((f"bf16 params at least as fast as fp32 ({fmt}, normal gradients, no weight decay)",
+                         f"bf16/fp32 {normal16[1] / normal16[0]:.2f}, fp16/fp32 {normal16[2] / normal16[0]:.2f}"))
     for fmt in ("state32", "blockwise8"):
         sizes = [1048576, 16777216, 67108864, 268435456]
         vals = [s("adam", fmt, n=f"n:{n}") for n in sizes]
