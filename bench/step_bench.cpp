@@ -94,7 +94,8 @@ float normal_at(std::uint64_t seed, std::uint64_t i) {
 }
 
 /// What `bnb-bench run configs/perf.json` steps: gradients 0.01 N(0, 1), parameters 0.05 N(0, 1),
-/// fp32; states from zero (as a new optimizer's), settled later by a few steps.
+/// stored as d (fp32 in that config); states from zero (as a new optimizer's), settled later by a
+/// few steps.
 void fill_normal(Tensor& t, DType d, StateFormat f, int rows, std::size_t n, std::size_t block) {
   const auto count = static_cast<std::int64_t>(n);
   if (d == DType::f32) {

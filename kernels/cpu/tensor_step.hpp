@@ -45,8 +45,8 @@ void unstall_step(const StepRequest& r, StepReport& report);
 
 /// The step of an fp16 or bf16 tensor (tensor_step<A, T, F> for every A and F), compiled in its
 /// own translation unit (sixteen_bit_step_variant.cpp): beside the fp32 steps its instantiations
-/// changed GCC's inlining of theirs (the fp32 8-bit single pass took encode_run inline and an
-/// underflow count with it: +1% at 1 thread, round 16), and the two units build in parallel.
+/// changed GCC's inlining of theirs (the fp32 8-bit single pass took encode_run, or else the
+/// underflow count, inline: +1 to +5%, round 16), and the two units build in parallel.
 void sixteen_bit_step(const StepRequest& r, StepReport& report);
 
 /// kUnstall: drop_momentum_unstall's work (the old codes kept per block, settle_block_unstall);
