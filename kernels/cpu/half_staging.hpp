@@ -14,6 +14,7 @@
 #endif
 
 #include "bnb/kernels/dtype.hpp"
+#include "tensor_lanes.hpp"
 #include "vector_storage.hpp"
 
 #ifndef BNB_CPU_VARIANT
@@ -26,12 +27,9 @@ inline namespace BNB_CPU_VARIANT {
 /// dst[i] = float(src[i]) * scale (scale = 1 is exact: x * 1 == x for every non-NaN x).
 inline void halves_to_floats(const half_t* src, float* dst, std::size_t len, float scale) {
   std::size_t i = 0;
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) && defined(__AVX512BW__)
   const __m512 vscale16 = _mm512_set1_ps(scale);
-  for (; i + 16 <= len; i += 16) {
-    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i));
-    _mm512_storeu_ps(dst + i, _mm512_mul_ps(_mm512_cvtph_ps(h), vscale16));
-  }
+  for (; i + 16 <= len; i += 16) _mm512_storeu_ps(dst + i, _mm512_mul_ps(TensorLanes<half_t>::load(src + i), vscale16));
 #endif
 #if defined(__F16C__)
   const __m256 vscale = _mm256_set1_ps(scale);
@@ -46,11 +44,8 @@ inline void halves_to_floats(const half_t* src, float* dst, std::size_t len, flo
 /// dst[i] = half(src[i]), rounded to nearest-even.
 inline void floats_to_halves(const float* src, half_t* dst, std::size_t len) {
   std::size_t i = 0;
-#if defined(__AVX512F__)
-  for (; i + 16 <= len; i += 16) {
-    const __m256i h = _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), h);
-  }
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+  for (; i + 16 <= len; i += 16) TensorLanes<half_t>::store(dst + i, _mm512_loadu_ps(src + i));
 #endif
 #if defined(__F16C__)
   for (; i + 8 <= len; i += 8) {

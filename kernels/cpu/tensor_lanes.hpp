@@ -6,9 +6,11 @@
 // rounds to nearest-even with dtype.hpp's NaN rule (quiet bit set, sign and upper payload kept),
 // so the bits are those of StoredLaterStorage<T> + store_values (tensor_lanes_test: every 16-bit
 // pattern and the floats around every rounding boundary; cpu_variants_test: the steps).
-#include <immintrin.h>
-
 #include <type_traits>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "bnb/kernels/dtype.hpp"
 
@@ -35,7 +37,7 @@ struct TensorLanes<float> {
 };
 
 template <>
-struct TensorLanes<half_t> {  // F16C's conversions: exact, and nearest-even (half_staging.hpp)
+struct TensorLanes<half_t> {  // F16C's conversions: exact, and nearest-even (half_staging.hpp uses these)
   static __m512 load(const half_t* x) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x))); }
   static void store(half_t* x, __m512 v) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(x), _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
