@@ -199,6 +199,18 @@ EncoderKind preferred_encoder() {
   return automatic_encoder();
 }
 
+bool cpu_bf16_instructions() {
+  static const bool has = __builtin_cpu_supports("avx512bf16");
+  if (const char* env = std::getenv("BNB_CPU_BF16"); env && *env) {
+    const std::string_view value(env);
+    if (value != "0" && value != "1") {
+      throw std::invalid_argument(std::string("BNB_CPU_BF16='") + env + "': expected 0 or 1");
+    }
+    if (value == "0") return false;
+  }
+  return has;
+}
+
 std::unique_ptr<const PreparedCodec> prepare_cpu_codec(CpuVariant v, const QuantTable& t) {
   switch (v) {
     case CpuVariant::scalar: return scalar::prepare_codec(t);

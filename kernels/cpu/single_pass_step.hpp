@@ -9,7 +9,9 @@
 // fp16 and bf16 tensors (rounding nearest) take it too, their gradients and parameters widened
 // to fp32 lanes and the parameters rounded back as tensor_run does (tensor_lanes.hpp): in
 // tensor_step's loop the 16-bit 8-bit step took 1.4x the fp32 one, here 1.0-1.1x without weight
-// decay (round 16).
+// decay (round 16). With decoupled weight decay after the step (Adam's, AdEMAMix's) their
+// parameter's rounding before the decay runs on the whole vector after the update, not inside it
+// (F16C's two conversions, or AVX512_BF16's, against ~8 integer operations: round 17).
 //
 // Results are those of the sequential loop: the same decode, update (update_lanes of
 // fused_block_step.hpp, i.e. update_element), encode_run and settle_block; the running absmax
@@ -24,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "bnb/kernels/cpu_variant.hpp"
 #include "block_abs_max.hpp"
 #include "fused_block_step.hpp"
 #include "state_runs.hpp"
@@ -88,6 +91,10 @@ template <class T, std::size_t kLen>
   }
 }
 
+/// Whether A's update ends in the decoupled decay p = round(p) * decay (A::kDecayLast).
+template <class A>
+inline constexpr bool kDecaysLast = requires { requires A::kDecayLast; };
+
 /// The parameter's rounding inside the update of a tensor of T: tensor_run's for rounding
 /// nearest (StoredLaterStorage: the last rounding is TensorLanes<T>::store's).
 template <class T>
@@ -98,13 +105,16 @@ using LaneStore = std::conditional_t<std::is_same_v<T, float>, VectorStorage<flo
 // positive of the intrinsics header, silenced for this loop only.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
-template <class A, class T, class Codec, bool kSkipZeros, bool kDecay>
+/// Lanes: TensorLanes<T>, or for bf16 Bf16InstructionLanes (the same bits).
+template <class A, class T, class Lanes, class Codec, bool kSkipZeros, bool kDecay>
 void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const ZeroCodes<A>& zero_codes,
                         float scale, std::size_t block, std::uint64_t& nonfinite_out, std::uint64_t* under_out) {
   constexpr int kRows = A::kRows;
   const std::size_t blocks = r.n / block;  // whole blocks
   using Store = LaneStore<T>;
-  using Lanes = TensorLanes<T>;
+  // A 16-bit parameter's rounding before the decay, on the vector after the update: where every
+  // element takes the whole update (no skip_zeros, every gradient finite), the same bits.
+  [[maybe_unused]] constexpr bool kDecayAfterUpdate = !std::is_same_v<T, float> && kDecay && !kSkipZeros && kDecaysLast<A>;
   T* param = static_cast<T*>(r.param);
   const T* grad = static_cast<const T*>(r.grad);
   std::uint64_t nonfinite = 0;
@@ -115,6 +125,7 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
     const float gnorm_scale = r.gnorm_scale;
     const float update_scale = scale;  // a local: the shared one was reloaded after every store
     const AdemamixDivisors divisors(c);
+    [[maybe_unused]] const __m512 decay = _mm512_set1_ps(c.decay);
     const __m512 magnitude = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
     alignas(64) float st[kRows][kMaxBlock];
     alignas(64) std::uint32_t bad[kFusedLanes] = {};
@@ -151,8 +162,14 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
                                                                                     s, gnorm_scale, update_scale, bad);
               } else {
                 __m512 p = Lanes::load(param + j);
-                update_registers<A, kSkipZeros, kDecay, kGuard, kScaledGrad, Store>(c, divisors, g + 16 * q, p, s,
-                                                                                    gnorm_scale, update_scale, bad);
+                if constexpr (kDecayAfterUpdate && !kGuard) {
+                  update_registers<A, kSkipZeros, false, kGuard, kScaledGrad, Store>(c, divisors, g + 16 * q, p, s,
+                                                                                     gnorm_scale, update_scale, bad);
+                  p = _mm512_mul_ps(Lanes::round(p), decay);
+                } else {
+                  update_registers<A, kSkipZeros, kDecay, kGuard, kScaledGrad, Store>(c, divisors, g + 16 * q, p, s,
+                                                                                      gnorm_scale, update_scale, bad);
+                }
                 Lanes::store(param + j, p);
               }
               for (int k = 0; k < kRows; ++k) {
@@ -225,7 +242,16 @@ std::size_t single_pass_step(const StepRequest& r, const RowCodecs<A::kRows>& co
       if (!codecs.encoders[k] || !codecs.encoders[k]->has_decade_codes()) return 0;
     }
     with_switches(r.constants, [&]<bool kSkipZeros, bool kDecay>() {
-      single_pass_blocks<A, T, Codec, kSkipZeros, kDecay>(r, codecs, zero_codes, scale, block, nonfinite, under);
+#if defined(__AVX512BF16__)
+      if constexpr (std::is_same_v<T, bf16_t>) {
+        if (cpu_bf16_instructions()) {
+          return single_pass_blocks<A, T, Bf16InstructionLanes, Codec, kSkipZeros, kDecay>(r, codecs, zero_codes, scale,
+                                                                                          block, nonfinite, under);
+        }
+      }
+#endif
+      single_pass_blocks<A, T, TensorLanes<T>, Codec, kSkipZeros, kDecay>(r, codecs, zero_codes, scale, block,
+                                                                          nonfinite, under);
     });
     return r.n / block;
   }

@@ -21,6 +21,7 @@
 #include <random>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "bnb/kernels/algorithms/all.hpp"
@@ -202,6 +203,18 @@ class ForcedEncoder {
   ~ForcedEncoder() { k::force_encoder(std::nullopt); }
   ForcedEncoder(const ForcedEncoder&) = delete;
   ForcedEncoder& operator=(const ForcedEncoder&) = delete;
+};
+
+/// An environment variable set for a scope (unset at its end).
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+  ~ScopedEnv() { unsetenv(name_); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
 };
 
 bool is_avx512(k::CpuVariant v) { return v == k::CpuVariant::avx512 || v == k::CpuVariant::avx512vbmi; }
@@ -413,6 +426,73 @@ TEST_P(CpuVariantTest, EverySixteenBitParameterKeptByItsGradientStepsAsScalar) {
             << what;
       }
     }
+  }
+}
+
+// 16-bit tensors under weight decay, whose rounding before the decay runs after the update
+// (round 17) except where skip_zeros or a non-finite gradient keeps an element, with
+// and without AVX512_BF16's conversions (tensor_lanes.hpp; BNB_CPU_BF16=0 keeps the integer ones
+// on a CPU that has the instructions, elsewhere both settings run them). Every pattern as above;
+// a decay of 50 (p * 0.95 per step) so that a kept element wrongly decayed changes its bits.
+TEST_P(CpuVariantTest, SixteenBitWeightDecayStepsAsScalarWithAndWithoutBf16Instructions) {
+  for (const char* setting : {"0", "1"}) {
+    const ScopedEnv env("BNB_CPU_BF16", setting);
+    for (const auto& [d, f] : {std::pair{DType::f16, StateFormat::fp32}, std::pair{DType::bf16, StateFormat::fp32},
+                              std::pair{DType::f16, StateFormat::blockwise8}, std::pair{DType::bf16, StateFormat::blockwise8}}) {
+      for (Algorithm a : {Algorithm::adam, Algorithm::ademamix}) {
+        for (const double decay : {0.0, 1e-2, 50.0}) {
+          for (const bool skip_zeros : {false, true}) {
+            if (skip_zeros && (a == Algorithm::ademamix || decay == 0.0)) continue;  // no skip_zeros in AdEMAMix
+            const std::string what = describe(a, d, f) + " decay " + std::to_string(decay) +
+                                     (skip_zeros ? " skip_zeros" : "") + " BNB_CPU_BF16=" + setting;
+            EXPECT_TRUE(step_every_pattern(GetParam(), d, f, a, skip_zeros, decay) ==
+                        step_every_pattern(k::CpuVariant::scalar, d, f, a, skip_zeros, decay))
+                << what;
+          }
+        }
+      }
+    }
+  }
+}
+
+// skip_zeros under weight decay, checked against SPEC.md §4.9 rather than the scalar variant
+// (which shares tensor_run): with every gradient zero, every parameter keeps its bits (a
+// signaling NaN comes back quiet, the store's NaN rule), whatever the decay (50: p * 0.95).
+TEST_P(CpuVariantTest, SixteenBitParametersSkippedByZeroGradientsKeepTheirBitsUnderDecay) {
+  for (DType d : {DType::f16, DType::bf16}) {
+    const std::uint16_t exponent = d == DType::bf16 ? 0x7f80 : 0x7c00, quiet = d == DType::bf16 ? 0x0040 : 0x0200;
+    for (StateFormat f : {StateFormat::fp32, StateFormat::blockwise8}) {
+      const auto bytes = step_every_pattern(GetParam(), d, f, Algorithm::adam, true, 50.0, 1, std::uint16_t{0});
+      std::size_t changed = 0;
+      for (std::size_t i = 0; i < 65536 + 13; ++i) {
+        std::uint16_t want = static_cast<std::uint16_t>(i);
+        if ((want & exponent) == exponent && (want & ~exponent & 0x7fff) != 0) want |= quiet;
+        std::uint16_t got = 0;
+        std::memcpy(&got, bytes.data() + 2 * i, 2);
+        if (got != want && ++changed <= 3) ADD_FAILURE() << describe(Algorithm::adam, d, f) << " pattern " << i << ": " << got;
+      }
+      EXPECT_EQ(changed, 0u) << describe(Algorithm::adam, d, f);
+    }
+  }
+}
+
+// Where the CPU has AVX512_BF16 the AVX-512 variants use it unless BNB_CPU_BF16=0; a value other
+// than 0 or 1 is an error.
+TEST(Bf16Instructions, ByCpuUnlessTheEnvironmentTurnsThemOff) {
+  unsetenv("BNB_CPU_BF16");
+  const bool has = __builtin_cpu_supports("avx512bf16");
+  EXPECT_EQ(k::cpu_bf16_instructions(), has);
+  for (const char* value : {"", "1"}) {
+    const ScopedEnv env("BNB_CPU_BF16", value);
+    EXPECT_EQ(k::cpu_bf16_instructions(), has) << "'" << value << "'";
+  }
+  {
+    const ScopedEnv env("BNB_CPU_BF16", "0");
+    EXPECT_FALSE(k::cpu_bf16_instructions());
+  }
+  for (const char* bad : {"2", "yes", "off"}) {
+    const ScopedEnv env("BNB_CPU_BF16", bad);
+    EXPECT_THROW(k::cpu_bf16_instructions(), std::invalid_argument) << bad;
   }
 }
 
@@ -847,15 +927,6 @@ std::string cpu_vendor() {
   return {};
 }
 
-/// BNB_CPU_ENCODER set for a scope (unset at its end).
-class EncoderEnv {
- public:
-  explicit EncoderEnv(const char* value) { setenv("BNB_CPU_ENCODER", value, 1); }
-  ~EncoderEnv() { unsetenv("BNB_CPU_ENCODER"); }
-  EncoderEnv(const EncoderEnv&) = delete;
-  EncoderEnv& operator=(const EncoderEnv&) = delete;
-};
-
 // The automatic choice by CPU kind (decades on AMD, whose gathers are slow; buckets elsewhere),
 // the environment variable over it, force_encoder over both, and a bad value an error.
 TEST(EncoderChoice, AutomaticByCpuKindOverriddenByEnvironmentAndForce) {
@@ -868,7 +939,7 @@ TEST(EncoderChoice, AutomaticByCpuKindOverriddenByEnvironmentAndForce) {
     const std::string name(k::encoder_name(encoder));
     EXPECT_EQ(k::parse_encoder(name), encoder);
     {
-      const EncoderEnv env(name.c_str());
+      const ScopedEnv env("BNB_CPU_ENCODER", name.c_str());
       EXPECT_EQ(k::preferred_encoder(), encoder) << name;
       const k::EncoderKind other = encoder == k::EncoderKind::buckets ? k::EncoderKind::decades : k::EncoderKind::buckets;
       const ForcedEncoder forced(other);
@@ -876,11 +947,11 @@ TEST(EncoderChoice, AutomaticByCpuKindOverriddenByEnvironmentAndForce) {
     }
   }
   {
-    const EncoderEnv env("");
+    const ScopedEnv env("BNB_CPU_ENCODER", "");
     EXPECT_EQ(k::preferred_encoder(), automatic) << "empty: automatic";
   }
   for (const char* bad : {"gather", "search", "Decades"}) {
-    const EncoderEnv env(bad);
+    const ScopedEnv env("BNB_CPU_ENCODER", bad);
     EXPECT_THROW(k::preferred_encoder(), std::invalid_argument) << bad;
     const auto supported = k::supported_variants();
     if (is_avx512(supported.back())) {  // preparing reads the choice there

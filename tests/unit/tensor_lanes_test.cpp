@@ -3,7 +3,9 @@
 // the store must round as float_to_half / float_to_bf16 do: every 127th float bit pattern (NaN
 // payloads, signaling NaNs, subnormals, overflow), and every float within 2 ulps of a 16-bit value
 // or of a midpoint between two neighbours (the ties to even). Tolerance: none (bit identity is
-// what the variants promise). Skipped on a CPU without AVX-512.
+// what the variants promise). round() must equal the store then the load. Bf16InstructionLanes
+// (AVX512_BF16) must give TensorLanes<bf16_t>'s bits for every float. Skipped on a CPU without
+// AVX-512 (or AVX512_BF16).
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -73,6 +75,26 @@ std::size_t store_mismatches(const std::vector<float>& floats) {
   return mismatches;
 }
 
+/// round() of every float in `floats` (a multiple of 16 of them) against the store then the load
+/// of dtype.hpp; the number of mismatches.
+template <class T>
+std::size_t round_mismatches(const std::vector<float>& floats) {
+  std::size_t mismatches = 0;
+  alignas(64) float out[16];
+  for (std::size_t i = 0; i + 16 <= floats.size(); i += 16) {
+    _mm512_store_ps(out, cd::TensorLanes<T>::round(_mm512_loadu_ps(floats.data() + i)));
+    for (std::size_t j = 0; j < 16; ++j) {
+      const float f = floats[i + j];
+      const std::uint32_t want = k::float_bits(want_float<T>(want_bits<T>(f)));
+      if (k::float_bits(out[j]) != want && ++mismatches <= 5) {
+        ADD_FAILURE() << "float bits " << std::hex << k::float_bits(f) << ": got " << k::float_bits(out[j]) << ", want "
+                      << want;
+      }
+    }
+  }
+  return mismatches;
+}
+
 /// Every 127th float bit pattern, and the floats within 2 ulps of each 16-bit value and of each
 /// midpoint between neighbouring positive values (both signs), padded to a multiple of 16.
 template <class T>
@@ -111,5 +133,37 @@ TEST(TensorLanes, FloatsStoreToBf16AsDtypeDoes) {
   if (!cpu_has_avx512()) GTEST_SKIP() << "this CPU has no AVX-512";
   EXPECT_EQ(store_mismatches<bnb::bf16_t>(store_inputs<bnb::bf16_t>()), 0u);
 }
+
+TEST(TensorLanes, FloatsRoundAsTheStoreThenTheLoad) {
+  if (!cpu_has_avx512()) GTEST_SKIP() << "this CPU has no AVX-512";
+  EXPECT_EQ(round_mismatches<bnb::half_t>(store_inputs<bnb::half_t>()), 0u);
+  EXPECT_EQ(round_mismatches<bnb::bf16_t>(store_inputs<bnb::bf16_t>()), 0u);
+}
+
+#if defined(__AVX512BF16__)
+
+// Every float bit pattern, 16 at a time: vcvtneps2bf16 with its subnormal fallback against the
+// integer rounding (store and round); ~3 s.
+TEST(TensorLanes, Bf16InstructionsStoreAndRoundEveryFloatAsTheIntegerConversion) {
+  if (!cpu_has_avx512() || !__builtin_cpu_supports("avx512bf16")) GTEST_SKIP() << "this CPU has no AVX512_BF16";
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  std::uint64_t store_mismatches = 0, round_mismatches = 0;
+  alignas(32) bnb::bf16_t got[16], want[16];
+  for (std::uint64_t u = 0; u < (std::uint64_t{1} << 32); u += 16) {
+    const __m512 v = _mm512_castsi512_ps(_mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(u)), lane));
+    cd::Bf16InstructionLanes::store(got, v);
+    cd::TensorLanes<bnb::bf16_t>::store(want, v);
+    const __m256i g = _mm256_load_si256(reinterpret_cast<const __m256i*>(got));
+    const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(want));
+    store_mismatches += static_cast<std::uint64_t>(__builtin_popcount(_mm256_cmpneq_epi16_mask(g, w)));
+    const __m512i rounded = _mm512_castps_si512(cd::Bf16InstructionLanes::round(v));
+    const __m512i rounded_want = _mm512_castps_si512(cd::TensorLanes<bnb::bf16_t>::round(v));
+    round_mismatches += static_cast<std::uint64_t>(__builtin_popcount(_mm512_cmpneq_epi32_mask(rounded, rounded_want)));
+  }
+  EXPECT_EQ(store_mismatches, 0u);
+  EXPECT_EQ(round_mismatches, 0u);
+}
+
+#endif
 
 }  // namespace

@@ -28,6 +28,11 @@ std::vector<CpuVariant> supported_variants();
 CpuVariant active_variant();
 void force_variant(std::optional<CpuVariant> v);  // nullopt = automatic
 
+/// Whether the AVX-512 variants' 8-bit single pass converts bf16 tensors with AVX512_BF16's instructions (the same
+/// bits in fewer operations): the CPU has them, and the environment variable BNB_CPU_BF16 is not
+/// 0 (1 or unset: where the CPU has them). Throws std::invalid_argument for any other value.
+bool cpu_bf16_instructions();
+
 /// One step of one tensor on the CPU with the active (or the given) variant.
 void cpu_step(const StepRequest& r, StepReport& report);
 void cpu_step(CpuVariant v, const StepRequest& r, StepReport& report);

@@ -11,6 +11,9 @@ struct Adam {
   static constexpr int kRowState[kRows] = {1, 2};
   static constexpr ClipRule kClip = ClipRule::none;
   static constexpr bool kMomentStates = true;
+  /// update_param ends in the decoupled decay p = Store::round(p) * decay, which nothing after it
+  /// reads: a driver may apply it to the rest of the update's result (single_pass_step.hpp).
+  static constexpr bool kDecayLast = true;
 
   static StepConstants prepare(const HyperParams& h, std::int64_t t) { return base_step_constants(h, t); }
 

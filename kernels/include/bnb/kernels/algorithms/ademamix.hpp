@@ -14,6 +14,9 @@ struct AdEMAMix {
   static constexpr int kRowState[kRows] = {1, 1, 2};             // state1 is [2, n]
   static constexpr ClipRule kClip = ClipRule::none;
   static constexpr bool kMomentStates = true;
+  /// update_param ends in the decoupled decay p = Store::round(p) * decay, which nothing after it
+  /// reads: a driver may apply it to the rest of the update's result (single_pass_step.hpp).
+  static constexpr bool kDecayLast = true;
 
   static double scheduled_alpha(const HyperParams& h, std::int64_t t) {
     if (h.t_alpha <= 0) return h.alpha;
