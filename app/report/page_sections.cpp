@@ -151,8 +151,9 @@ std::string machine_section(const ReportInput& in) {
     const RunResult& res = in.runs[r].result;
     std::vector<std::vector<std::string>> rows;
     add_fields(rows, "machine", res.machine,
-               {"cpu_model", "cpu_vendor", "cpu_family", "cpu_model_number", "isa_variant", "cpu_encoder", "huge_pages",
-                "logical_cpus", "cores_per_socket", "threads", "memory_total_bytes", "memory_bandwidth_bytes_per_s", "hostname"});
+               {"cpu_model", "cpu_vendor", "cpu_family", "cpu_model_number", "isa_variant", "cpu_encoder",
+                "bf16_instructions", "huge_pages", "logical_cpus", "cores_per_socket", "threads",
+                "memory_total_bytes", "memory_bandwidth_bytes_per_s", "hostname"});
     add_fields(rows, "tool", res.tool, {"version", "git_revision", "build_type", "command_line"});
     add_fields(rows, "run", res.run, {"name", "config", "seed", "threads", "device", "workload", "reference", "timing",
                                       "wall_seconds"});

@@ -87,6 +87,15 @@ nlohmann::json machine_context(int threads, std::size_t bandwidth_elements) {
   } catch (const std::exception& e) {
     m["cpu_encoder"] = std::string("unavailable: ") + e.what();
   }
+  // bf16_instructions: whether this run's bf16 tensors convert with AVX512_BF16's instructions
+  // (the AVX-512 variants on a CPU that has them, unless BNB_CPU_BF16=0): the same bits, a speed choice.
+  try {
+    const kernels::CpuVariant v = kernels::active_variant();
+    m["bf16_instructions"] = (v == kernels::CpuVariant::avx512 || v == kernels::CpuVariant::avx512vbmi) &&
+                             kernels::cpu_bf16_instructions();
+  } catch (const std::exception& e) {
+    m["bf16_instructions"] = std::string("unavailable: ") + e.what();
+  }
   // huge_pages: whether this run's tensor-sized arrays asked for transparent huge pages
   // (array_memory.hpp; BNB_HUGE_PAGES=0 turns that off) and the kernel's THP mode, which decides
   // what asking gets: a speed setting, like isa_variant (results/perf/round14/README.md).
