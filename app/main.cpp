@@ -20,6 +20,7 @@
 #include "interrupt.hpp"
 #include "output_format.hpp"
 #include "report/report_command.hpp"
+#include "run/kernel_environment.hpp"
 
 namespace {
 
@@ -119,7 +120,10 @@ int main(int argc, char** argv) {
     return code;
   };
   try {
-    if (run->parsed()) return bnb::app::run_command(run_cmd);
+    if (run->parsed()) {
+      bnb::app::check_kernel_environment();
+      return bnb::app::run_command(run_cmd);
+    }
     if (list->parsed()) return bnb::app::list_command(list_json);
     if (validate->parsed()) return bnb::app::validate_command(validate_config, validate_python);
     if (compare->parsed()) return bnb::app::compare_command(compare_cmd);
