@@ -90,9 +90,7 @@ nlohmann::json machine_context(int threads, std::size_t bandwidth_elements) {
   // bf16_instructions: whether this run's bf16 tensors convert with AVX512_BF16's instructions
   // (the AVX-512 variants on a CPU that has them, unless BNB_CPU_BF16=0): the same bits, a speed choice.
   try {
-    const kernels::CpuVariant v = kernels::active_variant();
-    m["bf16_instructions"] = (v == kernels::CpuVariant::avx512 || v == kernels::CpuVariant::avx512vbmi) &&
-                             kernels::cpu_bf16_instructions();
+    m["bf16_instructions"] = kernels::bf16_instructions_in_use();
   } catch (const std::exception& e) {
     m["bf16_instructions"] = std::string("unavailable: ") + e.what();
   }

@@ -211,6 +211,11 @@ bool cpu_bf16_instructions() {
   return has;
 }
 
+bool bf16_instructions_in_use() {
+  const CpuVariant v = active_variant();
+  return (v == CpuVariant::avx512 || v == CpuVariant::avx512vbmi) && cpu_bf16_instructions();
+}
+
 std::unique_ptr<const PreparedCodec> prepare_cpu_codec(CpuVariant v, const QuantTable& t) {
   switch (v) {
     case CpuVariant::scalar: return scalar::prepare_codec(t);

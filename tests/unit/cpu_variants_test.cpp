@@ -486,9 +486,11 @@ TEST(Bf16Instructions, ByCpuUnlessTheEnvironmentTurnsThemOff) {
     const ScopedEnv env("BNB_CPU_BF16", value);
     EXPECT_EQ(k::cpu_bf16_instructions(), has) << "'" << value << "'";
   }
+  EXPECT_EQ(k::bf16_instructions_in_use(), has && is_avx512(k::active_variant()));
   {
     const ScopedEnv env("BNB_CPU_BF16", "0");
     EXPECT_FALSE(k::cpu_bf16_instructions());
+    EXPECT_FALSE(k::bf16_instructions_in_use());
   }
   for (const char* bad : {"2", "yes", "off"}) {
     const ScopedEnv env("BNB_CPU_BF16", bad);

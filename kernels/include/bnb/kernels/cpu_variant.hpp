@@ -32,6 +32,9 @@ void force_variant(std::optional<CpuVariant> v);  // nullopt = automatic
 /// bits in fewer operations): the CPU has them, and the environment variable BNB_CPU_BF16 is not
 /// 0 (1 or unset: where the CPU has them). Throws std::invalid_argument for any other value.
 bool cpu_bf16_instructions();
+/// Whether a step with the active variant uses them: an AVX-512 variant (the ones compiled with
+/// them) and cpu_bf16_instructions(). Throws as active_variant() and cpu_bf16_instructions() do.
+bool bf16_instructions_in_use();
 
 /// One step of one tensor on the CPU with the active (or the given) variant.
 void cpu_step(const StepRequest& r, StepReport& report);
