@@ -59,10 +59,9 @@ struct TensorLanes<half_t> {  // F16C's conversions: exact, and nearest-even (ha
 
 template <>
 struct TensorLanes<bf16_t> {  // float_to_bf16 (dtype.hpp) on 16 lanes
-  static __m512 load(const bf16_t* x) {
-    const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
-  }
+  /// 16 bf16 values as floats (exact: the bits in the upper half of each lane).
+  static __m512 widen(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+  static __m512 load(const bf16_t* x) { return widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x))); }
   static void store(bf16_t* x, __m512 v) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(x), _mm512_cvtepi32_epi16(_mm512_srli_epi32(rounded_bits(v), 16)));
   }
@@ -93,8 +92,7 @@ struct Bf16InstructionLanes {
   }
   static __m512 round(__m512 v) {
     if (has_subnormal(v)) [[unlikely]] return TensorLanes<bf16_t>::round(v);
-    const __m512i wide = _mm512_cvtepu16_epi32(std::bit_cast<__m256i>(_mm512_cvtneps_pbh(v)));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+    return TensorLanes<bf16_t>::widen(std::bit_cast<__m256i>(_mm512_cvtneps_pbh(v)));
   }
 
  private:
