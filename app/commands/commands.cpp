@@ -32,7 +32,7 @@ namespace {
 // the last-level cache of the machines this runs on, about 0.1 s.
 constexpr std::size_t kBandwidthElements = std::size_t{1} << 24;
 
-OutputFormat parse_format(const std::string& f) {
+OutputFormat parse_run_format(const std::string& f) {
   if (const auto format = parse_output_format(f, kRunFormats)) return *format;
   throw ConfigError(fmt::format("--format: unknown format \"{}\" ({})", f, output_format_names(kRunFormats)));
 }
@@ -93,8 +93,8 @@ int run_command(const RunCommand& cmd) {
   // Output choices and paths, all checked before any work; the dump directory is created last,
   // so a refusal leaves nothing behind.
   const OutputFormat stdout_format =
-      !cmd.output.empty() ? OutputFormat::table : cmd.format.empty() ? OutputFormat::table : parse_format(cmd.format);
-  const OutputFormat file_format = cmd.format.empty() ? format_for_file(cmd.output) : parse_format(cmd.format);
+      cmd.output.empty() && !cmd.format.empty() ? parse_run_format(cmd.format) : OutputFormat::table;
+  const OutputFormat file_format = cmd.format.empty() ? format_for_file(cmd.output) : parse_run_format(cmd.format);
   std::vector<NamedPath> inputs, outputs;
   if (!cmd.config.empty()) inputs.push_back({"the config", cmd.config});
   if (trace) inputs.push_back({"the trace (workload.trace)", c.workload.trace.string()});

@@ -43,7 +43,7 @@ entries that do not correspond); 74 unreadable file. --mode report
 always exits 0. The rules are documented in docs/compare.md.)";
 
 /// The --format/--output-format value (CLI11 has checked it against the names); table when unset.
-OutputFormat parse_format(const std::string& f) {
+OutputFormat parse_compare_format(const std::string& f) {
   return parse_output_format(f, kCompareFormats).value_or(OutputFormat::table);
 }
 
@@ -146,11 +146,12 @@ int compare_command(const CompareCommand& cmd) {
     links = report::markdown_figure_links(cmd.report);
   }
   auto rendered = [&](OutputFormat f) { return render_compare(verdict, f) + (f == OutputFormat::markdown ? links : ""); };
-  const std::string text = rendered(parse_format(cmd.format));
+  const std::string text = rendered(parse_compare_format(cmd.format));
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
   if (!cmd.output.empty()) {
-    const OutputFormat f = cmd.output_format.empty() ? format_from_extension(cmd.output) : parse_format(cmd.output_format);
+    const OutputFormat f =
+        cmd.output_format.empty() ? format_from_extension(cmd.output) : parse_compare_format(cmd.output_format);
     write_file_atomic(cmd.output, rendered(f));
   }
   if (cmd.require_match && options.mode == CompareMode::gate && (verdict.unmatched || verdict.mismatched)) {

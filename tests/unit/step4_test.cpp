@@ -139,7 +139,9 @@ TEST(Step4, MapDataFilesMatchTheCode) {
   const std::pair<const char*, const std::array<std::uint32_t, 16>*> maps[] = {
       {"normal4", &bnb::kernels::kNormal4MapBits}, {"linear4", &bnb::kernels::kLinear4MapBits}};
   for (const auto& [name, bits] : maps) {
-    std::ifstream in(std::string(BNB_TEST_DATA_DIR) + "/../../docs/maps/" + name + ".txt");
+    std::string path = BNB_TEST_DATA_DIR;  // appended in place: see qmap_test.cpp's read_hex_map
+    path.append("/../../docs/maps/").append(name).append(".txt");
+    std::ifstream in(path);
     ASSERT_TRUE(in) << name;
     std::string line;
     int code = 0;
