@@ -82,8 +82,8 @@ BNB_PREFER_256_BIT_VECTORS ChunkPart state_pass_chunk(StepConstants c, const Ste
 #if defined(BNB_NORM_TERM_LANES)
   if constexpr (kHasTermLanes<A>) {
     const std::size_t tail = len - len % kReductionLanes;
-    part.unorm = lane_sums_with_tail(lane_u, uterm + tail, len - tail);
-    part.pnorm = lane_sums_with_tail(lane_p, pterm + tail, len - tail);
+    part.unorm = chunk_sum_from(lane_u, uterm + tail, len - tail);
+    part.pnorm = chunk_sum_from(lane_p, pterm + tail, len - tail);
     return part;
   }
 #endif

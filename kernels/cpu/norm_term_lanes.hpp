@@ -132,12 +132,5 @@ struct LaneSums {
 };
 #endif
 
-/// A chunk's sum from its lane sums over the whole vectors and its last n < 8 terms, which add
-/// into lanes 0..n-1 (element i into lane i % 8): chunk_sum's value.
-[[gnu::always_inline]] inline float lane_sums_with_tail(float* lanes, const float* tail, std::size_t n) {
-  for (std::size_t j = 0; j < n; ++j) lanes[j] += tail[j];
-  return lane_tree_sum(lanes);
-}
-
 }  // namespace BNB_CPU_VARIANT
 }  // namespace bnb::kernels::cpu_detail

@@ -41,17 +41,23 @@ BNB_HD bool is_finite(float x) { return std::fabs(x) <= kFloatMax; }
   return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
 }
 
-/// Sum of one reduction chunk in the fixed order of step_request.hpp. Always inlined: each
-/// lane is a serial chain of additions, and the pre-pass's two sums (update and parameter
-/// norms) only overlap their chains when the out-of-order core sees both.
-[[gnu::always_inline]] inline float chunk_sum(const float* x, std::size_t len) {
-  float lanes[kReductionLanes] = {};
+/// chunk_sum continued: `lanes` holds the lane sums of the chunk's first terms (a multiple of
+/// 8 of them, e.g. summed in vector registers), x the len terms after them.
+[[gnu::always_inline]] inline float chunk_sum_from(float* lanes, const float* x, std::size_t len) {
   std::size_t i = 0;
   for (; i + kReductionLanes <= len; i += kReductionLanes) {
     for (int l = 0; l < kReductionLanes; ++l) lanes[l] += x[i + l];
   }
   for (int l = 0; i < len; ++i, ++l) lanes[l] += x[i];
   return lane_tree_sum(lanes);
+}
+
+/// Sum of one reduction chunk in the fixed order of step_request.hpp. Always inlined: each
+/// lane is a serial chain of additions, and the pre-pass's two sums (update and parameter
+/// norms) only overlap their chains when the out-of-order core sees both.
+[[gnu::always_inline]] inline float chunk_sum(const float* x, std::size_t len) {
+  float lanes[kReductionLanes] = {};
+  return chunk_sum_from(lanes, x, len);
 }
 
 template <class T>
