@@ -1,7 +1,7 @@
 # Unity builds of the tool's and library's sources: each batch of 8 files compiles as one, so
 # the heavy headers they share (nlohmann-json, fmt, the library's own) are parsed and their
-# templates instantiated once per batch rather than once per file: the ci build's bnb_app took
-# 188 CPU-seconds as 72 files, 60 as batches. Never for the kernels (their translation units are
+# templates instantiated once per batch rather than once per file: in the ci build app/'s 72
+# files took 188 CPU-seconds, as batches 81. Never for the kernels (their translation units are
 # split on purpose: kernels/cpu/tensor_step.hpp) nor the tests (one executable per file).
 # A source with its own compile options (app/run/roofline.cpp) is compiled on its own by CMake.
 option(BNB_UNITY_BUILD "Compile the tool's and library's sources in batches (unity build)" ON)

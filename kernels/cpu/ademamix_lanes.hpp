@@ -4,7 +4,8 @@
 // that loop is bound by the divider, and AdEMAMix's update (algorithms/ademamix.hpp) divides
 // three times and takes a square root per element where Adam divides once (block-wise 8-bit
 // AdEMAMix -3 to -6%: results/perf/round8/ademamix.md). Not used where the step is bound by
-// memory (fp32 state, the tensor-wise loop): measured no faster there.
+// memory (fp32 state, the tensor-wise loop): measured no faster there; nor by the decade
+// encoder's single pass (single_pass_step.hpp), bound by its multiplies on Zen 4 (round 19).
 //
 // The same operations as update_element<AdEMAMix, Store, true> on each element: the new states
 // (update_states), the two quotients by ExactQuotient512 (exact_quotient.hpp: the IEEE quotient

@@ -65,15 +65,16 @@ template <int kVectors, bool kScaledGrad>
 /// kScaledGrad false: gnorm_scale is 1, whose multiplication changes no gradient's bits (a NaN's
 /// may be quieted, but the guard discards that lane's results either way). Store: the parameter's
 /// rounding inside the update (StoredLaterStorage for a 16-bit one staged as fp32, as tensor_run).
+/// kQuotients: AdEMAMix's divisions by c1 and c2 off the divider (ademamix_lanes.hpp).
 template <class A, bool kSkipZeros, bool kDecay, bool kGuard = true, bool kScaledGrad = true,
-          class Store = VectorStorage<float>>
+          class Store = VectorStorage<float>, bool kQuotients = kQuotientLanes<A>>
 [[gnu::always_inline]] inline void update_lanes(StepConstants c, const AdemamixDivisors& divisors,
                                                 const float* __restrict grad, float* __restrict param,
                                                 float* __restrict s0, float* __restrict s1, float* __restrict s2,
                                                 float gnorm_scale, float scale, std::uint32_t* __restrict bad) {
   c.skip_zeros = kSkipZeros;
   c.has_weight_decay = kDecay;
-  if constexpr (kQuotientLanes<A>) {  // the same update, its divisions by c1 and c2 off the divider
+  if constexpr (kQuotients) {  // the same update, its divisions by c1 and c2 off the divider
     return ademamix_lanes<A, Store, kGuard, kScaledGrad>(c, divisors, grad, param, s0, s1, s2, gnorm_scale, bad);
   }
   for (std::size_t i = 0; i < kFusedLanes; ++i) {

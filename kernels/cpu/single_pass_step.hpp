@@ -45,6 +45,12 @@ inline float fold_abs_max(__m512 m) {
   return fold_lanes(_mm256_max_ps(_mm256_load_ps(lanes), _mm256_load_ps(lanes + 8)));
 }
 
+/// AdEMAMix's divisions by c1 and c2 by vdivps here, not by ademamix_lanes.hpp's exact quotients:
+/// this loop (the decade encoder's, AMD's automatic choice) is bound by its multiplies rather than
+/// the divider on Zen 4, and the quotients' eight multiply-pipe operations per 16 elements cost more
+/// than the two divisions (8-bit AdEMAMix -4.6% / -5.1% at 1 / 2 threads, results/perf/round19).
+inline constexpr bool kSinglePassQuotients = false;
+
 /// update_lanes on states held in registers: s[k] holds row k's 16 states, the new ones after.
 /// Through this function's own arrays, which nothing else can reach, so GCC keeps the states
 /// in registers; through the block's buffer it reloaded them (a parameter store may alias it).
@@ -54,9 +60,9 @@ template <class A, bool kSkipZeros, bool kDecay, bool kGuard, bool kScaledGrad, 
                                                     float gnorm_scale, float scale, std::uint32_t* bad) {
   alignas(64) float lanes[A::kRows][kFusedLanes];
   for (int k = 0; k < A::kRows; ++k) _mm512_store_ps(lanes[k], s[k]);
-  update_lanes<A, kSkipZeros, kDecay, kGuard, kScaledGrad, Store>(c, divisors, grad, param, lanes[0],
-                                                                  lanes[A::kRows > 1 ? 1 : 0],
-                                                                  lanes[A::kRows > 2 ? 2 : 0], gnorm_scale, scale, bad);
+  update_lanes<A, kSkipZeros, kDecay, kGuard, kScaledGrad, Store, kSinglePassQuotients>(
+      c, divisors, grad, param, lanes[0], lanes[A::kRows > 1 ? 1 : 0], lanes[A::kRows > 2 ? 2 : 0], gnorm_scale, scale,
+      bad);
   for (int k = 0; k < A::kRows; ++k) s[k] = _mm512_load_ps(lanes[k]);
 }
 
@@ -199,13 +205,13 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
         for (std::size_t i = 0; i < block; i += kFusedLanes) {
           const float* g = grad_floats<T, kFusedLanes>(grad + begin + i, wide);
           if constexpr (std::is_same_v<T, float>) {
-            update_lanes<A, kSkipZeros, kDecay>(c, divisors, g, param + begin + i, st[0] + i, s1 + i, s2 + i,
-                                                 gnorm_scale, update_scale, bad);
+            update_lanes<A, kSkipZeros, kDecay, true, true, VectorStorage<float>, kSinglePassQuotients>(
+                c, divisors, g, param + begin + i, st[0] + i, s1 + i, s2 + i, gnorm_scale, update_scale, bad);
           } else {
             alignas(64) float p[kFusedLanes];
             _mm512_store_ps(p, Lanes::load(param + begin + i));
-            update_lanes<A, kSkipZeros, kDecay, true, true, Store>(c, divisors, g, p, st[0] + i, s1 + i, s2 + i,
-                                                                    gnorm_scale, update_scale, bad);
+            update_lanes<A, kSkipZeros, kDecay, true, true, Store, kSinglePassQuotients>(
+                c, divisors, g, p, st[0] + i, s1 + i, s2 + i, gnorm_scale, update_scale, bad);
             Lanes::store(param + begin + i, _mm512_load_ps(p));
           }
           for (int k = 0; k < kRows; ++k) {
