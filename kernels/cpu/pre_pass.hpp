@@ -56,12 +56,10 @@ BNB_PREFER_256_BIT_VECTORS ChunkPart pre_pass_chunk(StepConstants c, const StepR
   const T* param = static_cast<const T*>(r.param) + begin;
   float g[kReductionBlock], p[kReductionBlock], st[A::kRows][kReductionBlock];
   float uterm[kReductionBlock], pterm[kReductionBlock];
-  // fp32 tensors are read in place where no copy is needed (p is only read unless the
-  // tensor-wise path below updates a scratch copy; g * 1 == g for every non-NaN g).
-  constexpr bool kStatesOnly = SplitUpdate<A>;  // the tensor-wise path computes no parameter
+  // fp32 tensors are read in place (p is only read; g * 1 == g for every non-NaN g).
   const float* gv = g;
   const float* pv = p;
-  if constexpr (std::is_same_v<T, float> && (Codec::kScale != ScaleKind::per_tensor || kStatesOnly)) {
+  if constexpr (std::is_same_v<T, float>) {
     pv = param;
     if (r.gnorm_scale == 1.0f) {
       gv = grad;
@@ -125,11 +123,7 @@ BNB_PREFER_256_BIT_VECTORS ChunkPart pre_pass_chunk(StepConstants c, const StepR
   if constexpr (Codec::kScale == ScaleKind::per_tensor) {
     float* new_rows[A::kRows];
     for (int k = 0; k < A::kRows; ++k) new_rows[k] = st[k];
-    if constexpr (kStatesOnly) {
-      new_states_run<A>(c, gv, pv, new_rows, len);
-    } else {  // the new states (p is a scratch copy, g already carries gnorm_scale)
-      state_run<A, VectorStorage<T>, true>(c, g, p, new_rows, len, 1.0f, 1.0f);
-    }
+    new_states_run<A>(c, gv, pv, new_rows, len);  // only the states: no parameter computed
     for (int k = 0; k < A::kRows; ++k) part.max[k] = block_abs_max(st[k], len);
   }
   return part;

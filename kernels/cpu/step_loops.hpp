@@ -240,12 +240,19 @@ inline void update_element(const StepConstants& c, float g, float& p, float* s, 
   }
 }
 
+/// An algorithm whose new states can be computed without its new parameter: skipped() and
+/// update_states() are what update() does to the states (every algorithm has them: the per-tensor
+/// 8-bit pre-pass needs only the new states, new_states_run).
+template <class A>
+concept SplitStates = requires(const StepConstants& c, float g, float p, float* s) {
+  { A::skipped(c, g, p) } -> std::same_as<bool>;
+  A::update_states(c, g, p, s);
+};
+
 /// An algorithm whose update splits into the new states and the new parameter: update() is
 /// skipped(), update_states() and update_param() (algorithms/adam.hpp, momentum.hpp, ademamix.hpp).
 template <class A>
-concept SplitUpdate = requires(const StepConstants& c, float g, float& p, float* s) {
-  { A::skipped(c, g, p) } -> std::same_as<bool>;
-  A::update_states(c, g, p, s);
+concept SplitUpdate = SplitStates<A> && requires(const StepConstants& c, float& p, float* s) {
   A::template update_param<VectorStorage<float>>(c, p, s, 1.0f);
 };
 
@@ -253,26 +260,24 @@ concept SplitUpdate = requires(const StepConstants& c, float g, float& p, float*
 /// without computing the parameters: the per-tensor 8-bit pre-pass needs only the states'
 /// maxima (for AdEMAMix the parameter's update is three divisions and a square root).
 template <class A>
-  requires SplitUpdate<A>
+  requires SplitStates<A>
 void new_states_run(StepConstants c, const float* __restrict grad, const float* __restrict param,
                     float* __restrict const* rows, std::size_t len) {  // c a copy: no aliasing, it vectorizes
   float* __restrict s0 = rows[0];
   float* __restrict s1 = rows[A::kRows > 1 ? 1 : 0];
   float* __restrict s2 = rows[A::kRows > 2 ? 2 : 0];
+  // Rows written out, no loop over k: with one row GCC left that loop nest scalar.
   for (std::size_t i = 0; i < len; ++i) {
     const float g = grad[i];
-    float s[A::kRows], sn[A::kRows];
-    s[0] = s0[i];
-    if constexpr (A::kRows > 1) s[1] = s1[i];
-    if constexpr (A::kRows > 2) s[2] = s2[i];
-    for (int k = 0; k < A::kRows; ++k) sn[k] = s[k];
+    float sn[A::kRows];
+    sn[0] = s0[i];
+    if constexpr (A::kRows > 1) sn[1] = s1[i];
+    if constexpr (A::kRows > 2) sn[2] = s2[i];
     A::update_states(c, g, param[i], sn);
     const bool keep = A::skipped(c, g, param[i]), ok = is_finite(g);
-    for (int k = 0; k < A::kRows; ++k) sn[k] = keep ? s[k] : sn[k];
-    for (int k = 0; k < A::kRows; ++k) sn[k] = ok ? sn[k] : 0.0f;
-    s0[i] = sn[0];
-    if constexpr (A::kRows > 1) s1[i] = sn[1];
-    if constexpr (A::kRows > 2) s2[i] = sn[2];
+    s0[i] = !ok ? 0.0f : keep ? s0[i] : sn[0];
+    if constexpr (A::kRows > 1) s1[i] = !ok ? 0.0f : keep ? s1[i] : sn[1];
+    if constexpr (A::kRows > 2) s2[i] = !ok ? 0.0f : keep ? s2[i] : sn[2];
   }
 }
 

@@ -87,6 +87,11 @@ inline StepConstants base_step_constants(const HyperParams& h, std::int64_t t) {
   return c;
 }
 
+/// The gradient with coupled (L2) weight decay folded in: momentum's, RMSprop's and Adagrad's.
+BNB_HD float coupled_decay(const StepConstants& c, float g, float p) {
+  return c.has_weight_decay ? g + c.weight_decay * p : g;
+}
+
 /// The update scale s of SPEC.md §4.7/§4.8 from the update norm U and the parameter norm P
 /// under an algorithm's clip rule.
 BNB_HD float clip_scale(ClipRule rule, float unorm, float pnorm, float max_unorm, float eps) {

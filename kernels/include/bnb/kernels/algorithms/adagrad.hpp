@@ -16,10 +16,21 @@ struct Adagrad {
 
   template <class Store>
   BNB_HD static void update(const StepConstants& c, float g, float& p, float* s, float /*scale*/) {
-    if (c.has_weight_decay) g = g + c.weight_decay * p;
+    g = coupled_decay(c, g, p);
     if (c.skip_zeros && g == 0.0f) return;
     s[0] = s[0] + g * g;
     p = Store::round_result(p - c.lr * g / (sqrtf(s[0]) + c.eps));
+  }
+
+  // What update() does to the state alone, for a step that needs the new states first (the
+  // per-tensor 8-bit pre-pass, kernels/cpu/pre_pass.hpp).
+  /// Whether skip_zeros leaves the element as it is (the gradient with its L2 term is zero).
+  BNB_HD static bool skipped(const StepConstants& c, float g, float p) {
+    return c.skip_zeros && coupled_decay(c, g, p) == 0.0f;
+  }
+  BNB_HD static void update_states(const StepConstants& c, float g, float p, float* s) {
+    g = coupled_decay(c, g, p);
+    s[0] = s[0] + g * g;
   }
 
   BNB_HD static float unorm_term(const StepConstants&, float, float, const float*) { return 0.0f; }

@@ -16,11 +16,19 @@ struct Lion {
 
   template <class Store>
   BNB_HD static void update(const StepConstants& c, float g, float& p, float* s, float scale) {
-    if (c.skip_zeros && g == 0.0f) return;
+    if (skipped(c, g, p)) return;
     if (c.has_weight_decay) p = Store::round(p * c.decay);
     const float mix = c.beta1 * s[0] + c.one_minus_beta1 * g;
     const float sign = static_cast<float>(mix > 0.0f) - static_cast<float>(mix < 0.0f);
     p = Store::round_result(p - scale * c.lr * sign);
+    update_states(c, g, p, s);
+  }
+
+  // What update() does to the state alone, for a step that needs the new states first (the
+  // per-tensor 8-bit pre-pass, kernels/cpu/pre_pass.hpp). The parameter's step reads the old state.
+  /// Whether skip_zeros leaves the element as it is.
+  BNB_HD static bool skipped(const StepConstants& c, float g, float /*p*/) { return c.skip_zeros && g == 0.0f; }
+  BNB_HD static void update_states(const StepConstants& c, float g, float /*p*/, float* s) {
     s[0] = c.beta2 * s[0] + c.one_minus_beta2 * g;
   }
 

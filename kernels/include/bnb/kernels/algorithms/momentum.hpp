@@ -25,10 +25,10 @@ struct Momentum {
   // (the CPU's two-pass clipping step, kernels/cpu/clip_step.hpp).
   /// Whether skip_zeros leaves the element as it is (the gradient with its L2 term is zero).
   BNB_HD static bool skipped(const StepConstants& c, float g, float p) {
-    return c.skip_zeros && decayed(c, g, p) == 0.0f;
+    return c.skip_zeros && coupled_decay(c, g, p) == 0.0f;
   }
   BNB_HD static void update_states(const StepConstants& c, float g, float p, float* s) {
-    g = decayed(c, g, p);
+    g = coupled_decay(c, g, p);
     s[0] = c.first_step ? g : c.beta1 * s[0] + g;
   }
   /// The new parameter from the new state.
@@ -42,11 +42,6 @@ struct Momentum {
     if (skipped(c, g, p)) return 0.0f;
     const float m = c.first_step ? g : c.beta1 * s[0] + g;
     return m * m;
-  }
-
-  /// The gradient with coupled weight decay.
-  BNB_HD static float decayed(const StepConstants& c, float g, float p) {
-    return c.has_weight_decay ? g + c.weight_decay * p : g;
   }
 };
 

@@ -16,17 +16,31 @@ struct RMSprop {
 
   template <class Store>
   BNB_HD static void update(const StepConstants& c, float g, float& p, float* s, float scale) {
-    if (c.has_weight_decay) g = g + c.weight_decay * p;
+    g = coupled_decay(c, g, p);
     if (c.skip_zeros && g == 0.0f) return;
-    s[0] = c.beta1 * s[0] + c.one_minus_beta1 * (g * g);
+    s[0] = new_average(c, g, s[0]);
     p = Store::round_result(p - scale * c.lr * g / (sqrtf(s[0]) + c.eps));
+  }
+
+  // What update() does to the state alone, for a step that needs the new states first (the
+  // per-tensor 8-bit pre-pass, kernels/cpu/pre_pass.hpp).
+  /// Whether skip_zeros leaves the element as it is (the gradient with its L2 term is zero).
+  BNB_HD static bool skipped(const StepConstants& c, float g, float p) {
+    return c.skip_zeros && coupled_decay(c, g, p) == 0.0f;
+  }
+  BNB_HD static void update_states(const StepConstants& c, float g, float p, float* s) {
+    s[0] = new_average(c, coupled_decay(c, g, p), s[0]);
+  }
+  /// The new squared-gradient average from the decayed gradient.
+  BNB_HD static float new_average(const StepConstants& c, float g, float v) {
+    return c.beta1 * v + c.one_minus_beta1 * (g * g);
   }
 
   /// (g / (sqrt(v_new) + eps))^2: the update norm when max_unorm is set by an override.
   BNB_HD static float unorm_term(const StepConstants& c, float g, float p, const float* s) {
-    if (c.has_weight_decay) g = g + c.weight_decay * p;
+    g = coupled_decay(c, g, p);
     if (c.skip_zeros && g == 0.0f) return 0.0f;
-    const float v = c.beta1 * s[0] + c.one_minus_beta1 * (g * g);
+    const float v = new_average(c, g, s[0]);
     const float r = g / (sqrtf(v) + c.eps);
     return r * r;
   }
