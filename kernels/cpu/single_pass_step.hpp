@@ -3,6 +3,7 @@
 // encoder (decade_codec.hpp): per block, decode, then one pass that updates 16
 // elements at a time and folds each new state row into its running absmax in registers, then
 // the encode. tensor_step's sequence reads every new state row once more for block_abs_max.
+// With one scale per tensor (the pre-pass found the new one) the same pass, coded by that scale.
 // With VBMI the decode is inside that pass: each row's 64 codes per byte-plane look-up
 // (byte_plane_codec.hpp) go to the update in registers, not through the block's buffer (Adam
 // -5 to -15% CPU time at 1 thread, -7 to -8% at 2: results/perf/round12/registers_decode.md).
@@ -79,12 +80,20 @@ template <class A, bool kSkipZeros, bool kDecay, bool kGuard, bool kScaledGrad, 
   p = _mm512_load_ps(param);
 }
 
-/// encode_run of a block coded by its own absmax, out of line: GCC's choice to inline encode_run
-/// depends on its other callers, and inlined here it cost the fp32 step 1-5% (round 16).
-[[gnu::noinline]] inline void encode_block(const Encoder& e, const QuantTable& t, const float* x, std::size_t len,
-                                           float absmax, std::uint8_t* out) {
-  encode_run<true>(e, t, x, len, absmax, out);
+/// encode_run of a block (kByAbsmax: coded by its own absmax), out of line: GCC's choice to inline
+/// encode_run depends on its other callers, and inlined here it cost the fp32 step 1-5% (round 16).
+template <bool kByAbsmax>
+[[gnu::noinline]] void encode_block(const Encoder& e, const QuantTable& t, const float* x, std::size_t len, float scale,
+                                    std::uint8_t* out) {
+  encode_run<kByAbsmax>(e, t, x, len, scale, out);
 }
+
+/// The state this file's loop steps: 8-bit map codes with a scale per block, or one per tensor
+/// (its new scale known from the pre-pass, so the blocks are coded by it and keep no absmax).
+template <class Codec>
+inline constexpr bool kSinglePassFormat = kBlockwiseMapCodes<Codec> ||
+                                          (Codec::kScale == ScaleKind::per_tensor && Codec::kElementBits == 8 &&
+                                           Codec::kCodes == CodeKind::map_index);
 
 /// kLen gradients of a T tensor as floats: an fp32 tensor's own, else widened into wide.
 template <class T, std::size_t kLen>
@@ -112,10 +121,13 @@ using LaneStore = std::conditional_t<std::is_same_v<T, float>, VectorStorage<flo
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 /// Lanes: TensorLanes<T>, or for bf16 Bf16InstructionLanes (the same bits).
+/// tensor_scale: a per-tensor format's new scale per row (unread for a block-wise one).
 template <class A, class T, class Lanes, class Codec, bool kSkipZeros, bool kDecay>
 void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const ZeroCodes<A>& zero_codes,
-                        float scale, std::size_t block, std::uint64_t& nonfinite_out, std::uint64_t* under_out) {
+                        float scale, const float* tensor_scale, std::size_t block, std::uint64_t& nonfinite_out,
+                        std::uint64_t* under_out) {
   constexpr int kRows = A::kRows;
+  constexpr bool kPerTensor = Codec::kScale == ScaleKind::per_tensor;
   const std::size_t blocks = r.n / block;  // whole blocks
   using Store = LaneStore<T>;
   // A 16-bit parameter's rounding before the decay, on the vector after the update: where every
@@ -152,7 +164,7 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
 #if BNB_BYTE_PLANE_CODEC
       if (block % 64 == 0) {  // each row's 64 codes decoded in registers, updated 16 at a time
         __m512 vscale[kRows];
-        for (int k = 0; k < kRows; ++k) vscale[k] = _mm512_set1_ps(r.state.absmax[k][b]);
+        for (int k = 0; k < kRows; ++k) vscale[k] = _mm512_set1_ps(r.state.absmax[k][kPerTensor ? 0 : b]);
         for (std::size_t i = 0; i < block; i += 64) {
           __m512 v[kRows][4];
           for (int k = 0; k < kRows; ++k) decode_64_codes(*planes[k], r.state.codes[k] + begin + i, order, vscale[k], v[k]);
@@ -220,9 +232,14 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
         }
       }
       for (int k = 0; k < kRows; ++k) {
-        const float s = fold_abs_max(m[k]);
-        r.state.absmax[k][b] = s;
-        encode_block(*codecs.encoders[k], *r.state.table[k], st[k], block, s, r.state.codes[k] + begin);
+        if constexpr (kPerTensor) {  // m[k] unread: the compiler drops its folds
+          encode_block<false>(*codecs.encoders[k], *r.state.table[k], st[k], block, tensor_scale[k],
+                              r.state.codes[k] + begin);
+        } else {
+          const float s = fold_abs_max(m[k]);
+          r.state.absmax[k][b] = s;
+          encode_block<true>(*codecs.encoders[k], *r.state.table[k], st[k], block, s, r.state.codes[k] + begin);
+        }
       }
       settle_block<A>(UnderflowGuard::off, zero_codes, r.state, st, begin, block, under);
     }
@@ -239,9 +256,10 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
 /// comment); returns the number of blocks it stepped (0 when it does not apply).
 template <class A, class T, class Codec>
 std::size_t single_pass_step(const StepRequest& r, const RowCodecs<A::kRows>& codecs, const ZeroCodes<A>& zero_codes,
-                             float scale, std::size_t block, std::uint64_t& nonfinite, std::uint64_t* under) {
+                             float scale, const float* tensor_scale, std::size_t block, std::uint64_t& nonfinite,
+                             std::uint64_t* under) {
 #if BNB_SIMD_CODEC_AVX512
-  if constexpr (kLaneType<T> && kBlockwiseMapCodes<Codec>) {
+  if constexpr (kLaneType<T> && kSinglePassFormat<Codec>) {
     if (!steps_whole_blocks(r, block)) return 0;
     if (!std::is_same_v<T, float> && r.rounding != ParamRounding::nearest) return 0;  // tensor_run's own rules
     for (int k = 0; k < A::kRows; ++k) {
@@ -251,18 +269,18 @@ std::size_t single_pass_step(const StepRequest& r, const RowCodecs<A::kRows>& co
 #if defined(__AVX512BF16__)
       if constexpr (std::is_same_v<T, bf16_t>) {
         if (cpu_bf16_instructions()) {
-          return single_pass_blocks<A, T, Bf16InstructionLanes, Codec, kSkipZeros, kDecay>(r, codecs, zero_codes, scale,
-                                                                                          block, nonfinite, under);
+          return single_pass_blocks<A, T, Bf16InstructionLanes, Codec, kSkipZeros, kDecay>(
+              r, codecs, zero_codes, scale, tensor_scale, block, nonfinite, under);
         }
       }
 #endif
-      single_pass_blocks<A, T, TensorLanes<T>, Codec, kSkipZeros, kDecay>(r, codecs, zero_codes, scale, block,
-                                                                          nonfinite, under);
+      single_pass_blocks<A, T, TensorLanes<T>, Codec, kSkipZeros, kDecay>(r, codecs, zero_codes, scale, tensor_scale,
+                                                                          block, nonfinite, under);
     });
     return r.n / block;
   }
 #endif
-  (void)r, (void)codecs, (void)zero_codes, (void)scale, (void)block, (void)nonfinite, (void)under;
+  (void)r, (void)codecs, (void)zero_codes, (void)scale, (void)tensor_scale, (void)block, (void)nonfinite, (void)under;
   return 0;
 }
 

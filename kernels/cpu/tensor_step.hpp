@@ -109,9 +109,10 @@ void tensor_step(const StepRequest& r, StepReport& report) {
 
   // The 8-bit step with fp32 tensors on AVX-512 interleaves update and encode of consecutive
   // blocks (fused_block_step.hpp); the loop below steps the blocks it leaves.
-  // Rows with the decade encoder take one pass for update and absmax instead (single_pass_step.hpp).
+  // Rows with the decade encoder take one pass for update and absmax instead (single_pass_step.hpp),
+  // per-tensor scales too.
   std::size_t fused = fused_block_step<A, T, Codec>(r, codecs, zero_codes, scale, block, nonfinite, under);
-  if (fused == 0) fused = single_pass_step<A, T, Codec>(r, codecs, zero_codes, scale, block, nonfinite, under);
+  if (fused == 0) fused = single_pass_step<A, T, Codec>(r, codecs, zero_codes, scale, new_max, block, nonfinite, under);
 #pragma omp parallel for schedule(static) num_threads(r.threads) reduction(+ : nonfinite, under[:kMaxStateRows])
   for (std::size_t b = fused; b < blocks; ++b) {
     const std::size_t begin = b * block;
