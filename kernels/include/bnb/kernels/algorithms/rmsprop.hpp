@@ -16,10 +16,9 @@ struct RMSprop {
 
   template <class Store>
   BNB_HD static void update(const StepConstants& c, float g, float& p, float* s, float scale) {
-    g = coupled_decay(c, g, p);
-    if (c.skip_zeros && g == 0.0f) return;
-    s[0] = new_average(c, g, s[0]);
-    p = Store::round_result(p - scale * c.lr * g / (sqrtf(s[0]) + c.eps));
+    if (skipped(c, g, p)) return;
+    update_states(c, g, p, s);
+    p = Store::round_result(p - scale * c.lr * coupled_decay(c, g, p) / (sqrtf(s[0]) + c.eps));
   }
 
   // What update() does to the state alone, for a step that needs the new states first (the
