@@ -12,6 +12,7 @@
 
 #include "block_abs_max.hpp"
 #include "norm_term_lanes.hpp"
+#include "register_maxima.hpp"
 #include "state_runs.hpp"
 #include "step_loops.hpp"
 
@@ -167,14 +168,21 @@ PrePass fold_parts(const StepRequest& r, const std::vector<ChunkPart>& parts, bo
 template <class A, class T, StateFormat F>
 PrePass pre_pass(const StepRequest& r, const RowCodecs<A::kRows>& codecs, bool want_norms) {
   const std::size_t n = r.n;
-  const std::size_t chunks = block_count(n, kReductionBlock);
+  // The new maxima alone: the whole 64-element groups in registers, the rest in chunks.
+  ChunkPart groups;
+  std::size_t done = 0;
+  if (register_maxima_apply<T, StateCodec<F>>(r, want_norms)) {
+    done = register_maxima<A, T, StateCodec<F>>(r, codecs, groups.max);
+  }
+  const std::size_t chunks = block_count(n - done, kReductionBlock);
   std::vector<ChunkPart> parts(chunks);
 
 #pragma omp parallel for schedule(static) num_threads(r.threads)
   for (std::size_t ch = 0; ch < chunks; ++ch) {
-    const std::size_t begin = ch * kReductionBlock;
+    const std::size_t begin = done + ch * kReductionBlock;
     parts[ch] = pre_pass_chunk<A, T, F>(r, codecs, begin, std::min(kReductionBlock, n - begin), want_norms);
   }
+  if (done != 0) parts.push_back(groups);
   return fold_parts<A, F>(r, parts, want_norms);
 }
 

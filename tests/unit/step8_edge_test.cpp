@@ -203,6 +203,28 @@ TEST_P(Edge, SkipZerosOtherFormat) {
   check_skip_zeros(with_override(eight_bit_case(a), "block_wise", default_format(a) != bnb::StateFormat::blockwise8));
 }
 
+/// A tensor-wise step's new scale is the largest new state wherever it lies: its pre-pass takes
+/// whole 64-element groups one way and the rest another (register_maxima.hpp), so one large
+/// gradient at each end of that split (first element, last of the last whole group, first and
+/// last of the tail), either sign, against the unfused composition.
+TEST_P(Edge, TensorScaleFromAnyElement) {
+  const Algorithm a = GetParam();
+  const AlgoCase c = with_override(eight_bit_case(a), "block_wise", false);
+  constexpr std::size_t kWhole = kN / 64 * 64;
+  for (const std::size_t at : {std::size_t{0}, kWhole - 1, kWhole, kN - 1}) {
+    for (const float spike : {3.0f, -3.0f}) {
+      SCOPED_TRACE("gradient " + std::to_string(spike) + " at element " + std::to_string(at));
+      Run8 run(c, DType::f32, kN);
+      Normal rng(17);
+      run.set_param(rng.draw(kN, 0.1));
+      checked_step(run, rng.draw(kN, 0.01), 1);  // states not zero before the spike's step
+      std::vector<float> g = rng.draw(kN, 0.01);
+      g[at] = spike;
+      checked_step(run, g, 2);
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Step8, Edge, ::testing::ValuesIn(kAlgorithms),
                          [](const auto& p) { return std::string(algo_label(p.param)); });
 
