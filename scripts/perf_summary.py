@@ -38,8 +38,7 @@ def main():
     def floor(p, st, rows, threads=2):
         return ns[f"floor/p{p}_s{st}/rows:{rows}/{M64}/threads:{threads}"]
 
-    # Every algorithm step_bench measured, in its (the list's) order.
-    # The other algorithms in the file's order (Adam, the reference, wherever it comes).
+    # Every algorithm step_bench measured but Adam (the reference, left out by name), in its order.
     algos = [a for a in dict.fromkeys(k.split("/")[1] for k in ns if k.startswith("step/") and "/fp32/state32/" in k)
              if a != "adam"]
     adam32, adam8 = s("adam", "state32"), s("adam", "blockwise8")
