@@ -87,6 +87,8 @@ BNB_PREFER_256_BIT_VECTORS ChunkPart pre_pass_chunk(StepConstants c, const StepR
     }
   }
   ChunkPart part;
+  constexpr bool kPerTensor = Codec::kScale == ScaleKind::per_tensor;
+  std::size_t states_done = 0;  // elements whose new states' maxima the term loop folded
   if (want_norms) {
     // LAMB's and LARS's whole vectors of terms summed in registers (norm_term_lanes.hpp, as in
     // pass 1 of the clipping step: 8-bit LAMB -3%, LARS -9% at 1 thread, results/perf/round19),
@@ -97,6 +99,10 @@ BNB_PREFER_256_BIT_VECTORS ChunkPart pre_pass_chunk(StepConstants c, const StepR
     if constexpr (kHasTermLanes<A>) {
       const TermLanes<A, kSkipZeros, kDecay> lanes(c);
       LaneSums sums;
+      // A per-tensor format's new maxima from the states the terms leave (new_states_run's: the
+      // same operations, a non-finite gradient's states 0), not from a second pass over them.
+      [[maybe_unused]] const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+      [[maybe_unused]] __m256 row_max[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
       for (; head + kReductionLanes <= len; head += kReductionLanes) {
         const __m256 gl = _mm256_loadu_ps(gv + head);
         const __m256 pl = _mm256_loadu_ps(pv + head);
@@ -105,10 +111,20 @@ BNB_PREFER_256_BIT_VECTORS ChunkPart pre_pass_chunk(StepConstants c, const StepR
         if constexpr (A::kRows > 1) s[1] = _mm256_loadu_ps(rows[A::kRows > 1 ? 1 : 0] + head);
         __m256 term = lanes.step(gl, pl, s);
         if constexpr (kGuard) term = _mm256_andnot_ps(LaneSums::nonfinite(gl), term);
+        if constexpr (kPerTensor) {
+          const __m256 bad = LaneSums::nonfinite(gl);
+          for (int k = 0; k < A::kRows; ++k) {
+            row_max[k] = _mm256_max_ps(_mm256_andnot_ps(bad, _mm256_and_ps(s[k], magnitude)), row_max[k]);
+          }
+        }
         sums.add(term, pl, gl);
       }
       _mm256_storeu_ps(lane_u, sums.unorm);
       _mm256_storeu_ps(lane_p, sums.pnorm);
+      if constexpr (kPerTensor) {
+        for (int k = 0; k < A::kRows; ++k) part.max[k] = fold_lanes(row_max[k]);
+        states_done = head;
+      }
     }
 #endif
     for (std::size_t i = head; i < len; ++i) {
@@ -121,11 +137,12 @@ BNB_PREFER_256_BIT_VECTORS ChunkPart pre_pass_chunk(StepConstants c, const StepR
     part.unorm = chunk_sum_from(lane_u, uterm + head, len - head);
     part.pnorm = chunk_sum_from(lane_p, pterm + head, len - head);
   }
-  if constexpr (Codec::kScale == ScaleKind::per_tensor) {
+  if constexpr (kPerTensor) {  // the elements the term loop did not see
+    const std::size_t rest = len - states_done;
     float* new_rows[A::kRows];
-    for (int k = 0; k < A::kRows; ++k) new_rows[k] = st[k];
-    new_states_run<A>(c, gv, pv, new_rows, len);  // only the states: no parameter computed
-    for (int k = 0; k < A::kRows; ++k) part.max[k] = block_abs_max(st[k], len);
+    for (int k = 0; k < A::kRows; ++k) new_rows[k] = st[k] + states_done;
+    new_states_run<A>(c, gv + states_done, pv + states_done, new_rows, rest);  // only the states
+    for (int k = 0; k < A::kRows; ++k) part.max[k] = std::max(part.max[k], block_abs_max(new_rows[k], rest));
   }
   return part;
 }

@@ -204,9 +204,10 @@ TEST_P(Edge, SkipZerosOtherFormat) {
 }
 
 /// A tensor-wise step's new scale is the largest new state wherever it lies: its pre-pass takes
-/// whole 64-element groups one way and the rest another (register_maxima.hpp), so one large
-/// gradient at each end of that split (first element, last of the last whole group, first and
-/// last of the tail), either sign, against the unfused composition.
+/// whole 64-element groups one way and the rest another (register_maxima.hpp; LAMB's and LARS's
+/// term loop 8 elements at a time, the rest of a chunk apart), so one large gradient at each end
+/// of those splits (first element, last of the last whole group, first of the tail, last), either
+/// sign, against the unfused composition.
 TEST_P(Edge, TensorScaleFromAnyElement) {
   const Algorithm a = GetParam();
   const AlgoCase c = with_override(eight_bit_case(a), "block_wise", false);
