@@ -110,9 +110,9 @@ BNB_PREFER_256_BIT_VECTORS ChunkPart pre_pass_chunk(StepConstants c, const StepR
         s[0] = _mm256_loadu_ps(rows[0] + head);
         if constexpr (A::kRows > 1) s[1] = _mm256_loadu_ps(rows[A::kRows > 1 ? 1 : 0] + head);
         __m256 term = lanes.step(gl, pl, s);
-        if constexpr (kGuard) term = _mm256_andnot_ps(LaneSums::nonfinite(gl), term);
+        [[maybe_unused]] const __m256 bad = LaneSums::nonfinite(gl);
+        if constexpr (kGuard) term = _mm256_andnot_ps(bad, term);
         if constexpr (kPerTensor) {
-          const __m256 bad = LaneSums::nonfinite(gl);
           for (int k = 0; k < A::kRows; ++k) {
             row_max[k] = _mm256_max_ps(_mm256_andnot_ps(bad, _mm256_and_ps(s[k], magnitude)), row_max[k]);
           }
