@@ -30,7 +30,18 @@ inline float sequential_abs_max(const float* x, std::size_t len) {
   return m;
 }
 
+#if defined(__AVX512F__)
+/// m = vmaxps(|v|, m): the fold of every vector loop here and in the steps (NaN lanes of v skipped).
+[[gnu::always_inline]] inline __m512 fold_abs(__m512 v, __m512 m) {
+  return _mm512_max_ps(_mm512_and_ps(v, _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff))), m);
+}
+#endif
+
 #if defined(__AVX2__)
+[[gnu::always_inline]] inline __m256 fold_abs(__m256 v, __m256 m) {
+  return _mm256_max_ps(_mm256_and_ps(v, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff))), m);
+}
+
 /// The largest of eight non-NaN lanes.
 inline float fold_lanes(__m256 m) {
   __m128 v = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
@@ -42,17 +53,16 @@ inline float fold_lanes(__m256 m) {
 
 inline float block_abs_max(const float* x, std::size_t len) {
 #if defined(__AVX512F__)
-  const __m512 magnitude = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
   __m512 m0 = _mm512_setzero_ps(), m1 = _mm512_setzero_ps();
   std::size_t i = 0;
   for (; i + 32 <= len; i += 32) {
-    m0 = _mm512_max_ps(_mm512_and_ps(_mm512_loadu_ps(x + i), magnitude), m0);
-    m1 = _mm512_max_ps(_mm512_and_ps(_mm512_loadu_ps(x + i + 16), magnitude), m1);
+    m0 = fold_abs(_mm512_loadu_ps(x + i), m0);
+    m1 = fold_abs(_mm512_loadu_ps(x + i + 16), m1);
   }
   for (; i < len; i += 16) {  // masked-off lanes load 0, which changes no maximum
     const std::size_t rest = len - i;
     const __mmask16 lanes = rest >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << rest) - 1u);
-    m0 = _mm512_max_ps(_mm512_and_ps(_mm512_maskz_loadu_ps(lanes, x + i), magnitude), m0);
+    m0 = fold_abs(_mm512_maskz_loadu_ps(lanes, x + i), m0);
   }
   // Folded through memory with 256-bit operations: GCC 12 flags the placeholder operand of the
   // 512-bit max/extract intrinsics as uninitialized when they are inlined here.
@@ -62,12 +72,11 @@ inline float block_abs_max(const float* x, std::size_t len) {
   return fold_lanes(_mm256_max_ps(_mm256_max_ps(_mm256_load_ps(lanes), _mm256_load_ps(lanes + 8)),
                                   _mm256_max_ps(_mm256_load_ps(lanes + 16), _mm256_load_ps(lanes + 24))));
 #elif defined(__AVX2__)
-  const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
   __m256 m0 = _mm256_setzero_ps(), m1 = _mm256_setzero_ps();
   std::size_t i = 0;
   for (; i + 16 <= len; i += 16) {
-    m0 = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + i), magnitude), m0);
-    m1 = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + i + 8), magnitude), m1);
+    m0 = fold_abs(_mm256_loadu_ps(x + i), m0);
+    m1 = fold_abs(_mm256_loadu_ps(x + i + 8), m1);
   }
   const float tail = sequential_abs_max(x + i, len - i);
   const float body = fold_lanes(_mm256_max_ps(m0, m1));

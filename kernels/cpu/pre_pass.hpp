@@ -101,7 +101,6 @@ BNB_PREFER_256_BIT_VECTORS ChunkPart pre_pass_chunk(StepConstants c, const StepR
       LaneSums sums;
       // A per-tensor format's new maxima from the states the terms leave (new_states_run's: the
       // same operations, a non-finite gradient's states 0), not from a second pass over them.
-      [[maybe_unused]] const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
       [[maybe_unused]] __m256 row_max[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
       for (; head + kReductionLanes <= len; head += kReductionLanes) {
         const __m256 gl = _mm256_loadu_ps(gv + head);
@@ -114,7 +113,7 @@ BNB_PREFER_256_BIT_VECTORS ChunkPart pre_pass_chunk(StepConstants c, const StepR
         if constexpr (kGuard) term = _mm256_andnot_ps(bad, term);
         if constexpr (kPerTensor) {
           for (int k = 0; k < A::kRows; ++k) {
-            row_max[k] = _mm256_max_ps(_mm256_andnot_ps(bad, _mm256_and_ps(s[k], magnitude)), row_max[k]);
+            row_max[k] = fold_abs(_mm256_andnot_ps(bad, s[k]), row_max[k]);
           }
         }
         sums.add(term, pl, gl);

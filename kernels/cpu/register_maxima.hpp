@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "block_abs_max.hpp"
 #include "byte_plane_codec.hpp"
 #include "single_pass_step.hpp"
 #include "step_loops.hpp"
@@ -39,7 +40,6 @@ void register_maxima_groups(const StepRequest& r, const RowCodecs<A::kRows>& cod
     c.skip_zeros = kSkipZeros;
     c.has_weight_decay = kDecay;
     const __m512i order = plane_order_index();
-    const __m512 magnitude = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
     const BytePlanes* planes[kRows];
     __m512 vscale[kRows], m[kRows];
     for (int k = 0; k < kRows; ++k) {
@@ -63,7 +63,7 @@ void register_maxima_groups(const StepRequest& r, const RowCodecs<A::kRows>& cod
       const float* p = grad_floats<T, kGroup>(param + begin, wide_p);
       new_states_run<A>(c, g, p, rows, kGroup);
       for (int k = 0; k < kRows; ++k) {
-        for (int q = 0; q < 4; ++q) m[k] = _mm512_max_ps(_mm512_and_ps(_mm512_load_ps(st[k] + 16 * q), magnitude), m[k]);
+        for (int q = 0; q < 4; ++q) m[k] = fold_abs(_mm512_load_ps(st[k] + 16 * q), m[k]);
       }
     }
     for (int k = 0; k < kRows; ++k) {

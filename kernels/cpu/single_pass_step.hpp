@@ -144,7 +144,6 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
     const float update_scale = scale;  // a local: the shared one was reloaded after every store
     const AdemamixDivisors divisors(c);
     [[maybe_unused]] const __m512 decay = _mm512_set1_ps(c.decay);
-    const __m512 magnitude = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
     alignas(64) float st[kRows][kMaxBlock];
     alignas(64) std::uint32_t bad[kFusedLanes] = {};
     alignas(64) float wide[64];  // a 16-bit tensor's gradients as floats (grad_floats)
@@ -192,7 +191,7 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
               }
               for (int k = 0; k < kRows; ++k) {
                 _mm512_store_ps(st[k] + i + 16 * q, s[k]);
-                m[k] = _mm512_max_ps(_mm512_and_ps(s[k], magnitude), m[k]);
+                m[k] = fold_abs(s[k], m[k]);
               }
             }
           };
@@ -227,7 +226,7 @@ void single_pass_blocks(const StepRequest& r, const RowCodecs<A::kRows>& codecs,
             Lanes::store(param + begin + i, _mm512_load_ps(p));
           }
           for (int k = 0; k < kRows; ++k) {
-            m[k] = _mm512_max_ps(_mm512_and_ps(_mm512_load_ps(st[k] + i), magnitude), m[k]);
+            m[k] = fold_abs(_mm512_load_ps(st[k] + i), m[k]);
           }
         }
       }

@@ -37,8 +37,8 @@ struct RMSprop {
 
   /// (g / (sqrt(v_new) + eps))^2: the update norm when max_unorm is set by an override.
   BNB_HD static float unorm_term(const StepConstants& c, float g, float p, const float* s) {
+    if (skipped(c, g, p)) return 0.0f;
     g = coupled_decay(c, g, p);
-    if (c.skip_zeros && g == 0.0f) return 0.0f;
     const float v = new_average(c, g, s[0]);
     const float r = g / (sqrtf(v) + c.eps);
     return r * r;
