@@ -56,15 +56,15 @@ inline constexpr bool kHasTermLanes = kAdamTerms<A> || kMomentumTerms<A>;
 /// states the element stores (the old ones where it is skipped).
 template <class A, bool kSkipZeros, bool kDecay>
 struct TermLanes {
-  __m256 beta1, omb1, beta2, omb2, c1, c2_squared, eps, weight_decay, first;
+  __m256 beta1, omb1, beta2, omb2, inv_c1, inv_c2_squared, eps, weight_decay, first;
 
   explicit TermLanes(const StepConstants& c)
       : beta1(_mm256_set1_ps(c.beta1)),
         omb1(_mm256_set1_ps(c.one_minus_beta1)),
         beta2(_mm256_set1_ps(c.beta2)),
         omb2(_mm256_set1_ps(c.one_minus_beta2)),
-        c1(_mm256_set1_ps(c.c1)),
-        c2_squared(_mm256_set1_ps(c.c2_squared)),
+        inv_c1(_mm256_set1_ps(c.inv_c1)),
+        inv_c2_squared(_mm256_set1_ps(c.inv_c2_squared)),
         eps(_mm256_set1_ps(c.eps)),
         weight_decay(_mm256_set1_ps(c.weight_decay)),
         first(_mm256_castsi256_ps(_mm256_set1_epi32(c.first_step ? -1 : 0))) {}
@@ -74,7 +74,8 @@ struct TermLanes {
       // Adam::unorm_term and update_states: the same m and v.
       const __m256 m = _mm256_add_ps(_mm256_mul_ps(beta1, s[0]), _mm256_mul_ps(omb1, g));
       const __m256 v = _mm256_add_ps(_mm256_mul_ps(beta2, s[1]), _mm256_mul_ps(omb2, _mm256_mul_ps(g, g)));
-      const __m256 r = _mm256_div_ps(_mm256_div_ps(m, c1), _mm256_add_ps(_mm256_sqrt_ps(_mm256_div_ps(v, c2_squared)), eps));
+      const __m256 r =
+          _mm256_div_ps(_mm256_mul_ps(m, inv_c1), _mm256_add_ps(_mm256_sqrt_ps(_mm256_mul_ps(v, inv_c2_squared)), eps));
       const __m256 term = _mm256_mul_ps(r, r);
       if constexpr (kSkipZeros) {
         const __m256 skip = _mm256_cmp_ps(g, _mm256_setzero_ps(), _CMP_EQ_OQ);

@@ -53,7 +53,7 @@ struct StepConstants {
   float step_size;    // adam: lr*c2/c1
   float eps_scaled;   // adam: eps*c2
   float c1, c2;       // 1 - beta1^t, sqrt(1 - beta2^t)
-  float c2_squared;   // 1 - beta2^t
+  float inv_c1, inv_c2_squared;  // 1 / (1 - beta1^t), 1 / (1 - beta2^t): LAMB's norm terms
   bool has_weight_decay, skip_zeros, first_step;
 };
 
@@ -78,7 +78,8 @@ inline StepConstants base_step_constants(const HyperParams& h, std::int64_t t) {
   c.decay = static_cast<float>(1.0 - h.lr * h.weight_decay);
   c.c1 = static_cast<float>(c1);
   c.c2 = static_cast<float>(std::sqrt(c2_squared));
-  c.c2_squared = static_cast<float>(c2_squared);
+  c.inv_c1 = static_cast<float>(1.0 / c1);
+  c.inv_c2_squared = static_cast<float>(1.0 / c2_squared);
   c.step_size = static_cast<float>(h.lr * std::sqrt(c2_squared) / c1);
   c.eps_scaled = static_cast<float>(h.eps * std::sqrt(c2_squared));
   c.has_weight_decay = h.weight_decay > 0;

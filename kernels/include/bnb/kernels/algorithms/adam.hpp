@@ -41,11 +41,14 @@ struct Adam {
   }
 
   /// (m_hat / (sqrt(v_hat) + eps))^2 with the new moments: LAMB's update norm (SPEC.md §4.7).
+  /// The bias corrections multiply by 1 / (1 - beta^t), as bitsandbytes' 32-bit norm kernel
+  /// does (its rounding, and one division per element instead of three: round 22 of
+  /// docs/performance.md).
   BNB_HD static float unorm_term(const StepConstants& c, float g, float /*p*/, const float* s) {
     if (c.skip_zeros && g == 0.0f) return 0.0f;
     const float m = c.beta1 * s[0] + c.one_minus_beta1 * g;
     const float v = c.beta2 * s[1] + c.one_minus_beta2 * (g * g);
-    const float r = (m / c.c1) / (sqrtf(v / c.c2_squared) + c.eps);
+    const float r = (m * c.inv_c1) / (sqrtf(v * c.inv_c2_squared) + c.eps);
     return r * r;
   }
 };
