@@ -5,9 +5,8 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstring>
-#include <type_traits>
 
+#include "bnb/kernels/bits.hpp"
 #include "bnb/kernels/decay_identity.hpp"
 #include "bnb/kernels/dtype.hpp"
 
@@ -15,29 +14,14 @@ namespace {
 
 namespace k = bnb::kernels;
 
-std::uint32_t bits(float f) {
-  std::uint32_t b = 0;
-  std::memcpy(&b, &f, sizeof b);
-  return b;
-}
-
-template <class T>
-float value_of(std::uint16_t pattern) {
-  if constexpr (std::is_same_v<T, bnb::bf16_t>) {
-    return k::bf16_to_float(bnb::bf16_t{pattern});
-  } else {
-    return k::half_to_float(bnb::half_t{pattern});
-  }
-}
-
 /// How many values of T round_T(p * decay) changes (NaN stays NaN: not a change).
 template <class T>
 int changed_values(float decay) {
   int changed = 0;
   for (std::uint32_t pattern = 0; pattern <= 0xffffu; ++pattern) {
-    const float p = value_of<T>(static_cast<std::uint16_t>(pattern));
+    const float p = k::Storage<T>::load(T{static_cast<std::uint16_t>(pattern)});
     const float decayed = k::Storage<T>::round(p * decay);
-    if (std::isnan(p) ? !std::isnan(decayed) : bits(decayed) != bits(p)) ++changed;
+    if (std::isnan(p) ? !std::isnan(decayed) : k::float_bits(decayed) != k::float_bits(p)) ++changed;
   }
   return changed;
 }

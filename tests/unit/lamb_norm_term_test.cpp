@@ -7,20 +7,14 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <random>
 
 #include "bnb/kernels/algorithms/adam.hpp"
+#include "bnb/kernels/bits.hpp"
 
 namespace {
 
 namespace k = bnb::kernels;
-
-std::uint32_t bits(float f) {
-  std::uint32_t b = 0;
-  std::memcpy(&b, &f, sizeof b);
-  return b;
-}
 
 /// bitsandbytes' order: m and v, times the reciprocal corrections (rounded once from double, as
 /// every StepConstants field is), the quotient, its square.
@@ -60,9 +54,9 @@ TEST(LambNormTerm, MultipliesByTheReciprocalCorrections) {
         const float g = value();
         const float s[2] = {value(), std::fabs(value())};  // v >= 0
         const float term = k::Adam::unorm_term(c, g, 0.0f, s);
-        ASSERT_EQ(bits(term), bits(bnb_form(h.beta1, h.beta2, t, c.eps, g, s)))
+        ASSERT_EQ(k::float_bits(term), k::float_bits(bnb_form(h.beta1, h.beta2, t, c.eps, g, s)))
             << "beta1 " << beta1 << " t " << t << " g " << g << " m " << s[0] << " v " << s[1];
-        differs_from_divisions += bits(term) != bits(division_form(c, h.beta2, t, g, s));
+        differs_from_divisions += k::float_bits(term) != k::float_bits(division_form(c, h.beta2, t, g, s));
       }
     }
   }
