@@ -42,9 +42,10 @@ struct ChunkPart {
 
 /// One reduction chunk of the pre-pass, with the step's run-time switches turned into
 /// constants (as in state_loop) so that the term loop has no branches left and vectorizes.
-/// 256-bit vectors, measured: the update-norm terms are mostly divider work (LAMB: three
-/// divisions and a square root per element) and ran faster at 256 bits on the Intel machine
-/// (LAMB 32-bit, 64M, 2 threads: 1.58 -> 1.27 ns/param), while the update loop is faster at 512.
+/// 256-bit vectors, measured: the update-norm terms are mostly divider work (LAMB: then three
+/// divisions and a square root per element, one division since round 22) and ran faster at
+/// 256 bits on the Intel machine (LAMB 32-bit, 64M, 2 threads: 1.58 -> 1.27 ns/param), while
+/// the update loop is faster at 512.
 template <class A, class T, StateFormat F, bool kSkipZeros, bool kDecay>
 BNB_PREFER_256_BIT_VECTORS ChunkPart pre_pass_chunk(StepConstants c, const StepRequest& r,
                                                     const RowCodecs<A::kRows>& codecs, std::size_t begin,
