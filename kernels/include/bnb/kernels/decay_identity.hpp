@@ -26,6 +26,7 @@ inline constexpr int kSignificandBits = std::is_same_v<T, bf16_t> ? 8 : 11;
 /// Whether round_T(p * decay) == p for every value p of T (T: half_t or bf16_t).
 template <class T>
 constexpr bool decay_keeps_every_value(float decay) {
+  static_assert(std::is_same_v<T, half_t> || std::is_same_v<T, bf16_t>, "a 16-bit parameter type");
   constexpr float kLargestGap = 1.0f / static_cast<float>(1 << (kSignificandBits<T> + 2));
   return decay <= 1.0f && 1.0f - decay <= kLargestGap;  // 1 - decay is exact (Sterbenz)
 }
